@@ -1,0 +1,39 @@
+# The README's two commands are `make demo` and `make test`; everything else is a step of theirs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint install services browser bench clean
+
+demo: $(STAMP)
+	$(BIN)/askfirst demo
+
+test: $(STAMP) services browser lint
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+# PostgreSQL is part of the suite: start it when it is installed but down.
+services:
+	@scripts/ensure-postgres
+
+# Browser tests drive Debian's Chromium; install it when missing (needs root, as on CI).
+browser:
+	@scripts/ensure-chromium
+
+bench: $(STAMP) services
+	$(BIN)/python bench/import_speed.py
+
+clean:
+	rm -rf $(VENV) .askfirst .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,7 @@
+"""The database: engine, sessions and migrations (SQLite by default, PostgreSQL by URL)."""
+
+from __future__ import annotations
+
+from askfirst.store.engine import Store, create_store_engine, migrate, open_store
+
+__all__ = ["Store", "create_store_engine", "migrate", "open_store"]

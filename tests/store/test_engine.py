@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import inspect, select, text
+
+from askfirst.settings import load_settings
+from askfirst.store import Store, migrate
+from askfirst.store.tables import Org
+
+
+def test_migrations_create_every_table(store: Store) -> None:
+    tables = set(inspect(store.engine).get_table_names())
+    assert {"orgs", "workspaces", "members", "channels", "memberships", "messages"} <= tables
+    assert {"reactions", "files"} <= tables
+
+
+def test_migrating_twice_changes_nothing(store: Store) -> None:
+    before = set(inspect(store.engine).get_table_names())
+    migrate(store.engine)
+    assert set(inspect(store.engine).get_table_names()) == before
+
+
+def test_times_come_back_aware_utc(store: Store) -> None:
+    moment = datetime(2026, 3, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
+    with store.transaction() as session:
+        session.add(Org(name="acme", created_at=moment))
+    with store.transaction() as session:
+        stored = session.scalars(select(Org.created_at)).one()
+    assert stored == moment
+    assert stored.tzinfo is not None
+    assert stored.utcoffset() == timedelta(0)
+
+
+def test_naive_times_are_refused(store: Store) -> None:
+    with pytest.raises(Exception, match="naive datetime"), store.transaction() as session:
+        session.add(Org(name="acme", created_at=datetime(2026, 3, 1)))
+        session.flush()
+
+
+def test_failed_transaction_leaves_nothing(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.transaction() as session:
+        session.add(Org(name="acme", created_at=datetime.now(UTC)))
+        session.flush()
+        raise RuntimeError("boom")
+    with store.transaction() as session:
+        assert session.scalars(select(Org)).all() == []
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_runs_in_wal_mode(store: Store) -> None:
+    with store.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_settings_read_the_environment(tmp_path: object) -> None:
+    settings = load_settings(
+        {"ASKFIRST_DATA_DIR": "/srv/askfirst", "ASKFIRST_DATABASE_URL": "postgresql://h/db"}
+    )
+    assert str(settings.data_dir) == "/srv/askfirst"
+    assert settings.database_url == "postgresql+psycopg://h/db"
+    default = load_settings({})
+    assert default.is_sqlite and default.database_url.endswith("askfirst.sqlite3")
