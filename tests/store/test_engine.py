@@ -63,3 +63,15 @@ def test_settings_read_the_environment(tmp_path: object) -> None:
     assert settings.database_url == "postgresql+psycopg://h/db"
     default = load_settings({})
     assert default.is_sqlite and default.database_url.endswith("askfirst.sqlite3")
+
+
+def test_reading_sees_one_state_while_another_writer_commits(store: Store) -> None:
+    with store.transaction() as session:
+        session.add(Org(name="first", created_at=datetime.now(UTC)))
+    with store.reading() as reader:
+        assert len(reader.scalars(select(Org)).all()) == 1
+        with store.transaction() as writer:
+            writer.add(Org(name="second", created_at=datetime.now(UTC)))
+        assert len(reader.scalars(select(Org)).all()) == 1
+    with store.reading() as reader:
+        assert len(reader.scalars(select(Org)).all()) == 2

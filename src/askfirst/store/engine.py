@@ -10,15 +10,18 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from askfirst.settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+READING = "askfirst_reading"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # We emit BEGIN ourselves (below), so the driver must not open transactions on its own.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -27,11 +30,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(connection: Connection) -> None:
+    # A writing transaction takes SQLite's write lock at BEGIN: a deferred one that read first
+    # fails at once (SQLITE_BUSY_SNAPSHOT) instead of waiting when another writer committed.
+    reading = connection.get_execution_options().get(READING, False)
+    connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+
 def create_store_engine(url: str, **options: Any) -> Engine:
     """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout on every connection."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, **options)
 
@@ -47,7 +58,8 @@ def migrate(engine: Engine) -> None:
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        # Each area's tables come in their own branch off the base migration, hence "heads".
+        command.upgrade(config, "heads")
 
 
 @dataclass
@@ -58,12 +70,28 @@ class Store:
 
     def __post_init__(self) -> None:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        if self.engine.dialect.name == "sqlite":
+            reader = self.engine.execution_options(**{READING: True})
+        else:
+            reader = self.engine.execution_options(isolation_level="REPEATABLE READ")
+        self._readers = sessionmaker(reader, expire_on_commit=False)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session inside one transaction: committed on success, rolled back on any error."""
+        """A writing transaction: committed on success, rolled back on any error.
+
+        On SQLite it holds the write lock from its first statement, so writers queue rather
+        than fail; keep long reads in `reading()`.
+        """
         with self._sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only transaction that sees one consistent state of the store throughout."""
+        with self._readers() as session, session.begin():
+            yield session
+            session.rollback()
 
     @property
     def dialect(self) -> str:
