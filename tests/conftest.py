@@ -57,11 +57,11 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
+def store(database_url: str, tmp_path: Path) -> Iterator[Store]:
     """A migrated, empty store; parametrize `database_url` indirectly to run on both databases."""
     engine = create_store_engine(database_url)
     migrate(engine)
-    yield Store(engine)
+    yield Store(engine, journal_head_file=tmp_path / "journal-head")
     engine.dispose()
 
 

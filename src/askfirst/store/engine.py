@@ -67,14 +67,18 @@ class Store:
     """The database as the services use it: an engine and a way to open transactions."""
 
     engine: Engine
+    # Where the journal writes its head hash after each commit (outside the database, so that
+    # truncating the journal's tail is detected); None keeps it only in the database.
+    journal_head_file: Path | None = None
 
     def __post_init__(self) -> None:
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        info = {"journal_head_file": self.journal_head_file}
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
         if self.engine.dialect.name == "sqlite":
             reader = self.engine.execution_options(**{READING: True})
         else:
             reader = self.engine.execution_options(isolation_level="REPEATABLE READ")
-        self._readers = sessionmaker(reader, expire_on_commit=False)
+        self._readers = sessionmaker(reader, expire_on_commit=False, info=info)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -104,4 +108,4 @@ def open_store(settings: Settings) -> Store:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_store_engine(settings.database_url)
     migrate(engine)
-    return Store(engine)
+    return Store(engine, journal_head_file=settings.journal_head_file)
