@@ -3,6 +3,16 @@
 from __future__ import annotations
 
 from askfirst.store.tables.base import Base, UTCDateTime
+from askfirst.store.tables.consent import (
+    Answer,
+    AnswerMethod,
+    ConsentAnswer,
+    ConsentNotice,
+    ConsentPolicy,
+    WithdrawalRecord,
+    WithdrawalStatus,
+    WithdrawalStep,
+)
 from askfirst.store.tables.workspace import (
     Channel,
     ChannelKind,
@@ -16,9 +26,14 @@ from askfirst.store.tables.workspace import (
 )
 
 __all__ = [
+    "Answer",
+    "AnswerMethod",
     "Base",
     "Channel",
     "ChannelKind",
+    "ConsentAnswer",
+    "ConsentNotice",
+    "ConsentPolicy",
     "File",
     "Member",
     "Membership",
@@ -26,5 +41,8 @@ __all__ = [
     "Org",
     "Reaction",
     "UTCDateTime",
+    "WithdrawalRecord",
+    "WithdrawalStatus",
+    "WithdrawalStep",
     "Workspace",
 ]
