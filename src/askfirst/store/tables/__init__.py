@@ -13,6 +13,7 @@ from askfirst.store.tables.consent import (
     WithdrawalStatus,
     WithdrawalStep,
 )
+from askfirst.store.tables.journal import JournalEntry
 from askfirst.store.tables.workspace import (
     Channel,
     ChannelKind,
@@ -35,6 +36,7 @@ __all__ = [
     "ConsentNotice",
     "ConsentPolicy",
     "File",
+    "JournalEntry",
     "Member",
     "Membership",
     "Message",

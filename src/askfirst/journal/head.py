@@ -1,0 +1,91 @@
+"""The head file: the newest entry's seq and hash, kept outside the database.
+
+Deleting the journal's last entries leaves a chain that is still internally sound; the head
+file remembers how far the chain reached, so `verify` can tell. It is written after each commit
+(never before, so it may lag by the entries of a crash, but never runs ahead of the database).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+HEAD_FILE_KEY = "journal_head_file"
+PENDING_KEY = "journal_pending_head"
+_writing = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Head:
+    """The position and hash of the newest entry a writer committed."""
+
+    seq: int
+    hash: str
+
+
+class HeadFileError(ValueError):
+    """The head file exists but cannot be read as a head."""
+
+
+def read_head(path: Path) -> Head | None:
+    """The head recorded in `path`, or None when there is no file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    try:
+        fields: dict[str, Any] = json.loads(text)
+        return Head(seq=int(fields["seq"]), hash=str(fields["hash"]))
+    except (ValueError, TypeError, KeyError) as error:
+        raise HeadFileError(
+            f"journal head file {path} is not a JSON object with seq and hash ({error})"
+        ) from error
+
+
+def write_head(path: Path, head: Head) -> None:
+    """Replace the head in `path` atomically; an older head never overwrites a newer one."""
+    with _writing:
+        current = _readable_head(path)
+        if current is not None and current.seq >= head.seq:
+            return
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with temporary.open("w", encoding="utf-8") as file:
+            file.write(json.dumps({"seq": head.seq, "hash": head.hash}) + "\n")
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+
+
+def remember_head(session: Session, head: Head) -> None:
+    """Note `head` as this session's newest entry, to be written once its transaction commits."""
+    session.info[PENDING_KEY] = head
+
+
+def _readable_head(path: Path) -> Head | None:
+    try:
+        return read_head(path)
+    except HeadFileError:
+        return None  # a damaged file is replaced; verify reports it until then
+
+
+@event.listens_for(Session, "after_commit")
+def _write_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a released savepoint is not yet committed
+    head = session.info.pop(PENDING_KEY, None)
+    path = session.info.get(HEAD_FILE_KEY)
+    if head is not None and path is not None:
+        write_head(Path(path), head)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    # Also on a savepoint's rollback: the file may lag behind the database, never run ahead.
+    session.info.pop(PENDING_KEY, None)

@@ -1,0 +1,90 @@
+"""Checking the whole journal: every entry's hash and link, then the head file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from askfirst.journal.chain import Link, Walk, walk
+from askfirst.journal.head import Head, HeadFileError, read_head
+from askfirst.store import Store
+from askfirst.store.tables.journal import JournalEntry
+
+BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What `verify` found: ok, how many entries held, and the first bad entry and why."""
+
+    ok: bool
+    entries: int
+    first_bad: int | None
+    reason: str
+    head_hash: str | None = None
+
+
+def verify(store: Store) -> Verification:
+    """Check every entry in sequence order, then that the head file names one of them.
+
+    Streams the table in batches, so memory stays flat however long the journal grows.
+    """
+    path = store.journal_head_file
+    try:
+        # Read the file before the snapshot: the file is written after commit, so it can then
+        # only name entries the snapshot also sees.
+        head = read_head(path) if path is not None else None
+    except HeadFileError as error:
+        return Verification(False, 0, None, str(error))
+    with store.reading() as session:
+        walked = walk(_links(session))
+        if walked.broken:
+            broken = walked.broken
+            return Verification(False, walked.entries, broken.seq, broken.reason)
+        problem = _head_problem(session, walked, head, path)
+    if problem:
+        return problem
+    return Verification(True, walked.entries, None, "every entry holds", walked.head_hash)
+
+
+def _links(session: Session) -> Iterator[Link]:
+    query = select(
+        JournalEntry.seq,
+        JournalEntry.at,
+        JournalEntry.kind,
+        JournalEntry.workspace_id,
+        JournalEntry.member_id,
+        JournalEntry.body,
+        JournalEntry.prev_hash,
+        JournalEntry.hash,
+    ).order_by(JournalEntry.seq)
+    for row in session.execute(query.execution_options(yield_per=BATCH)):
+        yield Link(*row)
+
+
+def _head_problem(
+    session: Session, walked: Walk, head: Head | None, path: Path | None
+) -> Verification | None:
+    if path is None:
+        return None
+    count = walked.entries
+    if head is None:
+        if count == 0:
+            return None
+        reason = f"head file {path} is missing, so a cut tail would go unseen"
+        return Verification(False, count, None, reason)
+    if head.seq > count:
+        reason = (
+            f"the head file names entry {head.seq} but the journal ends at {count}: "
+            f"entries {count + 1} to {head.seq} were removed"
+        )
+        return Verification(False, count, count + 1, reason)
+    stored = session.scalar(select(JournalEntry.hash).where(JournalEntry.seq == head.seq))
+    if head.seq > 0 and stored != head.hash:
+        reason = f"entry {head.seq}: its hash differs from the one the head file recorded"
+        return Verification(False, count, head.seq, reason)
+    return None
