@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from askfirst.journal.commands import journal_app
 from askfirst.settings import load_settings
 from askfirst.store import open_store
 
@@ -12,6 +13,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(journal_app, name="journal")
 
 
 @app.command()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +40,7 @@ def verify(store: Store) -> Verification:
     except HeadFileError as error:
         return Verification(False, 0, None, str(error))
     with store.reading() as session:
-        walked = walk(_links(session))
+        walked = _walk_stored(session)
         if walked.broken:
             broken = walked.broken
             return Verification(False, walked.entries, broken.seq, broken.reason)
@@ -51,7 +50,7 @@ def verify(store: Store) -> Verification:
     return Verification(True, walked.entries, None, "every entry holds", walked.head_hash)
 
 
-def _links(session: Session) -> Iterator[Link]:
+def _walk_stored(session: Session) -> Walk:
     query = select(
         JournalEntry.seq,
         JournalEntry.at,
@@ -62,8 +61,9 @@ def _links(session: Session) -> Iterator[Link]:
         JournalEntry.prev_hash,
         JournalEntry.hash,
     ).order_by(JournalEntry.seq)
-    for row in session.execute(query.execution_options(yield_per=BATCH)):
-        yield Link(*row)
+    # On PostgreSQL this is a server-side cursor; close it even when the walk stops early.
+    with session.execute(query.execution_options(yield_per=BATCH)) as rows:
+        return walk(Link(*row) for row in rows)
 
 
 def _head_problem(
