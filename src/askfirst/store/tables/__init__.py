@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from askfirst.store.tables.accounts import Account, ApiToken, Role, SignInSession
 from askfirst.store.tables.base import Base, UTCDateTime
 from askfirst.store.tables.consent import (
     Answer,
@@ -14,6 +15,13 @@ from askfirst.store.tables.consent import (
     WithdrawalStep,
 )
 from askfirst.store.tables.journal import JournalEntry
+from askfirst.store.tables.training import (
+    Release,
+    ReleaseCharge,
+    ReleaseStatus,
+    Snapshot,
+    SnapshotMember,
+)
 from askfirst.store.tables.workspace import (
     Channel,
     ChannelKind,
@@ -27,8 +35,10 @@ from askfirst.store.tables.workspace import (
 )
 
 __all__ = [
+    "Account",
     "Answer",
     "AnswerMethod",
+    "ApiToken",
     "Base",
     "Channel",
     "ChannelKind",
@@ -42,6 +52,13 @@ __all__ = [
     "Message",
     "Org",
     "Reaction",
+    "Release",
+    "ReleaseCharge",
+    "ReleaseStatus",
+    "Role",
+    "SignInSession",
+    "Snapshot",
+    "SnapshotMember",
     "UTCDateTime",
     "WithdrawalRecord",
     "WithdrawalStatus",
