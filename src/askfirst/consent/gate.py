@@ -1,0 +1,65 @@
+"""The consent gate: which members' data a purpose may use in a workspace at a moment.
+
+The trainer reads the store only through here. A member counts iff, at the snapshot's
+watermark `at`, `effective_consent` says so for their latest answer at or before `at` and the
+policies in force at `at`. Answers and policy changes after `at` do not count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from askfirst.consent.effective import effective_consent
+from askfirst.consent.history import latest_answers
+from askfirst.consent.notices import notice, notice_reads
+from askfirst.consent.policies import policy_for_workspace
+from askfirst.consent.purposes import Purpose, find_purpose
+from askfirst.store.tables import Answer, ChannelKind
+
+
+def members_with_effective_consent(
+    session: Session,
+    *,
+    workspace_id: int,
+    purpose_key: str,
+    at: datetime,
+    purposes: Mapping[str, Purpose],
+) -> set[int]:
+    """Ids of the workspace's members whose effective consent for the purpose holds at `at`."""
+    purpose = find_purpose(purposes, purpose_key)
+    policy = policy_for_workspace(
+        session, workspace_id=workspace_id, purpose_key=purpose_key, at=at
+    )
+    current_reads = notice(purpose.in_scope(policy.include_private)).reads
+    answers = latest_answers(session, at=at, purpose_key=purpose_key, workspace_id=workspace_id)
+    granted = {row.notice_version for row in answers if row.answer == Answer.GRANTED}
+    reads = notice_reads(session, granted)
+    return {
+        row.member_id
+        for row in answers
+        if effective_consent(
+            policy.org.allowed,
+            policy.workspace.allowed,
+            row.answer,
+            reads.get(row.notice_version),
+            current_reads,
+        ).granted
+    }
+
+
+def eligible_channel_kinds(
+    session: Session, *, workspace_id: int, purpose_key: str, at: datetime
+) -> frozenset[ChannelKind]:
+    """The kinds of conversation a purpose may read at `at`: public only, unless both policies
+    include private channels and direct messages; none when the purpose is switched off."""
+    policy = policy_for_workspace(
+        session, workspace_id=workspace_id, purpose_key=purpose_key, at=at
+    )
+    if not policy.allowed:
+        return frozenset()
+    if policy.include_private:
+        return frozenset(ChannelKind)
+    return frozenset({ChannelKind.PUBLIC})
