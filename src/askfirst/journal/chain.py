@@ -64,7 +64,7 @@ def entry_body(
     except (TypeError, ValueError) as error:
         raise ValueError(
             f"journal payload for {kind!r} cannot be written as JSON ({error}); "
-            "pass only str, int, float, bool, None, lists and dicts with str keys"
+            "pass only str, int, finite float, bool, None, lists and dicts with str keys"
         ) from error
 
 

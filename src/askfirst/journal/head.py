@@ -14,10 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from askfirst.store.tables.journal import JournalEntry
+
 HEAD_FILE_KEY = "journal_head_file"
+APPENDED_KEY = "journal_appended"
 PENDING_KEY = "journal_pending_head"
 _writing = threading.Lock()
 
@@ -63,9 +66,16 @@ def write_head(path: Path, head: Head) -> None:
         os.replace(temporary, path)
 
 
-def remember_head(session: Session, head: Head) -> None:
-    """Note `head` as this session's newest entry, to be written once its transaction commits."""
-    session.info[PENDING_KEY] = head
+def newest_head(session: Session) -> Head | None:
+    """The newest entry the session can see, or None while the journal is empty."""
+    query = select(JournalEntry.seq, JournalEntry.hash).order_by(JournalEntry.seq.desc())
+    newest = session.execute(query.limit(1)).first()
+    return Head(seq=newest.seq, hash=newest.hash) if newest else None
+
+
+def write_head_on_commit(session: Session) -> None:
+    """Have the head file brought up to date once the session's transaction commits."""
+    session.info[APPENDED_KEY] = True
 
 
 def _readable_head(path: Path) -> Head | None:
@@ -73,6 +83,15 @@ def _readable_head(path: Path) -> Head | None:
         return read_head(path)
     except HeadFileError:
         return None  # a damaged file is replaced; verify reports it until then
+
+
+# The head is read just before COMMIT rather than remembered at each append, so entries that a
+# rolled-back savepoint took away are never named.
+@event.listens_for(Session, "before_commit")
+def _read_before_commit(session: Session) -> None:
+    appended = session.info.get(APPENDED_KEY) and session.info.get(HEAD_FILE_KEY) is not None
+    if appended and not session.in_nested_transaction():
+        session.info[PENDING_KEY] = newest_head(session)
 
 
 @event.listens_for(Session, "after_commit")
@@ -87,5 +106,4 @@ def _write_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
-    # Also on a savepoint's rollback: the file may lag behind the database, never run ahead.
-    session.info.pop(PENDING_KEY, None)
+    session.info.pop(PENDING_KEY, None)  # COMMIT itself failed: nothing to name

@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from askfirst.journal.chain import GENESIS_HASH, check_kind, entry_body, entry_hash
-from askfirst.journal.head import Head, remember_head
+from askfirst.journal.head import newest_head, write_head_on_commit
 from askfirst.store.tables.journal import JournalEntry
 
 # Conflicts with itself and with plain INSERTs, not with readers: appenders queue, reads go on.
@@ -34,9 +34,7 @@ def append(
     """
     check_kind(kind)
     _lock_for_append(session)
-    last = session.execute(
-        select(JournalEntry.seq, JournalEntry.hash).order_by(JournalEntry.seq.desc()).limit(1)
-    ).first()
+    last = newest_head(session)
     seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS_HASH)
     body = entry_body(seq, at, kind, workspace_id, member_id, payload)
     entry = JournalEntry(
@@ -51,7 +49,7 @@ def append(
     )
     session.add(entry)
     session.flush()
-    remember_head(session, Head(seq=entry.seq, hash=entry.hash))
+    write_head_on_commit(session)
     return entry
 
 
