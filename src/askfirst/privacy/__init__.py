@@ -1,0 +1,1 @@
+"""Differential privacy with the member as the privacy unit: bounding, mechanisms, audits."""

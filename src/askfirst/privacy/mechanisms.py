@@ -1,0 +1,176 @@
+"""The one place a release's mechanism is declared and its (ε, δ) computed, with OpenDP.
+
+A release is a noisy threshold over a map {key: bounded count}: OpenDP adds noise to every
+candidate key's count and keeps a key only if its noisy count passes the threshold, so keys
+are selected privately (a word few members used never appears). The input sensitivity is the
+bounding's: one member changes at most `l0` keys, each by at most `linf`.
+
+Gaussian noise (the default) is calibrated in zero-concentrated DP and converted to (ε, δ),
+with δ split between the threshold (keys that appear or vanish) and the conversion; Laplace
+spends all of ε on noise and all of δ on the threshold. Calibration searches scale and
+threshold with OpenDP's own privacy maps, and the (ε, δ) a `Mechanism` reports is always the
+map of the measurement built from it, never a formula of ours. Noise comes only from
+OpenDP's exact samplers.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import opendp.prelude as dp
+
+Kind = Literal["gaussian", "laplace"]
+KINDS: tuple[Kind, ...] = ("gaussian", "laplace")
+# Shares of δ tried for the threshold (the rest pays the zCDP → (ε, δ) conversion).
+THRESHOLD_DELTA_SHARES = (0.1, 0.3, 0.5, 0.7, 0.9)
+LARGEST_THRESHOLD = 2**31 - 1
+SCALE_SEARCH_STEPS = 20
+
+
+@dataclass(frozen=True)
+class Mechanism:
+    """A threshold mechanism and the (ε, δ) OpenDP's privacy map gives for its sensitivity."""
+
+    kind: Kind
+    l0: int
+    linf: int
+    scale: float
+    threshold: int
+    epsilon: float
+    delta: float
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON-safe description a release records."""
+        return {
+            "kind": self.kind,
+            "l0": self.l0,
+            "linf": self.linf,
+            "scale": self.scale,
+            "threshold": self.threshold,
+            "epsilon": self.epsilon,
+            "delta": self.delta,
+        }
+
+
+def measurement(kind: Kind, scale: float, threshold: int, delta: float) -> dp.Measurement:
+    """The OpenDP measurement: a noisy threshold over {key: count}, output in (ε, δ)-DP."""
+    noisy_threshold = threshold_measurement(kind, scale, threshold)
+    if kind == "laplace":
+        return noisy_threshold
+    return dp.c.make_fix_delta(dp.c.make_zCDP_to_approxDP(noisy_threshold), delta)
+
+
+def threshold_measurement(kind: Kind, scale: float, threshold: int) -> dp.Measurement:
+    """The noisy threshold alone: (ε, δ) for Laplace, (rho, δ) in zCDP for Gaussian."""
+    dp.enable_features("contrib")
+    domain = dp.map_domain(dp.atom_domain(T=str), dp.atom_domain(T=int))
+    if kind == "laplace":
+        metric = dp.l01inf_distance(dp.absolute_distance(T=int))
+        return dp.m.make_laplace_threshold(domain, metric, scale=scale, threshold=threshold)
+    metric = dp.l02inf_distance(dp.absolute_distance(T=int))
+    return dp.m.make_gaussian_threshold(domain, metric, scale=scale, threshold=threshold)
+
+
+def privacy_loss(built: dp.Measurement, l0: int, linf: int) -> tuple[float, float]:
+    """(ε, δ) from the measurement's map, for members changing ≤ l0 keys by ≤ linf each."""
+    # OpenDP's l0,p,inf distance: (keys changed, Lp-norm bound, largest change); it takes the
+    # tighter of the Lp bound given and l0^(1/p)·linf, so l0·linf is a safe Lp bound.
+    epsilon, delta = built.map((l0, l0 * linf, linf))  # type: ignore[no-untyped-call]
+    return float(epsilon), float(delta)
+
+
+def calibrate(
+    epsilon: float, delta: float, l0: int, kind: Kind = "gaussian", linf: int = 1
+) -> Mechanism:
+    """The mechanism with the lowest threshold whose (ε, δ) is at most the targets."""
+    _check_targets(epsilon, delta, l0, kind, linf)
+    return _calibrate(float(epsilon), float(delta), l0, kind, linf)
+
+
+def release(counts: Mapping[str, int], mechanism: Mechanism) -> dict[str, float]:
+    """Noisy counts of the keys that pass the noisy threshold; all candidate keys go in."""
+    built = measurement(mechanism.kind, mechanism.scale, mechanism.threshold, mechanism.delta)
+    noisy = built({key: int(count) for key, count in counts.items()})
+    return {key: float(value) for key, value in noisy.items()}
+
+
+def verify(mechanism: Mechanism) -> tuple[float, float]:
+    """(ε, δ) recomputed from a freshly built measurement, to check a recorded mechanism."""
+    built = measurement(mechanism.kind, mechanism.scale, mechanism.threshold, mechanism.delta)
+    return privacy_loss(built, mechanism.l0, mechanism.linf)
+
+
+@functools.lru_cache(maxsize=64)
+def _calibrate(epsilon: float, delta: float, l0: int, kind: Kind, linf: int) -> Mechanism:
+    if kind == "laplace":
+        candidates = [_calibrate_share(epsilon, delta, l0, linf, kind, 1.0)]
+    else:
+        candidates = [
+            _calibrate_share(epsilon, delta, l0, linf, kind, share)
+            for share in THRESHOLD_DELTA_SHARES
+        ]
+    return min(candidates, key=lambda m: (m.threshold, m.scale))
+
+
+def _calibrate_share(
+    epsilon: float, delta: float, l0: int, linf: int, kind: Kind, share: float
+) -> Mechanism:
+    """Smallest scale meeting ε with (1 - share)·δ for noise, then the lowest threshold."""
+    noise_delta = max((1.0 - share) * delta, delta * 1e-9)
+
+    def noise_epsilon(scale: float) -> float:
+        built = measurement(kind, scale, LARGEST_THRESHOLD, noise_delta)
+        return privacy_loss(built, l0, linf)[0]
+
+    scale = _smallest_scale(lambda s: noise_epsilon(s) <= epsilon)
+
+    def threshold_delta(threshold: int) -> float:
+        # The threshold's δ alone: the inner measurement, before any conversion.
+        built = threshold_measurement(kind, scale, threshold)
+        return privacy_loss(built, l0, linf)[1]
+
+    threshold = _smallest_int(lambda t: threshold_delta(t) <= share * delta, linf)
+    built = measurement(kind, scale, threshold, delta)
+    final_epsilon, final_delta = privacy_loss(built, l0, linf)
+    return Mechanism(kind, l0, linf, scale, threshold, final_epsilon, final_delta)
+
+
+def _smallest_scale(fits: Callable[[float], bool]) -> float:
+    """The smallest scale (to ~1e-6 relative) for which `fits` holds; fits is monotone."""
+    low, high = 1e-6, 1.0
+    while not fits(high):
+        low, high = high, high * 4.0
+        if high > 1e12:
+            raise ValueError("no noise scale reaches the privacy target; raise ε or δ")
+    for _ in range(SCALE_SEARCH_STEPS):
+        middle = math.sqrt(low * high)
+        low, high = (low, middle) if fits(middle) else (middle, high)
+    return high
+
+
+def _smallest_int(fits: Callable[[int], bool], low: int) -> int:
+    """The smallest integer ≥ low for which `fits` holds; fits is monotone."""
+    if fits(low):
+        return low
+    high = LARGEST_THRESHOLD
+    if not fits(high):
+        raise ValueError("no threshold reaches the privacy target; raise δ")
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if fits(middle) else (middle, high)
+    return high
+
+
+def _check_targets(epsilon: float, delta: float, l0: int, kind: str, linf: int) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"mechanism kind {kind!r} is unknown; choose one of {KINDS}")
+    if not (math.isfinite(epsilon) and epsilon > 0):
+        raise ValueError(f"ε={epsilon!r} must be a positive finite number")
+    if not (0 < delta < 1):
+        raise ValueError(f"δ={delta!r} must be strictly between 0 and 1 (e.g. 1e-6)")
+    if l0 < 1 or linf < 1:
+        raise ValueError(f"bounds l0={l0}, linf={linf} must both be at least 1")

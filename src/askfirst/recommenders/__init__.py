@@ -1,0 +1,1 @@
+"""Recommenders: the emoji suggester and the channel recommender, fitted from DP counts."""

@@ -1,0 +1,137 @@
+"""Snapshot frames → (member_id, key) contributions, with the per-record caps applied.
+
+Each function keeps only what the bounds allow *before* keys are built (records per member,
+words and emoji per message), so the work per member is bounded however much they wrote; the
+engine then applies the per-member L0/L∞ bounds across all keys of the purpose.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from askfirst.privacy.bounding import CONTRIBUTION_SCHEMA, Bounds, keep_per_owner
+from askfirst.recommenders.features import emoji_codes_expr, keep_word, words_expr
+from askfirst.recommenders.prior import emoji_prior
+
+
+@dataclass(frozen=True)
+class EmojiSnapshotFrames:
+    """An emoji snapshot's consenting data: messages (owned by authors), reactions (reactors)."""
+
+    messages: pl.DataFrame  # message_id, member_id (author), channel_name, text
+    reactions: pl.DataFrame  # message_id, member_id (reactor), channel_name, emoji
+
+
+@dataclass(frozen=True)
+class ChannelSnapshotFrames:
+    """A channel snapshot's consenting data: who is in which public channel."""
+
+    memberships: pl.DataFrame  # member_id, channel_name
+
+
+def message_emoji(messages: pl.DataFrame) -> pl.DataFrame:
+    """One row per (message, known inline emoji), with the message's columns and `emoji`."""
+    return (
+        messages.with_columns(emoji=emoji_codes_expr(pl.col("text").fill_null("")))
+        .explode("emoji")
+        .with_columns(emoji=_canonical(pl.col("emoji")))
+        .drop_nulls("emoji")
+        .unique(["message_id", "emoji"], maintain_order=True)
+    )
+
+
+def emoji_contributions(frames: EmojiSnapshotFrames, bounds: Bounds, seed: int) -> pl.DataFrame:
+    """The "w:", "e:" keys of authors and the "c:" keys of reactors."""
+    return pl.concat(
+        [
+            _message_contributions(frames.messages, bounds, seed),
+            _reaction_contributions(frames.reactions, bounds, seed),
+        ]
+    )
+
+
+def channel_contributions(frames: ChannelSnapshotFrames, bounds: Bounds, seed: int) -> pl.DataFrame:
+    """The "n:" (popularity) and "p:" (co-membership pair) keys of each member."""
+    memberships = frames.memberships.select("member_id", "channel_name").unique()
+    kept = keep_per_owner(
+        memberships,
+        owner="member_id",
+        identity=["channel_name"],
+        cap=bounds.records_per_member,
+        seed=seed,
+    )
+    popularity = kept.select("member_id", key=pl.concat_str(pl.lit("n:"), "channel_name"))
+    pairs = (
+        kept.join(kept, on="member_id", suffix="_other")
+        .filter(pl.col("channel_name") < pl.col("channel_name_other"))
+        .select(
+            "member_id",
+            key=pl.concat_str(pl.lit("p:"), "channel_name", pl.lit("|"), "channel_name_other"),
+        )
+    )
+    return _contributions(pl.concat([popularity, pairs]))
+
+
+def _message_contributions(messages: pl.DataFrame, bounds: Bounds, seed: int) -> pl.DataFrame:
+    coded = message_emoji(messages.select("message_id", "member_id", "text"))
+    kept_messages = keep_per_owner(
+        coded.select("message_id", "member_id").unique(),
+        owner="member_id",
+        identity=["message_id"],
+        cap=bounds.records_per_member,
+        seed=seed,
+    )
+    emoji = keep_per_owner(
+        coded.join(kept_messages, on=["message_id", "member_id"], how="semi"),
+        owner="message_id",
+        identity=["emoji"],
+        cap=bounds.emoji_per_message,
+        seed=seed,
+    ).select("message_id", "member_id", "emoji")
+    words = _message_words(messages.join(kept_messages, on="message_id", how="semi"), bounds, seed)
+    word_keys = words.join(emoji, on="message_id").select(
+        "member_id", key=pl.concat_str(pl.lit("w:"), "word", pl.lit("|"), "emoji")
+    )
+    emoji_keys = emoji.select("member_id", key=pl.concat_str(pl.lit("e:"), "emoji"))
+    return _contributions(pl.concat([word_keys, emoji_keys]))
+
+
+def _message_words(messages: pl.DataFrame, bounds: Bounds, seed: int) -> pl.DataFrame:
+    words = (
+        messages.select("message_id", word=words_expr(pl.col("text").fill_null("")))
+        .explode("word")
+        .drop_nulls("word")
+        .filter(keep_word(pl.col("word")))
+        .unique(["message_id", "word"])
+    )
+    return keep_per_owner(
+        words, owner="message_id", identity=["word"], cap=bounds.words_per_message, seed=seed
+    )
+
+
+def _reaction_contributions(reactions: pl.DataFrame, bounds: Bounds, seed: int) -> pl.DataFrame:
+    named = reactions.with_columns(emoji=_canonical(pl.col("emoji"))).drop_nulls("emoji")
+    kept = keep_per_owner(
+        named,
+        owner="member_id",
+        identity=["message_id", "emoji"],
+        cap=bounds.records_per_member,
+        seed=seed,
+    )
+    return _contributions(
+        kept.select(
+            "member_id", key=pl.concat_str(pl.lit("c:"), "channel_name", pl.lit("|"), "emoji")
+        )
+    )
+
+
+def _canonical(name: pl.Expr) -> pl.Expr:
+    """Slack short names → the prior's canonical names; custom or unknown emoji → null."""
+    bare = name.str.to_lowercase().str.split("::").list.first().str.strip_chars(":")
+    return bare.replace_strict(emoji_prior().canonical, default=None, return_dtype=pl.Utf8)
+
+
+def _contributions(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(pl.col(name).cast(dtype) for name, dtype in CONTRIBUTION_SCHEMA.items())

@@ -1,0 +1,100 @@
+"""Text tokenization and the keys each purpose counts, one owner per record.
+
+Keys (the owner of each record is the member who created it):
+
+- emoji suggestions: a message's author owns "w:<word>|<emoji>" for the words and inline
+  `:emoji:` of that same message and "e:<emoji>" for the emoji itself; a reaction's reactor
+  owns "c:<channel>|<emoji>" (the channel, never the message text, so an author's words never
+  enter another member's records).
+- channel recommendations: a member owns "n:<channel>" for each channel they are in and
+  "p:<a>|<b>" for each sorted pair of them.
+
+Tokenization is the same in Python (suggest time) and in Polars (fit time): the same regular
+expressions, lowercase, stopwords dropped.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+# Slack markup: <@U123>, <#C123|general>, <https://…|label>; inline emoji :name:.
+MARKUP = r"<[^>]*>"
+EMOJI_CODE = r":[a-z0-9_+\-']+:"
+WORD = r"[a-z][a-z0-9']*[a-z0-9]"
+MAX_WORD_LENGTH = 30
+_STOPWORD_TEXT = """
+    a about after again all also am an and any are as at be because been before being but by
+    can could did do does doing down for from get got had has have having he her here hers him
+    his how i if in into is it it's its just let me more most my of off on once only or other
+    our out over own same she should so some such than that that's the their them then there
+    these they this those through to too under until up us very was we were what when where
+    which while who whom why will with would you your yours im i'm dont don't can't http https
+    www com org net amp gt lt
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+_MARKUP = re.compile(MARKUP)
+_EMOJI_CODE = re.compile(EMOJI_CODE)
+_WORD = re.compile(WORD)
+
+
+def tokenize(text: str) -> list[str]:
+    """The distinct words of a text, in order: lowercase, no markup, emoji or stopwords."""
+    lowered = _EMOJI_CODE.sub(" ", _MARKUP.sub(" ", text.lower()))
+    words = dict.fromkeys(
+        word
+        for word in _WORD.findall(lowered)
+        if len(word) <= MAX_WORD_LENGTH and word not in STOPWORDS
+    )
+    return list(words)
+
+
+def emoji_codes(text: str) -> list[str]:
+    """The inline `:name:` codes in a text, without colons, in order."""
+    return [code.strip(":") for code in _EMOJI_CODE.findall(text.lower())]
+
+
+def without_emoji(text: str) -> str:
+    """The text with its inline emoji codes removed (what a member typed before choosing)."""
+    return _EMOJI_CODE.sub(" ", text)
+
+
+def words_expr(text: pl.Expr) -> pl.Expr:
+    """The Polars twin of `tokenize` (with repeats; callers take unique words per message)."""
+    lowered = text.str.to_lowercase().str.replace_all(MARKUP, " ").str.replace_all(EMOJI_CODE, " ")
+    return lowered.str.extract_all(WORD)
+
+
+def emoji_codes_expr(text: pl.Expr) -> pl.Expr:
+    """The Polars twin of `emoji_codes`: a list of bare names per text."""
+    return (
+        text.str.to_lowercase()
+        .str.extract_all(EMOJI_CODE)
+        .list.eval(pl.element().str.strip_chars(":"))
+    )
+
+
+def keep_word(word: pl.Expr) -> pl.Expr:
+    return (word.str.len_chars() <= MAX_WORD_LENGTH) & ~word.is_in(list(STOPWORDS))
+
+
+def word_key(word: str, emoji_name: str) -> str:
+    return f"w:{word}|{emoji_name}"
+
+
+def emoji_key(emoji_name: str) -> str:
+    return f"e:{emoji_name}"
+
+
+def channel_emoji_key(channel: str, emoji_name: str) -> str:
+    return f"c:{channel}|{emoji_name}"
+
+
+def popularity_key(channel: str) -> str:
+    return f"n:{channel}"
+
+
+def pair_key(first: str, second: str) -> str:
+    low, high = sorted((first, second))
+    return f"p:{low}|{high}"

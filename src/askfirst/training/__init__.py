@@ -1,0 +1,1 @@
+"""Training: snapshots through the consent gate, DP aggregates, releases, registry."""
