@@ -1,0 +1,65 @@
+"""Release artifacts on disk: canonical JSON (never pickle), checked against a SHA-256 on load."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+
+class ArtifactError(RuntimeError):
+    """An artifact that is missing or does not match the hash its release recorded."""
+
+
+def artifact_bytes(artifact: dict[str, Any]) -> bytes:
+    """The one byte form of an artifact: sorted keys, no NaN, UTF-8."""
+    text = json.dumps(artifact, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return text.encode("utf-8")
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def artifact_path(releases_dir: Path, relative: str) -> Path:
+    """Where a release's artifact lives; refuses paths that leave the releases folder."""
+    path = (releases_dir / relative).resolve()
+    if not path.is_relative_to(releases_dir.resolve()):
+        raise ArtifactError(f"artifact path {relative!r} leaves {releases_dir}; it was tampered")
+    return path
+
+
+def write_artifact(releases_dir: Path, relative: str, artifact: dict[str, Any]) -> str:
+    """Write the artifact atomically (temporary file, then rename); returns its SHA-256."""
+    data = artifact_bytes(artifact)
+    path = artifact_path(releases_dir, relative)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+    return sha256_hex(data)
+
+
+def read_artifact(releases_dir: Path, relative: str, sha256: str) -> dict[str, Any]:
+    """The artifact at `relative`, if its bytes still hash to `sha256`."""
+    path = artifact_path(releases_dir, relative)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ArtifactError(
+            f"release artifact {path} is missing; retrain the purpose with `askfirst train`"
+        ) from None
+    if sha256_hex(data) != sha256:
+        raise ArtifactError(
+            f"release artifact {path} does not match its recorded SHA-256; "
+            "it was changed on disk: retrain the purpose with `askfirst train`"
+        )
+    artifact: dict[str, Any] = json.loads(data)
+    return artifact
+
+
+def remove_artifact(releases_dir: Path, relative: str) -> None:
+    """Delete an artifact file if it is there (used when its release did not commit)."""
+    artifact_path(releases_dir, relative).unlink(missing_ok=True)

@@ -1,0 +1,112 @@
+"""Which recommender each purpose trains, and how a snapshot's frames are handed to it."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from askfirst.consent.purposes import Purpose
+from askfirst.recommenders.fitting import (
+    ChannelSnapshotFrames,
+    EmojiSnapshotFrames,
+    FitResult,
+    fit_channels,
+    fit_emoji,
+)
+from askfirst.training.releases import TrainedModel
+from askfirst.training.snapshots import Snapshot, SnapshotFrames
+
+# Float slack when comparing OpenDP's reported ε with the purpose's declared ε.
+EPSILON_SLACK = 1e-9
+
+
+class Fitter(Protocol):
+    """Fits one purpose's release from a snapshot, with differential privacy."""
+
+    def __call__(
+        self,
+        frames: SnapshotFrames,
+        snapshot: Snapshot,
+        purpose: Purpose,
+        rng: np.random.Generator,
+    ) -> TrainedModel: ...
+
+
+class NoTrainerError(ValueError):
+    """A purpose (declared in purposes.toml) that askfirst has no recommender for."""
+
+
+class MechanismOverBudgetError(RuntimeError):
+    """A fit whose mechanism spends more ε than the purpose declares (a bug: never charged)."""
+
+
+def fit_emoji_suggestions(
+    frames: SnapshotFrames, snapshot: Snapshot, purpose: Purpose, rng: np.random.Generator
+) -> TrainedModel:
+    """The emoji suggester's release from messages and reactions."""
+    result = fit_emoji(
+        EmojiSnapshotFrames(messages=frames.messages, reactions=frames.reactions),
+        epsilon=purpose.epsilon,
+        delta=purpose.delta,
+        rng=rng,
+        holdout_members=snapshot.holdout_members,
+    )
+    return trained_model(result, purpose)
+
+
+def fit_channel_recommendations(
+    frames: SnapshotFrames, snapshot: Snapshot, purpose: Purpose, rng: np.random.Generator
+) -> TrainedModel:
+    """The channel recommender's release from channel memberships."""
+    result = fit_channels(
+        ChannelSnapshotFrames(memberships=frames.memberships),
+        epsilon=purpose.epsilon,
+        delta=purpose.delta,
+        rng=rng,
+        holdout_members=snapshot.holdout_members,
+    )
+    return trained_model(result, purpose)
+
+
+FITTERS: dict[str, Fitter] = {
+    "emoji_suggestions": fit_emoji_suggestions,
+    "channel_recommendations": fit_channel_recommendations,
+}
+
+
+def fitter_for(purpose_key: str) -> Fitter:
+    """The fitter of a purpose, or an error naming the purposes askfirst can train."""
+    try:
+        return FITTERS[purpose_key]
+    except KeyError:
+        raise NoTrainerError(
+            f"purpose {purpose_key!r} has no recommender to train; "
+            f"askfirst trains: {', '.join(sorted(FITTERS))}"
+        ) from None
+
+
+def trained_model(result: FitResult, purpose: Purpose) -> TrainedModel:
+    """What the registry records of a fit; refuses a mechanism that spends more than declared.
+
+    The exact counts (candidate keys, members contributing) and the held-out utility are not
+    differentially private: they go to the release row, which only admins read.
+    """
+    mechanism = result.mechanism
+    if mechanism.epsilon > purpose.epsilon + EPSILON_SLACK or mechanism.delta > purpose.delta:
+        raise MechanismOverBudgetError(
+            f"the {purpose.key} mechanism spends (ε={mechanism.epsilon}, δ={mechanism.delta}), "
+            f"more than the declared (ε={purpose.epsilon}, δ={purpose.delta}); nothing was released"
+        )
+    return TrainedModel(
+        artifact=result.artifact,
+        epsilon=mechanism.epsilon,
+        delta=mechanism.delta,
+        mechanism={**mechanism.as_dict(), "bounds": result.artifact.get("bounds", {})},
+        utility={
+            **result.utility,
+            "keys_released": result.keys_released,
+            "candidate_keys": result.candidate_keys,
+            "members_contributing": result.members_contributing,
+        },
+    )

@@ -1,0 +1,174 @@
+"""Training a purpose end to end: snapshot, fit with differential privacy, release, promote.
+
+Each step is its own transaction, so a run that fails part-way leaves the store as it was:
+
+1. read: the snapshot and its data, in one consistent `store.reading()` view;
+2. fit: no database at all (a fresh, unpredictable random generator every run);
+3. record: snapshot, member list, release, artifact file and budget charges in one
+   `store.transaction()` (the artifact file is removed again if that transaction fails);
+4. promote: unless a promotion gate refuses, in a transaction of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from askfirst.clock import Clock
+from askfirst.consent.purposes import Purpose, find_purpose
+from askfirst.settings import Settings
+from askfirst.store import Store
+from askfirst.store.tables import Release, Workspace
+from askfirst.training.artifacts import remove_artifact
+from askfirst.training.budgets import members_who_can_pay, spent_by_member
+from askfirst.training.fitters import Fitter, fitter_for
+from askfirst.training.gates import PromotionGate, first_refusal, promotion_gates
+from askfirst.training.releases import TrainedModel, create_release, promote, retire
+from askfirst.training.snapshots import Snapshot, read_snapshot, record_snapshot
+
+log = logging.getLogger(__name__)
+
+
+class TrainingError(RuntimeError):
+    """A training run that could not produce a release; the store is unchanged."""
+
+
+class NoMembersError(TrainingError):
+    """No member's data is eligible: nobody consents, has budget left, or has data."""
+
+
+class BudgetRaceError(TrainingError):
+    """Another release charged this snapshot's members while it was being trained."""
+
+
+@dataclass(frozen=True)
+class TrainingOutcome:
+    """What one training run produced: its snapshot, its release, and whether it is served."""
+
+    snapshot: Snapshot
+    release: Release
+    promoted: bool
+    refusal: str | None = None
+
+
+def train(
+    store: Store,
+    *,
+    workspace_id: int,
+    purpose_key: str,
+    settings: Settings,
+    clock: Clock,
+    purposes: Mapping[str, Purpose],
+    gates: tuple[PromotionGate, ...] | None = None,
+    fitter: Fitter | None = None,
+) -> TrainingOutcome:
+    """Train `purpose_key` for a workspace from a snapshot taken now, and serve the release."""
+    purpose = find_purpose(purposes, purpose_key)
+    rng = np.random.default_rng(secrets.randbits(128))
+    watermark = clock.now()
+    with store.reading() as session:
+        snapshot, frames = read_snapshot(
+            session,
+            workspace_id=workspace_id,
+            purpose_key=purpose.key,
+            at=watermark,
+            purposes=purposes,
+            rng=rng,
+        )
+    if not snapshot.members:
+        raise NoMembersError(
+            f"no member of workspace {workspace_id} has eligible data for {purpose.key} at "
+            f"{watermark.isoformat()} (nobody consents, has budget left, or has posted); "
+            "nothing was trained"
+        )
+    model = (fitter or fitter_for(purpose.key))(frames, snapshot, purpose, rng)
+    release = record_release(
+        store, snapshot, model, settings=settings, at=clock.now(), purposes=purposes
+    )
+    return promote_if_allowed(
+        store,
+        snapshot,
+        release,
+        clock=clock,
+        purposes=purposes,
+        gates=promotion_gates() if gates is None else gates,
+    )
+
+
+def record_release(
+    store: Store,
+    snapshot: Snapshot,
+    model: TrainedModel,
+    *,
+    settings: Settings,
+    at: datetime,
+    purposes: Mapping[str, Purpose],
+) -> Release:
+    """Write snapshot, release, artifact and charges together, or nothing at all."""
+    written: list[str] = []
+    try:
+        with store.transaction() as session:
+            lock_workspace(session, snapshot.workspace_id)
+            check_budgets_still_pay(session, snapshot, purposes[snapshot.purpose_key], at=at)
+            recorded = record_snapshot(session, snapshot, at=at)
+            release = create_release(
+                session, recorded, model, releases_dir=settings.releases_dir, at=at
+            )
+            written.append(release.artifact_path)
+    except BaseException:
+        for relative in written:
+            remove_artifact(settings.releases_dir, relative)
+        raise
+    return release
+
+
+def promote_if_allowed(
+    store: Store,
+    snapshot: Snapshot,
+    release: Release,
+    *,
+    clock: Clock,
+    purposes: Mapping[str, Purpose],
+    gates: tuple[PromotionGate, ...],
+) -> TrainingOutcome:
+    """Serve the release unless a gate refuses; a refused release is retired unserved."""
+    with store.transaction() as session:
+        lock_workspace(session, release.workspace_id)
+        current = session.get_one(Release, release.id)
+        at = clock.now()
+        refusal = first_refusal(session, current, gates, at=at, purposes=purposes)
+        if refusal is None:
+            promote(session, current, at=at)
+        else:
+            log.warning("release %s not promoted: %s", current.id, refusal)
+            retire(session, current, at=at, detail=f"not promoted: {refusal}")
+    return TrainingOutcome(snapshot, current, promoted=refusal is None, refusal=refusal)
+
+
+def lock_workspace(session: Session, workspace_id: int) -> None:
+    """Serialize release writes per workspace (PostgreSQL row lock; SQLite's write lock)."""
+    found = session.scalar(
+        select(Workspace.id).where(Workspace.id == workspace_id).with_for_update()
+    )
+    if found is None:
+        raise TrainingError(f"unknown workspace id {workspace_id}; use an existing one")
+
+
+def check_budgets_still_pay(
+    session: Session, snapshot: Snapshot, purpose: Purpose, *, at: datetime
+) -> None:
+    """Refuse to charge members a concurrent release already left without budget."""
+    spent = spent_by_member(session, workspace_id=snapshot.workspace_id, purpose=purpose, at=at)
+    short = snapshot.members - members_who_can_pay(snapshot.members, spent, purpose=purpose)
+    if short:
+        raise BudgetRaceError(
+            f"{len(short)} member(s) of the {purpose.key} snapshot ran out of budget while it "
+            "was trained (another release charged them); run the training again"
+        )

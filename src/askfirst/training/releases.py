@@ -1,0 +1,197 @@
+"""The release registry: creating releases, their one lifecycle, and which one is served.
+
+A release moves through one transition table, defined here and nowhere else:
+
+    created -> promoted -> retired        (and created -> retired when a gate refuses it)
+
+Every transition is journaled in the caller's transaction. At most one release per purpose and
+workspace is promoted at a time (the database refuses a second); promoting one retires the
+one it replaces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from askfirst.journal import append
+from askfirst.store.tables import Release, ReleaseCharge, ReleaseStatus
+from askfirst.training.artifacts import write_artifact
+from askfirst.training.snapshots import Snapshot
+
+R = ReleaseStatus
+TRANSITIONS: dict[ReleaseStatus, frozenset[ReleaseStatus]] = {
+    R.CREATED: frozenset({R.PROMOTED, R.RETIRED}),
+    R.PROMOTED: frozenset({R.RETIRED}),
+    R.RETIRED: frozenset(),
+}
+JOURNAL_KINDS = {
+    R.CREATED: "release.created",
+    R.PROMOTED: "release.promoted",
+    R.RETIRED: "release.retired",
+}
+
+
+class ReleaseTransitionError(ValueError):
+    """A release status change that the transition table does not allow."""
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """What a fit produced, as the registry stores it: DP outputs and how they were made."""
+
+    artifact: dict[str, Any]
+    epsilon: float
+    delta: float
+    mechanism: dict[str, Any]
+    utility: dict[str, Any]
+
+
+def artifact_name(release: Release) -> str:
+    """The artifact's path under the releases folder."""
+    return f"{release.workspace_id}/{release.purpose_key}/release-{release.id}.json"
+
+
+def create_release(
+    session: Session,
+    snapshot: Snapshot,
+    model: TrainedModel,
+    *,
+    releases_dir: Path,
+    at: datetime,
+) -> Release:
+    """Record a release of a recorded snapshot, write its artifact, charge its members.
+
+    The artifact file is written before the transaction commits; if the caller's transaction
+    fails, the caller removes it (see `pipeline.train`).
+    """
+    if snapshot.id is None:
+        raise ValueError("record the snapshot (record_snapshot) before creating its release")
+    release = Release(
+        workspace_id=snapshot.workspace_id,
+        purpose_key=snapshot.purpose_key,
+        snapshot_id=snapshot.id,
+        watermark=snapshot.watermark,
+        member_count=len(snapshot.members),
+        epsilon=model.epsilon,
+        delta=model.delta,
+        mechanism=model.mechanism,
+        utility=model.utility,
+        status=R.CREATED,
+        status_detail="",
+        created_at=at,
+        artifact_path="",
+        artifact_sha256="",
+    )
+    session.add(release)
+    session.flush()
+    release.artifact_path = artifact_name(release)
+    release.artifact_sha256 = write_artifact(releases_dir, release.artifact_path, model.artifact)
+    charge_members(session, release, snapshot.members)
+    append(
+        session,
+        JOURNAL_KINDS[R.CREATED],
+        release_payload(release),
+        at=at,
+        workspace_id=release.workspace_id,
+    )
+    return release
+
+
+def charge_members(session: Session, release: Release, members: Iterable[int]) -> None:
+    """Charge the release's ε to every member it contains."""
+    rows = [
+        {
+            "release_id": release.id,
+            "member_id": member_id,
+            "purpose_key": release.purpose_key,
+            "epsilon": release.epsilon,
+            "charged_at": release.created_at,
+        }
+        for member_id in sorted(members)
+    ]
+    if rows:
+        session.execute(insert(ReleaseCharge), rows)
+
+
+def promote(session: Session, release: Release, *, at: datetime) -> Release | None:
+    """Serve `release` for its purpose, retiring the one it replaces; returns that one."""
+    previous = served(session, workspace_id=release.workspace_id, purpose_key=release.purpose_key)
+    if previous is not None and previous.id != release.id:
+        move(session, previous, R.RETIRED, at=at, detail=f"replaced by release {release.id}")
+        session.flush()
+    move(session, release, R.PROMOTED, at=at)
+    return previous
+
+
+def retire(session: Session, release: Release, *, at: datetime, detail: str) -> None:
+    """Stop serving (or never serve) `release`."""
+    move(session, release, R.RETIRED, at=at, detail=detail)
+
+
+def move(
+    session: Session, release: Release, to: ReleaseStatus, *, at: datetime, detail: str = ""
+) -> None:
+    """Move a release to `to` if the transition table allows it; journaled."""
+    if to not in TRANSITIONS[release.status]:
+        allowed = ", ".join(sorted(TRANSITIONS[release.status])) or "none (it is retired)"
+        raise ReleaseTransitionError(
+            f"release {release.id} cannot go from {release.status} to {to}; allowed next: {allowed}"
+        )
+    release.status = to
+    release.status_detail = detail
+    if to is R.PROMOTED:
+        release.promoted_at = at
+    if to is R.RETIRED:
+        release.retired_at = at
+    session.flush()
+    payload = {**release_payload(release), "detail": detail}
+    append(session, JOURNAL_KINDS[to], payload, at=at, workspace_id=release.workspace_id)
+
+
+def served(session: Session, *, workspace_id: int, purpose_key: str) -> Release | None:
+    """The promoted release of a purpose in a workspace, if any (no withdrawal check)."""
+    query = select(Release).where(
+        Release.workspace_id == workspace_id,
+        Release.purpose_key == purpose_key,
+        Release.status == R.PROMOTED,
+    )
+    return session.scalars(query).first()
+
+
+def releases(
+    session: Session, *, workspace_id: int | None = None, purpose_key: str | None = None
+) -> list[Release]:
+    """Releases, newest first, optionally of one workspace and/or purpose."""
+    query = select(Release)
+    if workspace_id is not None:
+        query = query.where(Release.workspace_id == workspace_id)
+    if purpose_key is not None:
+        query = query.where(Release.purpose_key == purpose_key)
+    return list(session.scalars(query.order_by(Release.created_at.desc(), Release.id.desc())))
+
+
+def release_payload(release: Release) -> dict[str, Any]:
+    """What the journal (and `askfirst releases --json`) says about a release."""
+    return {
+        "release_id": release.id,
+        "purpose": release.purpose_key,
+        "snapshot_id": release.snapshot_id,
+        "status": release.status.value,
+        "watermark": release.watermark.isoformat(),
+        "members": release.member_count,
+        "epsilon": release.epsilon,
+        "delta": release.delta,
+        "mechanism": release.mechanism,
+        "utility": release.utility,
+        "created_at": release.created_at.isoformat(),
+        "promoted_at": None if release.promoted_at is None else release.promoted_at.isoformat(),
+        "retired_at": None if release.retired_at is None else release.retired_at.isoformat(),
+        "artifact_sha256": release.artifact_sha256,
+    }

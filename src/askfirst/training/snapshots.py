@@ -1,0 +1,324 @@
+"""Snapshots: the consent gate the trainer reads the store through.
+
+A snapshot for a purpose holds the eligible data (channel kinds the policies allow; public only
+by default) of members whose effective consent was granted at its watermark and whose budget
+can pay one more release. Data that involves two members (B's reaction on A's message) is kept
+only if both are in; only data posted at or before the watermark; never bots, deleted members
+or placeholders. Reading (`read_snapshot`, inside `store.reading()`) and recording
+(`record_snapshot`, inside `store.transaction()`) are separate so that a training run that fails
+between them leaves no rows behind.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import polars as pl
+from sqlalchemy import ColumnElement, Select, and_, insert, or_, select
+from sqlalchemy.orm import Session
+
+from askfirst.consent import Purpose, eligible_channel_kinds, members_with_effective_consent
+from askfirst.journal import append
+from askfirst.recommenders.evaluation import choose_holdout
+from askfirst.store.tables import (
+    Channel,
+    ChannelKind,
+    Member,
+    Membership,
+    Message,
+    Reaction,
+    SnapshotMember,
+)
+from askfirst.store.tables import Snapshot as SnapshotRow
+from askfirst.training.budgets import members_who_can_pay, spent_by_member
+
+# Messages a member wrote themselves; join notices, bot posts and other system subtypes are not.
+MEMBER_WRITTEN_SUBTYPES = ("thread_broadcast", "file_share", "me_message")
+# A mention names another member, who may not consent: the gate replaces it with a placeholder.
+MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
+MENTION_PLACEHOLDER = "@member"
+
+MESSAGE_COLUMNS = {"message_id": pl.Int64, "member_id": pl.Int64, "channel_name": pl.String}
+MESSAGE_SCHEMA = {**MESSAGE_COLUMNS, "text": pl.String}
+REACTION_SCHEMA = {**MESSAGE_COLUMNS, "emoji": pl.String}
+REACTION_READ_SCHEMA = {**REACTION_SCHEMA, "author_id": pl.Int64}
+MEMBERSHIP_SCHEMA = {"member_id": pl.Int64, "channel_name": pl.String}
+
+
+@dataclass(frozen=True)
+class SnapshotFrames:
+    """A snapshot's data: only what the purpose reads, only of the snapshot's members."""
+
+    messages: pl.DataFrame
+    reactions: pl.DataFrame
+    memberships: pl.DataFrame
+    # Members of the private channels and direct conversations read (empty once filtered).
+    conversation_members: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Who and what one snapshot contains; `id` is None until it is recorded."""
+
+    workspace_id: int
+    purpose_key: str
+    watermark: datetime
+    channel_kinds: frozenset[ChannelKind]
+    members: frozenset[int]
+    holdout_members: frozenset[int]
+    message_count: int
+    reaction_count: int
+    membership_count: int
+    left_out_for_budget: int
+    id: int | None = None
+
+    @property
+    def training_members(self) -> frozenset[int]:
+        return self.members - self.holdout_members
+
+
+def read_snapshot(
+    session: Session,
+    *,
+    workspace_id: int,
+    purpose_key: str,
+    at: datetime,
+    purposes: Mapping[str, Purpose],
+    rng: np.random.Generator | None = None,
+) -> tuple[Snapshot, SnapshotFrames]:
+    """Select a snapshot at watermark `at` and read its data; writes nothing.
+
+    Call it inside `store.reading()` so the gate and the data come from one consistent state.
+    """
+    purpose = purposes[purpose_key]
+    kinds = eligible_channel_kinds(
+        session, workspace_id=workspace_id, purpose_key=purpose_key, at=at
+    )
+    consenting = members_with_effective_consent(
+        session, workspace_id=workspace_id, purpose_key=purpose_key, at=at, purposes=purposes
+    ) & people(session, workspace_id)
+    spent = spent_by_member(session, workspace_id=workspace_id, purpose=purpose, at=at)
+    admitted = members_who_can_pay(consenting, spent, purpose=purpose)
+    frames = read_frames(session, purpose, workspace_id=workspace_id, kinds=kinds, at=at)
+    frames = keep_members(frames, admitted)
+    members = contained_members(frames)
+    snapshot = Snapshot(
+        workspace_id=workspace_id,
+        purpose_key=purpose_key,
+        watermark=at,
+        channel_kinds=kinds,
+        members=members,
+        holdout_members=choose_holdout(members, rng or np.random.default_rng()),
+        message_count=frames.messages.height,
+        reaction_count=frames.reactions.height,
+        membership_count=frames.memberships.height,
+        left_out_for_budget=len(consenting - admitted),
+    )
+    return snapshot, frames
+
+
+def record_snapshot(session: Session, snapshot: Snapshot, *, at: datetime) -> Snapshot:
+    """Write the snapshot, its member list and its journal entry; returns it with its id."""
+    row = SnapshotRow(
+        workspace_id=snapshot.workspace_id,
+        purpose_key=snapshot.purpose_key,
+        watermark=snapshot.watermark,
+        taken_at=at,
+        channel_kinds=",".join(sorted(snapshot.channel_kinds)),
+        member_count=len(snapshot.members),
+        message_count=snapshot.message_count,
+        reaction_count=snapshot.reaction_count,
+        membership_count=snapshot.membership_count,
+        left_out_for_budget=snapshot.left_out_for_budget,
+    )
+    session.add(row)
+    session.flush()
+    if snapshot.members:
+        session.execute(
+            insert(SnapshotMember),
+            [
+                {"snapshot_id": row.id, "member_id": m, "is_holdout": m in snapshot.holdout_members}
+                for m in sorted(snapshot.members)
+            ],
+        )
+    recorded = replace(snapshot, id=row.id)
+    append(
+        session, "snapshot.taken", snapshot_payload(recorded), at=at, workspace_id=row.workspace_id
+    )
+    return recorded
+
+
+def take_snapshot(
+    session: Session,
+    *,
+    workspace_id: int,
+    purpose_key: str,
+    at: datetime,
+    purposes: Mapping[str, Purpose],
+) -> Snapshot:
+    """Select and record a snapshot at watermark `at` in one (writing) session."""
+    snapshot, _frames = read_snapshot(
+        session, workspace_id=workspace_id, purpose_key=purpose_key, at=at, purposes=purposes
+    )
+    return record_snapshot(session, snapshot, at=at)
+
+
+def snapshot_members(session: Session, snapshot_id: int) -> frozenset[int]:
+    """The members a recorded snapshot contains."""
+    query = select(SnapshotMember.member_id).where(SnapshotMember.snapshot_id == snapshot_id)
+    return frozenset(session.scalars(query))
+
+
+def snapshot_payload(snapshot: Snapshot) -> dict[str, object]:
+    """What the journal says about a snapshot: counts, never member data."""
+    return {
+        "snapshot_id": snapshot.id,
+        "purpose": snapshot.purpose_key,
+        "watermark": snapshot.watermark.isoformat(),
+        "channel_kinds": sorted(snapshot.channel_kinds),
+        "members": len(snapshot.members),
+        "holdout_members": len(snapshot.holdout_members),
+        "messages": snapshot.message_count,
+        "reactions": snapshot.reaction_count,
+        "memberships": snapshot.membership_count,
+        "left_out_for_budget": snapshot.left_out_for_budget,
+    }
+
+
+def people(session: Session, workspace_id: int) -> set[int]:
+    """Members of the workspace who are people: no bots, deleted accounts or placeholders."""
+    query = select(Member.id).where(
+        Member.workspace_id == workspace_id,
+        Member.is_bot.is_(False),
+        Member.is_deleted.is_(False),
+        Member.is_placeholder.is_(False),
+    )
+    return set(session.scalars(query))
+
+
+def keep_members(frames: SnapshotFrames, members: set[int]) -> SnapshotFrames:
+    """Only rows whose every member is in `members`.
+
+    A reaction needs its reactor and its message's author; anything in a private channel or
+    direct conversation needs every member of that conversation.
+    """
+    ids = pl.Series(sorted(members), dtype=pl.Int64)
+    closed = frames.conversation_members.filter(~pl.col("member_id").is_in(ids))[
+        "channel_name"
+    ].unique()
+    open_to_all = ~pl.col("channel_name").is_in(closed)
+    messages = frames.messages.filter(pl.col("member_id").is_in(ids) & open_to_all)
+    reactions = frames.reactions.filter(
+        pl.col("member_id").is_in(ids) & pl.col("author_id").is_in(ids) & open_to_all
+    ).drop("author_id")
+    memberships = frames.memberships.filter(pl.col("member_id").is_in(ids) & open_to_all)
+    return SnapshotFrames(messages, reactions, memberships, frames.conversation_members.clear())
+
+
+def contained_members(frames: SnapshotFrames) -> frozenset[int]:
+    """Every member some row of the frames is about, in any role."""
+    ids: set[int] = set()
+    for frame in (frames.messages, frames.reactions, frames.memberships):
+        ids.update(frame["member_id"].to_list())
+    return frozenset(ids)
+
+
+def read_frames(
+    session: Session,
+    purpose: Purpose,
+    *,
+    workspace_id: int,
+    kinds: frozenset[ChannelKind],
+    at: datetime,
+) -> SnapshotFrames:
+    """The eligible rows the purpose reads, before members are filtered.
+
+    Reactions carry their message's author (`author_id`), and private conversations their
+    member lists, until `keep_members` has judged them.
+    """
+    reads = " ".join(purpose.reads)
+    messages = pl.DataFrame(schema=MESSAGE_SCHEMA)
+    reactions = pl.DataFrame(schema=REACTION_READ_SCHEMA)
+    memberships = pl.DataFrame(schema=MEMBERSHIP_SCHEMA)
+    if "_messages" in reads:
+        messages = _frame(session, _messages_query(workspace_id, kinds, at), MESSAGE_SCHEMA)
+        messages = messages.with_columns(
+            pl.col("text").str.replace_all(MENTION.pattern, MENTION_PLACEHOLDER)
+        )
+    if "_reactions" in reads:
+        query = _reactions_query(workspace_id, kinds, at)
+        reactions = _frame(session, query, REACTION_READ_SCHEMA)
+    if "_memberships" in reads:
+        query = _memberships_query(workspace_id, kinds, at)
+        memberships = _frame(session, query, MEMBERSHIP_SCHEMA)
+    closed_kinds = kinds - {ChannelKind.PUBLIC}
+    conversation_members = _frame(
+        session, _memberships_query(workspace_id, closed_kinds, at), MEMBERSHIP_SCHEMA
+    )
+    return SnapshotFrames(messages, reactions, memberships, conversation_members)
+
+
+def _eligible_channels(
+    workspace_id: int, kinds: frozenset[ChannelKind], at: datetime
+) -> ColumnElement[bool]:
+    return and_(
+        Channel.workspace_id == workspace_id,
+        Channel.kind.in_(sorted(kinds)),
+        or_(Channel.created_at.is_(None), Channel.created_at <= at),
+    )
+
+
+def _eligible_messages(
+    workspace_id: int, kinds: frozenset[ChannelKind], at: datetime
+) -> ColumnElement[bool]:
+    return and_(
+        _eligible_channels(workspace_id, kinds, at),
+        Message.posted_at <= at,
+        Message.author_id.is_not(None),
+        or_(Message.subtype.is_(None), Message.subtype.in_(MEMBER_WRITTEN_SUBTYPES)),
+    )
+
+
+def _messages_query(
+    workspace_id: int, kinds: frozenset[ChannelKind], at: datetime
+) -> Select[*tuple[Any, ...]]:
+    return (
+        select(Message.id, Message.author_id, Channel.name, Message.text)
+        .join(Channel, Channel.id == Message.channel_id)
+        .where(_eligible_messages(workspace_id, kinds, at))
+    )
+
+
+def _reactions_query(
+    workspace_id: int, kinds: frozenset[ChannelKind], at: datetime
+) -> Select[*tuple[Any, ...]]:
+    return (
+        select(
+            Reaction.message_id, Reaction.member_id, Channel.name, Reaction.emoji, Message.author_id
+        )
+        .join(Message, Message.id == Reaction.message_id)
+        .join(Channel, Channel.id == Message.channel_id)
+        .where(_eligible_messages(workspace_id, kinds, at))
+    )
+
+
+def _memberships_query(
+    workspace_id: int, kinds: frozenset[ChannelKind], at: datetime
+) -> Select[*tuple[Any, ...]]:
+    return (
+        select(Membership.member_id, Channel.name)
+        .join(Channel, Channel.id == Membership.channel_id)
+        .where(_eligible_channels(workspace_id, kinds, at))
+    )
+
+
+def _frame(
+    session: Session, query: Select[*tuple[Any, ...]], schema: Mapping[str, Any]
+) -> pl.DataFrame:
+    rows = session.execute(query).all()
+    return pl.DataFrame(rows, schema=dict(schema), orient="row")

@@ -1,0 +1,206 @@
+"""Withdrawals reach the models: retrain without the members who withdrew, then complete.
+
+`reconcile` is the loop the server runs every few seconds (and `askfirst reconcile` once). For
+each purpose of each workspace with open withdrawals, if the served release contains any of
+those members, it retrains the purpose ONCE for all of them (the new snapshot leaves them out,
+since their consent no longer holds) and promotes it. If that retrain fails or is refused, it
+retires the served release, so the public prior is served instead. Then every withdrawal of the
+batch moves to `served_releases_replaced` and `complete`. Deadlines passed on the way are
+marked `overdue` first.
+
+A release "contains" a withdrawn member when its snapshot lists them and its watermark is
+before the withdrawal: a release trained after the member said yes again is theirs to be in.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from askfirst.clock import Clock
+from askfirst.consent.purposes import Purpose
+from askfirst.consent.withdrawals import (
+    Withdrawal,
+    advance,
+    mark_overdue,
+    open_withdrawals,
+    withdrawal,
+)
+from askfirst.settings import Settings
+from askfirst.store import Store
+from askfirst.store.tables import Member, Release, WithdrawalStatus
+from askfirst.training.pipeline import train
+from askfirst.training.releases import retire, served
+from askfirst.training.snapshots import snapshot_members
+
+log = logging.getLogger(__name__)
+S = WithdrawalStatus
+
+
+@dataclass
+class ReconcileReport:
+    """What one pass of `reconcile` did."""
+
+    overdue: list[int] = field(default_factory=list)
+    completed: list[int] = field(default_factory=list)
+    promoted: list[int] = field(default_factory=list)
+    retired: list[int] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+def reconcile(
+    store: Store, *, clock: Clock, settings: Settings, purposes: Mapping[str, Purpose]
+) -> ReconcileReport:
+    """One pass: mark overdue withdrawals, replace served releases that contain withdrawn
+    members (one retrain per purpose and workspace), and complete what is done."""
+    report = ReconcileReport()
+    with store.transaction() as session:
+        report.overdue = [w.id for w in mark_overdue(session, clock=clock)]
+    with store.reading() as session:
+        batches = batch_by_purpose(session, open_withdrawals(session))
+    for (workspace_id, purpose_key), batch in sorted(batches.items()):
+        if purpose_key not in purposes:
+            report.failures.append(f"withdrawals for unknown purpose {purpose_key!r} left open")
+            continue
+        replace_served_release(
+            store,
+            workspace_id,
+            purpose_key,
+            batch,
+            clock=clock,
+            settings=settings,
+            purposes=purposes,
+            report=report,
+        )
+        complete_if_done(store, workspace_id, purpose_key, batch, clock=clock, report=report)
+    return report
+
+
+def batch_by_purpose(
+    session: Session, withdrawals: Iterable[Withdrawal]
+) -> dict[tuple[int, str], list[Withdrawal]]:
+    """Open withdrawals grouped by (workspace, purpose): each group costs at most one retrain."""
+    pending = list(withdrawals)
+    ids = {w.member_id for w in pending}
+    workspaces = (
+        dict(
+            session.execute(
+                select(Member.id, Member.workspace_id).where(Member.id.in_(ids))
+            ).tuples()
+        )
+        if ids
+        else {}
+    )
+    batches: dict[tuple[int, str], list[Withdrawal]] = defaultdict(list)
+    for pending_one in pending:
+        batches[(workspaces[pending_one.member_id], pending_one.purpose_key)].append(pending_one)
+    return dict(batches)
+
+
+def contained(
+    release: Release, members: frozenset[int], batch: Iterable[Withdrawal]
+) -> list[Withdrawal]:
+    """The withdrawals of `batch` whose member `release` (with member list `members`) contains."""
+    return [w for w in batch if w.member_id in members and release.watermark < w.received_at]
+
+
+def still_contained(
+    session: Session, workspace_id: int, purpose_key: str, batch: Iterable[Withdrawal]
+) -> tuple[Release | None, list[Withdrawal]]:
+    """The served release and the withdrawals of `batch` it still contains."""
+    release = served(session, workspace_id=workspace_id, purpose_key=purpose_key)
+    if release is None:
+        return None, []
+    return release, contained(release, snapshot_members(session, release.snapshot_id), batch)
+
+
+def replace_served_release(
+    store: Store,
+    workspace_id: int,
+    purpose_key: str,
+    batch: list[Withdrawal],
+    *,
+    clock: Clock,
+    settings: Settings,
+    purposes: Mapping[str, Purpose],
+    report: ReconcileReport,
+) -> None:
+    """Retrain without the batch's members if the served release contains any of them;
+    if that does not work, retire the served release (the public prior is served)."""
+    with store.reading() as session:
+        release, stale = still_contained(session, workspace_id, purpose_key, batch)
+    if release is None or not stale:
+        return
+    try:
+        outcome = train(
+            store,
+            workspace_id=workspace_id,
+            purpose_key=purpose_key,
+            settings=settings,
+            clock=clock,
+            purposes=purposes,
+        )
+        if outcome.promoted:
+            report.promoted.append(outcome.release.id)
+    except Exception as error:  # any failure falls back to the prior: the deadline comes first
+        log.warning("retraining %s for workspace %s failed: %s", purpose_key, workspace_id, error)
+        report.failures.append(f"{purpose_key} in workspace {workspace_id}: {error}")
+    with store.transaction() as session:
+        release, stale = still_contained(session, workspace_id, purpose_key, batch)
+        if release is not None and stale:
+            retire(
+                session,
+                release,
+                at=clock.now(),
+                detail=f"withdrawn members could not be retrained out ({len(stale)})",
+            )
+            report.retired.append(release.id)
+
+
+def complete_if_done(
+    store: Store,
+    workspace_id: int,
+    purpose_key: str,
+    batch: list[Withdrawal],
+    *,
+    clock: Clock,
+    report: ReconcileReport,
+) -> None:
+    """Complete every withdrawal of the batch that no served release contains any more."""
+    with store.transaction() as session:
+        _release, stale = still_contained(session, workspace_id, purpose_key, batch)
+        stale_ids = {w.id for w in stale}
+        for pending in batch:
+            if pending.id not in stale_ids and finish(session, pending.id, clock=clock):
+                report.completed.append(pending.id)
+
+
+def finish(session: Session, withdrawal_id: int, *, clock: Clock) -> bool:
+    """Move a withdrawal through `served_releases_replaced` to `complete`; False if it was."""
+    current = withdrawal(session, withdrawal_id).status
+    if current is S.COMPLETE:
+        return False
+    if current is S.RECEIVED:
+        advance(
+            session,
+            withdrawal_id,
+            S.EXCLUDED_FROM_NEW_TRAINING,
+            clock=clock,
+            detail="no new snapshot includes you",
+        )
+        current = S.EXCLUDED_FROM_NEW_TRAINING
+    if current in (S.EXCLUDED_FROM_NEW_TRAINING, S.OVERDUE):
+        advance(
+            session,
+            withdrawal_id,
+            S.SERVED_RELEASES_REPLACED,
+            clock=clock,
+            detail="no served model contains your data",
+        )
+    advance(session, withdrawal_id, S.COMPLETE, clock=clock, detail="your withdrawal is complete")
+    return True
