@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import typer
 
+from askfirst.accounts.commands import member_app, token_app
 from askfirst.journal.commands import journal_app
+from askfirst.privacy.audit_command import audit
+from askfirst.privacy.audit_gate import install_audit_gate
 from askfirst.settings import load_settings
 from askfirst.store import open_store
+from askfirst.web.serve import serve
 
 app = typer.Typer(
     help="askfirst: chat features trained only on data of members who said yes.",
@@ -14,6 +18,12 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(journal_app, name="journal")
+app.add_typer(member_app, name="member")
+app.add_typer(token_app, name="token")
+app.command("serve")(serve)
+app.command("audit")(audit)
+# ASKFIRST_AUDIT_GATE=1: promotion (askfirst train, the server) requires a passing canary audit.
+install_audit_gate()
 
 
 @app.command()

@@ -1,0 +1,80 @@
+"""`askfirst member add` and `askfirst token create`: accounts and API tokens for admins."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+import typer
+
+from askfirst.accounts.digests import new_secret
+from askfirst.accounts.enrolment import enrol_member, find_workspace
+from askfirst.accounts.errors import AccountError
+from askfirst.accounts.tokens import DEFAULT_TOKEN_LIFETIME, create_token
+from askfirst.clock import SystemClock
+from askfirst.settings import load_settings
+from askfirst.store import Store, open_store
+from askfirst.store.tables import Role
+
+member_app = typer.Typer(help="Give workspace members accounts to sign in with.")
+token_app = typer.Typer(help="Bearer tokens for the JSON API.")
+
+
+@member_app.command("add")
+def add_member(
+    workspace: str = typer.Option(..., help="the workspace's name or Slack team id"),
+    slack_id: str = typer.Option(..., help="the member's Slack user id, e.g. U024BE7LH"),
+    name: str = typer.Option(..., help="the member's name; also the login unless --login"),
+    login: str | None = typer.Option(None, help="the sign-in name (default: --name)"),
+    admin: bool = typer.Option(False, "--admin", help="make the account an admin"),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="read the password from standard input"
+    ),
+) -> None:
+    """Add an account (and the member, if not imported yet); prints a password unless given."""
+    password = _read_password() if password_stdin else new_secret()[:20]
+    role = Role.ADMIN if admin else Role.MEMBER
+    with _store() as store, store.transaction() as session:
+        found = find_workspace(session, workspace)
+        enrolled = enrol_member(
+            session, found, slack_id, name, password, SystemClock(), role=role, login=login
+        )
+    made = "created member and account" if enrolled.member_created else "created account"
+    typer.echo(f"{made} {enrolled.login!r} ({role.value}) in workspace {workspace!r}")
+    if not password_stdin:
+        typer.echo(f"password (shown once): {password}")
+
+
+@token_app.command("create")
+def create_token_command(
+    member: str = typer.Argument(..., help="the account's login"),
+    days: int = typer.Option(
+        DEFAULT_TOKEN_LIFETIME.days, min=1, max=3650, help="days until the token expires"
+    ),
+    label: str = typer.Option("", help="a note to recognise the token by"),
+) -> None:
+    """Create an API token for MEMBER; printed once, alone on stdout, and stored only hashed."""
+    with _store() as store, store.transaction() as session:
+        token = create_token(session, member, SystemClock(), timedelta(days=days), label)
+    typer.echo(f"token for {member!r}, valid {days} days; it cannot be shown again:", err=True)
+    typer.echo(token)
+
+
+def _read_password() -> str:
+    line = sys.stdin.readline()
+    return line.removesuffix("\n").removesuffix("\r")
+
+
+@contextmanager
+def _store() -> Iterator[Store]:
+    """The configured store; account errors end the command with their message and exit 1."""
+    store = open_store(load_settings())
+    try:
+        yield store
+    except AccountError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=1) from None
+    finally:
+        store.engine.dispose()

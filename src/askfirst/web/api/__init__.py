@@ -1,0 +1,1 @@
+"""The JSON API under /api/v1: public purposes, a member's own data, and admin views."""

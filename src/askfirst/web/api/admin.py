@@ -1,0 +1,94 @@
+"""Admin views over the API: counts per purpose (never who), policies, journal verification.
+
+Every route takes `require_admin`, and every answer is scoped to the admin's own workspace.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from sqlalchemy.orm import Session
+
+from askfirst.accounts.roles import SignedInMember
+from askfirst.consent import answer_counts, find_purpose, policy_for_workspace, set_policy
+from askfirst.journal import verify
+from askfirst.web.api.consent import ERRORS
+from askfirst.web.api.schemas import CountsOut, PolicyIn, PolicyOut, VerificationOut
+from askfirst.web.auth import require_admin
+from askfirst.web.context import AppContext, app_context
+
+router = APIRouter(prefix="/admin", tags=["admin"], responses=ERRORS)
+
+
+@router.get("/counts", response_model=list[CountsOut])
+def counts(
+    admin: SignedInMember = Depends(require_admin), context: AppContext = Depends(app_context)
+) -> list[CountsOut]:
+    """How many members of your workspace granted, withdrew, refused or were not asked."""
+    with context.store.reading() as session:
+        return [
+            CountsOut(purpose=key, **answer_counts(session, admin.workspace_id, key))
+            for key in sorted(context.purposes)
+        ]
+
+
+@router.get("/policies", response_model=list[PolicyOut])
+def policies(
+    admin: SignedInMember = Depends(require_admin), context: AppContext = Depends(app_context)
+) -> list[PolicyOut]:
+    """Your workspace's and your org's switches for every purpose."""
+    with context.store.reading() as session:
+        return [policy_out(session, admin.workspace_id, key) for key in sorted(context.purposes)]
+
+
+@router.put("/policies/{purpose}", response_model=PolicyOut)
+def change_policy(
+    purpose: str,
+    body: PolicyIn,
+    admin: SignedInMember = Depends(require_admin),
+    context: AppContext = Depends(app_context),
+) -> PolicyOut:
+    """Allow or forbid a purpose in your workspace, and whether private data is eligible.
+
+    Policies only restrict: no setting here can make a member's answer a yes.
+    """
+    key = find_purpose(context.purposes, purpose).key
+    with context.store.transaction() as session:
+        set_policy(
+            session,
+            purpose_key=key,
+            purposes=context.purposes,
+            clock=context.clock,
+            workspace_id=admin.workspace_id,
+            allowed=body.allowed,
+            include_private=body.include_private,
+            actor_member_id=admin.member_id,
+        )
+        return policy_out(session, admin.workspace_id, key)
+
+
+@router.get("/journal/verify", response_model=VerificationOut)
+def verify_journal(
+    admin: SignedInMember = Depends(require_admin), context: AppContext = Depends(app_context)
+) -> VerificationOut:
+    """Check the whole journal's hash chain and head file; names the first bad entry."""
+    result = verify(context.store)
+    return VerificationOut(
+        ok=result.ok,
+        entries=result.entries,
+        first_bad=result.first_bad,
+        reason=result.reason,
+        head_hash=result.head_hash,
+    )
+
+
+def policy_out(session: Session, workspace_id: int, key: str) -> PolicyOut:
+    policy = policy_for_workspace(session, workspace_id=workspace_id, purpose_key=key)
+    return PolicyOut(
+        purpose=key,
+        allowed=policy.allowed,
+        include_private=policy.include_private,
+        org_allowed=policy.org.allowed,
+        org_include_private=policy.org.include_private,
+        workspace_allowed=policy.workspace.allowed,
+        workspace_include_private=policy.workspace.include_private,
+    )

@@ -1,0 +1,70 @@
+"""A member's own data over the API: who they are, their journal, budget and export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+
+from askfirst.accounts.export import member_export
+from askfirst.accounts.roles import SignedInMember
+from askfirst.journal import entries_about_member
+from askfirst.training.budgets import budget_status
+from askfirst.web.api.consent import ERRORS
+from askfirst.web.api.convert import budget_out, journal_entry_out, me_out
+from askfirst.web.api.schemas import BudgetOut, JournalEntryOut, MeOut
+from askfirst.web.auth import current_member
+from askfirst.web.context import AppContext, app_context
+
+router = APIRouter(prefix="/me", tags=["me"], responses=ERRORS)
+
+
+@router.get("", response_model=MeOut)
+def who_am_i(member: SignedInMember = Depends(current_member)) -> MeOut:
+    """The signed-in member: id, workspace, login, name and role."""
+    return me_out(member)
+
+
+@router.get("/journal", response_model=list[JournalEntryOut])
+def my_journal(
+    member: SignedInMember = Depends(current_member), context: AppContext = Depends(app_context)
+) -> list[JournalEntryOut]:
+    """Every journal entry about you, in the order written."""
+    with context.store.reading() as session:
+        return [journal_entry_out(e) for e in entries_about_member(session, member.member_id)]
+
+
+@router.get("/budget", response_model=list[BudgetOut])
+def my_budget(
+    member: SignedInMember = Depends(current_member), context: AppContext = Depends(app_context)
+) -> list[BudgetOut]:
+    """Your privacy budget per purpose: ε spent and remaining in the window, and the charges."""
+    at = context.clock.now()
+    with context.store.reading() as session:
+        return [
+            budget_out(
+                budget_status(
+                    session,
+                    member_id=member.member_id,
+                    purpose_key=key,
+                    at=at,
+                    purposes=context.purposes,
+                )
+            )
+            for key in sorted(context.purposes)
+        ]
+
+
+@router.get("/export", response_model=dict[str, Any])
+def my_export(
+    member: SignedInMember = Depends(current_member), context: AppContext = Depends(app_context)
+) -> JSONResponse:
+    """All of your data askfirst holds, as one JSON download."""
+    with context.store.reading() as session:
+        export = member_export(session, member.member_id, context.clock)
+    return JSONResponse(
+        jsonable_encoder(export),
+        headers={"Content-Disposition": 'attachment; filename="askfirst-my-data.json"'},
+    )

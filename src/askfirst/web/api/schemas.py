@@ -1,0 +1,148 @@
+"""The shapes of API requests and responses, as the OpenAPI schema documents them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    """A request body that refuses fields it does not know, so typos do not pass silently."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorOut(BaseModel):
+    error: str = Field(description="a short code, e.g. not_signed_in, unknown_purpose")
+    detail: str = Field(description="what was wrong and what to do, in words")
+
+
+class NoticeOut(BaseModel):
+    version: str = Field(description="SHA-256 of the notice's content")
+    reads: list[str] = Field(description="data categories the notice reads")
+    text: str
+
+
+class PurposeOut(BaseModel):
+    key: str
+    title: str
+    trains: str
+    optional: bool
+    epsilon: float = Field(description="ε per release")
+    delta: float = Field(description="δ per release")
+    budget_epsilon: float = Field(description="total ε a member may spend per window")
+    budget_window_days: int
+    withdrawal_deadline_seconds: float
+    notice: NoticeOut
+
+
+class MeOut(BaseModel):
+    member_id: int
+    workspace_id: int
+    login: str
+    name: str
+    role: Literal["member", "admin"]
+    credential: Literal["session", "token"]
+
+
+class ConsentOut(BaseModel):
+    purpose: str
+    answer: Literal["granted", "withdrawn", "refused", "not_asked"]
+    since: datetime | None
+    method: str | None
+    notice_version: str | None = Field(description="the notice version answered")
+    current_notice_version: str
+    effective: bool = Field(description="whether the member's data may be used now")
+    reason: str
+
+
+class AnswerIn(Strict):
+    answer: Literal["granted", "withdrawn"]
+    notice_version: str | None = Field(
+        default=None,
+        description="the notice version read; a grant to an outdated version is refused (409)",
+        max_length=64,
+    )
+
+
+class StepOut(BaseModel):
+    from_status: str | None
+    to_status: str
+    at: datetime
+    detail: str
+
+
+class WithdrawalOut(BaseModel):
+    id: int
+    purpose: str
+    received_at: datetime
+    deadline: datetime
+    status: str
+    status_at: datetime
+    late: bool
+    open: bool
+    steps: list[StepOut]
+
+
+class ConsentChangeOut(BaseModel):
+    consent: ConsentOut
+    changed: bool
+    withdrawal: WithdrawalOut | None = Field(description="opened when a yes became a no")
+
+
+class JournalEntryOut(BaseModel):
+    seq: int
+    at: datetime
+    kind: str
+    payload: dict[str, Any]
+    hash: str
+
+
+class ChargeOut(BaseModel):
+    release_id: int
+    epsilon: float
+    charged_at: datetime
+
+
+class BudgetOut(BaseModel):
+    purpose: str
+    spent: float
+    remaining: float
+    limit: float
+    window_days: int
+    charges: list[ChargeOut]
+
+
+class CountsOut(BaseModel):
+    purpose: str
+    granted: int
+    withdrawn: int
+    refused: int
+    not_asked: int
+
+
+class PolicyIn(Strict):
+    allowed: bool | None = Field(default=None, description="None keeps the current value")
+    include_private: bool | None = Field(
+        default=None, description="private channels and direct messages eligible"
+    )
+
+
+class PolicyOut(BaseModel):
+    purpose: str
+    allowed: bool = Field(description="org and workspace both allow the purpose")
+    include_private: bool
+    org_allowed: bool
+    org_include_private: bool
+    workspace_allowed: bool
+    workspace_include_private: bool
+
+
+class VerificationOut(BaseModel):
+    ok: bool
+    entries: int
+    first_bad: int | None
+    reason: str
+    head_hash: str | None

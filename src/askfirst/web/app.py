@@ -1,0 +1,50 @@
+"""The web app: `create_app` wires the store, the clock and the purposes into FastAPI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from askfirst.clock import Clock
+from askfirst.consent import load_purposes
+from askfirst.settings import Settings
+from askfirst.store import Store
+from askfirst.web.api.admin import router as admin_api
+from askfirst.web.api.consent import router as consent_api
+from askfirst.web.api.me import router as me_api
+from askfirst.web.context import AppContext
+from askfirst.web.errors import install_error_handlers
+from askfirst.web.headers import SecurityHeaders
+from askfirst.web.pages.home import router as home_page
+from askfirst.web.pages.signin import router as signin_pages
+from askfirst.web.urls import API_PREFIX
+
+STATIC = Path(__file__).parent / "static"
+DESCRIPTION = (
+    "Consent that members control. Authenticate with `Authorization: Bearer <token>` "
+    "(`askfirst token create LOGIN`) or a signed-in session (then send `X-CSRF-Token` on "
+    "writes). Errors are JSON objects with `error` and `detail`."
+)
+
+
+def create_app(settings: Settings, store: Store, clock: Clock) -> FastAPI:
+    """The askfirst web app over `store`; it opens no connection other than the store's."""
+    app = FastAPI(
+        title="askfirst",
+        description=DESCRIPTION,
+        # The interactive docs load their scripts from a CDN; askfirst serves nothing remote.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+    )
+    app.state.context = AppContext(settings, store, clock, load_purposes(settings))
+    app.add_middleware(SecurityHeaders)
+    install_error_handlers(app)
+    for api in (consent_api, me_api, admin_api):
+        app.include_router(api, prefix=API_PREFIX)
+    app.include_router(signin_pages)
+    app.include_router(home_page)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
