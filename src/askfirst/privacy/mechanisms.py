@@ -26,9 +26,9 @@ import opendp.prelude as dp
 Kind = Literal["gaussian", "laplace"]
 KINDS: tuple[Kind, ...] = ("gaussian", "laplace")
 # Shares of δ tried for the threshold (the rest pays the zCDP → (ε, δ) conversion).
-THRESHOLD_DELTA_SHARES = (0.1, 0.3, 0.5, 0.7, 0.9)
+THRESHOLD_DELTA_SHARES = (0.25, 0.5, 0.75)
 LARGEST_THRESHOLD = 2**31 - 1
-SCALE_SEARCH_STEPS = 20
+SCALE_SEARCH_STEPS = 14
 
 
 @dataclass(frozen=True)
@@ -122,26 +122,36 @@ def _calibrate_share(
     """Smallest scale meeting ε with (1 - share)·δ for noise, then the lowest threshold."""
     noise_delta = max((1.0 - share) * delta, delta * 1e-9)
 
-    def noise_epsilon(scale: float) -> float:
+    def noise_fits(scale: float) -> bool:
         built = measurement(kind, scale, LARGEST_THRESHOLD, noise_delta)
-        return privacy_loss(built, l0, linf)[0]
+        return _loss_or_infinite(built, l0, linf)[0] <= epsilon
 
-    scale = _smallest_scale(lambda s: noise_epsilon(s) <= epsilon)
+    scale = _smallest_scale(noise_fits)
 
-    def threshold_delta(threshold: int) -> float:
+    def threshold_fits(threshold: int) -> bool:
         # The threshold's δ alone: the inner measurement, before any conversion.
         built = threshold_measurement(kind, scale, threshold)
-        return privacy_loss(built, l0, linf)[1]
+        return _loss_or_infinite(built, l0, linf)[1] <= share * delta
 
-    threshold = _smallest_int(lambda t: threshold_delta(t) <= share * delta, linf)
+    threshold = _smallest_int(threshold_fits, linf)
     built = measurement(kind, scale, threshold, delta)
     final_epsilon, final_delta = privacy_loss(built, l0, linf)
     return Mechanism(kind, l0, linf, scale, threshold, final_epsilon, final_delta)
 
 
+def _loss_or_infinite(built: dp.Measurement, l0: int, linf: int) -> tuple[float, float]:
+    """The privacy loss, or infinite loss where OpenDP's map overflows (far too little noise)."""
+    try:
+        return privacy_loss(built, l0, linf)
+    except dp.OpenDPException:
+        return math.inf, math.inf
+
+
 def _smallest_scale(fits: Callable[[float], bool]) -> float:
-    """The smallest scale (to ~1e-6 relative) for which `fits` holds; fits is monotone."""
-    low, high = 1e-6, 1.0
+    """The smallest scale (to ~1e-4 relative) for which `fits` holds; fits is monotone."""
+    low, high = 0.25, 1.0
+    while fits(low) and low > 1e-9:
+        low, high = low / 4.0, low
     while not fits(high):
         low, high = high, high * 4.0
         if high > 1e12:

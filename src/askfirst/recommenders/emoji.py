@@ -44,7 +44,6 @@ class LearnedEmoji:
     words: dict[str, dict[str, float]]  # word -> emoji -> members
     totals: dict[str, float]  # emoji -> members who used it inline
     channels: dict[str, dict[str, float]]  # channel -> emoji -> reactors
-    reaction_totals: dict[str, float]  # emoji -> reactors over all channels
     smoothing: float
 
     @classmethod
@@ -52,7 +51,6 @@ class LearnedEmoji:
         words: dict[str, dict[str, float]] = defaultdict(dict)
         totals: dict[str, float] = {}
         channels: dict[str, dict[str, float]] = defaultdict(dict)
-        reaction_totals: dict[str, float] = defaultdict(float)
         for key, raw in counts.items():
             count = max(float(raw), 0.0)
             kind, _, rest = key.partition(":")
@@ -64,9 +62,8 @@ class LearnedEmoji:
             elif kind == "c":
                 channel, _, name = rest.rpartition("|")
                 channels[channel][name] = count
-                reaction_totals[name] += count
         smoothing = max(1.0, SMOOTHING_SHARE_OF_THRESHOLD * threshold)
-        return cls(dict(words), totals, dict(channels), dict(reaction_totals), smoothing)
+        return cls(dict(words), totals, dict(channels), smoothing)
 
     def log_scores(self, words: list[str], channel: str | None) -> dict[str, float]:
         """Naive Bayes log scores over the emoji the evidence names (plus the most used)."""
@@ -84,14 +81,17 @@ class LearnedEmoji:
         for word in words:
             score += math.log((self.words[word].get(name, 0.0) + alpha) / (total + alpha))
         if channel_counts:
-            in_channel = (channel_counts.get(name, 0.0) + alpha) / (
-                sum(channel_counts.values()) + alpha
-            )
-            overall = (self.reaction_totals.get(name, 0.0) + alpha) / (
-                sum(self.reaction_totals.values()) + alpha
-            )
-            score += math.log(in_channel / overall)
+            score += self._channel_lift(name, total, channel_counts)
         return score
+
+    def _channel_lift(self, name: str, total: float, channel_counts: dict[str, float]) -> float:
+        """log P(emoji | channel) / P(emoji): reactions in the channel, shrunk to the marginal."""
+        alpha = self.smoothing
+        marginal = (total + alpha) / (sum(self.totals.values()) + alpha)
+        in_channel = (channel_counts.get(name, 0.0) + alpha * marginal) / (
+            sum(channel_counts.values()) + alpha
+        )
+        return math.log(in_channel / marginal)
 
 
 class EmojiSuggester:

@@ -1,0 +1,174 @@
+"""Fitting on synthetic snapshots: learns strong signals, releases only DP outputs."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import polars as pl
+import pytest
+
+from askfirst.recommenders.channels import ChannelRecommender
+from askfirst.recommenders.emoji import EmojiSuggester
+from askfirst.recommenders.evaluation import choose_holdout
+from askfirst.recommenders.fitting import (
+    ChannelSnapshotFrames,
+    EmojiSnapshotFrames,
+    FitResult,
+    fit_channels,
+    fit_emoji,
+)
+
+# Words the prior maps elsewhere or nowhere: only learning can connect them to the emoji.
+TOPICS = [
+    ("deploy pipeline", "tada"),
+    ("standup notes", "eyes"),
+    ("tacos lunch", "taco"),
+    ("review approved", "100"),
+    ("pager outage", "fire"),
+    ("kudos aboard", "clap"),
+]
+FILLER = ["today", "team", "maybe", "quick", "small", "update", "friday", "week", "plan", "check"]
+MESSAGE_SCHEMA = {
+    "message_id": pl.Int64,
+    "member_id": pl.Int64,
+    "channel_name": pl.Utf8,
+    "text": pl.Utf8,
+}
+REACTION_SCHEMA = {
+    "message_id": pl.Int64,
+    "member_id": pl.Int64,
+    "channel_name": pl.Utf8,
+    "emoji": pl.Utf8,
+}
+
+
+def workspace(members: int, seed: int, extra: list[tuple[int, str]] = ()) -> EmojiSnapshotFrames:  # type: ignore[assignment]
+    """Members who write topic words with the topic's emoji, and react in #ops with :fire:."""
+    rng = np.random.default_rng(seed)
+    texts = [
+        (member, f"{TOPICS[t][0]} {' '.join(rng.choice(FILLER, 3))} :{TOPICS[t][1]}:")
+        for member in range(members)
+        for t in rng.integers(len(TOPICS), size=rng.integers(1, 5))
+    ]
+    texts += list(extra)
+    messages = pl.DataFrame(
+        [(i, member, "general", text) for i, (member, text) in enumerate(texts)],
+        schema=MESSAGE_SCHEMA,
+        orient="row",
+    )
+    reactions = pl.DataFrame(
+        [(0, member, "ops", "fire") for member in range(members)],
+        schema=REACTION_SCHEMA,
+        orient="row",
+    )
+    return EmojiSnapshotFrames(messages, reactions)
+
+
+def artifact_strings(result: FitResult) -> set[str]:
+    """Every string in the artifact outside its released keys."""
+    found: set[str] = set()
+
+    def walk(value: object) -> None:
+        if isinstance(value, str):
+            found.add(value)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if value is not result.artifact["counts"]:
+                    found.add(key)
+                walk(item)
+
+    walk(result.artifact)
+    return found
+
+
+@pytest.fixture(scope="module")
+def emoji_fit() -> FitResult:
+    secret = [(7, "my zqxwvsecret password :rocket:")] * 50
+    holdout_only = [(member, "hushhushword :tada:") for member in range(1000, 1400)]
+    frames = workspace(2000, seed=1, extra=secret + holdout_only)
+    rng = np.random.default_rng(2)
+    holdout = choose_holdout(range(2000), rng) | frozenset(range(1000, 1400))
+    return fit_emoji(frames, epsilon=1.0, delta=1e-6, rng=rng, holdout_members=holdout)
+
+
+def test_fit_emoji_learns_a_strong_signal(emoji_fit: FitResult) -> None:
+    utility = emoji_fit.utility
+    assert utility["holdout_examples"] > 300
+    assert utility["top3_accuracy_holdout"] > 0.9
+    assert utility["top3_accuracy_holdout"] > utility["top3_accuracy_prior_only"] + 0.3
+    assert emoji_fit.keys_released > len(TOPICS)
+    assert emoji_fit.mechanism.epsilon <= 1.0
+
+
+def test_learned_suggestions_follow_the_workspace(emoji_fit: FitResult) -> None:
+    suggester = EmojiSuggester.from_artifact(emoji_fit.artifact)
+    top = suggester.suggest("the pager is going off again", k=3)
+    assert top[0].name == "fire"
+    assert top[0].source == "learned"
+    assert suggester.suggest("anything", channel="ops", k=1)[0].name == "fire"
+
+
+def test_artifact_is_json_with_only_released_keys_and_parameters(emoji_fit: FitResult) -> None:
+    text = json.dumps(emoji_fit.artifact, allow_nan=False)
+    assert "zqxwvsecret" not in text  # one member's word, however often they wrote it
+    assert "hushhushword" not in text  # held-out members never reach the artifact
+    assert set(emoji_fit.artifact) == {"format", "purpose", "mechanism", "bounds", "counts"}
+    assert artifact_strings(emoji_fit) <= {
+        "format", "purpose", "mechanism", "bounds", "counts", "emoji_suggestions", "gaussian",
+        *emoji_fit.mechanism.as_dict(), *emoji_fit.artifact["bounds"],
+    }  # fmt: skip
+    assert all(key[:2] in {"w:", "e:", "c:"} for key in emoji_fit.artifact["counts"])
+
+
+def test_reaction_keys_carry_the_channel_never_the_message_words(emoji_fit: FitResult) -> None:
+    reaction_keys = [k for k in emoji_fit.artifact["counts"] if k.startswith("c:")]
+    assert reaction_keys == ["c:ops|fire"]
+
+
+def test_a_tiny_workspace_releases_nothing_and_still_gets_the_prior() -> None:
+    result = fit_emoji(workspace(12, seed=3), epsilon=1.0, delta=1e-6, rng=np.random.default_rng(4))
+    assert result.keys_released == 0
+    assert result.candidate_keys > 0
+    assert result.utility == {"holdout_examples": 0.0}
+    suggestions = EmojiSuggester.from_artifact(result.artifact).suggest("coffee?", k=3)
+    assert suggestions[0].name == "coffee"
+
+
+def test_laplace_is_selectable_and_releases_less() -> None:
+    frames = workspace(600, seed=5)
+    gaussian = fit_emoji(frames, epsilon=1.0, delta=1e-6, rng=np.random.default_rng(6))
+    laplace = fit_emoji(
+        frames, epsilon=1.0, delta=1e-6, rng=np.random.default_rng(6), kind="laplace"
+    )
+    assert laplace.mechanism.kind == "laplace"
+    assert laplace.keys_released < gaussian.keys_released
+
+
+def channel_workspace(members: int, seed: int) -> ChannelSnapshotFrames:
+    """Four communities of three channels each, everyone in #general, some strays."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for member in range(members):
+        community = member % 4
+        channels = [f"team{community}-{i}" for i in range(3) if rng.random() < 0.8]
+        channels += ["general"] + ([f"team{(community + 1) % 4}-0"] if rng.random() < 0.1 else [])
+        rows += [(member, channel) for channel in channels]
+    return ChannelSnapshotFrames(
+        pl.DataFrame(rows, schema={"member_id": pl.Int64, "channel_name": pl.Utf8}, orient="row")
+    )
+
+
+def test_fit_channels_learns_communities_beyond_popularity() -> None:
+    rng = np.random.default_rng(8)
+    holdout = choose_holdout(range(3000), rng)
+    result = fit_channels(
+        channel_workspace(3000, seed=7), epsilon=1.0, delta=1e-6, rng=rng, holdout_members=holdout
+    )
+    utility = result.utility
+    assert utility["holdout_examples"] > 200
+    assert utility["hit_rate_at5_holdout"] > utility["hit_rate_at5_popularity_only"] + 0.2
+    assert all(key[:2] in {"n:", "p:"} for key in result.artifact["counts"])
+    recommender = ChannelRecommender.from_artifact(result.artifact)
+    top = recommender.recommend({"team2-0", "general"}, {"team2-1", "team0-1", "general"}, k=1)
+    assert [s.name for s in top] == ["team2-1"]
