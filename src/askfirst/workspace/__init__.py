@@ -1,0 +1,1 @@
+"""Chat data in: Slack export reader, synthetic workspace generator, posting."""
