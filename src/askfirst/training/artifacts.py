@@ -31,15 +31,13 @@ def artifact_path(releases_dir: Path, relative: str) -> Path:
     return path
 
 
-def write_artifact(releases_dir: Path, relative: str, artifact: dict[str, Any]) -> str:
-    """Write the artifact atomically (temporary file, then rename); returns its SHA-256."""
-    data = artifact_bytes(artifact)
+def write_artifact(releases_dir: Path, relative: str, data: bytes) -> None:
+    """Write an artifact's bytes atomically (a temporary file, then a rename)."""
     path = artifact_path(releases_dir, relative)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
     temporary.write_bytes(data)
     os.replace(temporary, path)
-    return sha256_hex(data)
 
 
 def read_artifact(releases_dir: Path, relative: str, sha256: str) -> dict[str, Any]:

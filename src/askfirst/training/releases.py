@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from askfirst.journal import append
 from askfirst.store.tables import Release, ReleaseCharge, ReleaseStatus
-from askfirst.training.artifacts import write_artifact
+from askfirst.training.artifacts import artifact_bytes, sha256_hex, write_artifact
 from askfirst.training.snapshots import Snapshot
 
 R = ReleaseStatus
@@ -68,8 +68,8 @@ def create_release(
 ) -> Release:
     """Record a release of a recorded snapshot, write its artifact, charge its members.
 
-    The artifact file is written before the transaction commits; if the caller's transaction
-    fails, the caller removes it (see `pipeline.train`).
+    The artifact file is written last, just before the caller's transaction commits; if the
+    commit fails, the caller removes it (see `pipeline.record_release`).
     """
     if snapshot.id is None:
         raise ValueError("record the snapshot (record_snapshot) before creating its release")
@@ -91,8 +91,9 @@ def create_release(
     )
     session.add(release)
     session.flush()
+    data = artifact_bytes(model.artifact)
     release.artifact_path = artifact_name(release)
-    release.artifact_sha256 = write_artifact(releases_dir, release.artifact_path, model.artifact)
+    release.artifact_sha256 = sha256_hex(data)
     charge_members(session, release, snapshot.members)
     append(
         session,
@@ -101,6 +102,8 @@ def create_release(
         at=at,
         workspace_id=release.workspace_id,
     )
+    session.flush()
+    write_artifact(releases_dir, release.artifact_path, data)
     return release
 
 

@@ -207,10 +207,9 @@ def keep_members(frames: SnapshotFrames, members: set[int]) -> SnapshotFrames:
     A reaction needs its reactor and its message's author; anything in a private channel or
     direct conversation needs every member of that conversation.
     """
-    ids = pl.Series(sorted(members), dtype=pl.Int64)
-    closed = frames.conversation_members.filter(~pl.col("member_id").is_in(ids))[
-        "channel_name"
-    ].unique()
+    ids = sorted(members)
+    outsiders = frames.conversation_members.filter(~pl.col("member_id").is_in(ids))
+    closed = outsiders["channel_name"].unique().to_list()
     open_to_all = ~pl.col("channel_name").is_in(closed)
     messages = frames.messages.filter(pl.col("member_id").is_in(ids) & open_to_all)
     reactions = frames.reactions.filter(

@@ -1,0 +1,191 @@
+"""Serving: predictions from the promoted release of a purpose, or from the public prior.
+
+What the web layer and the CLI call. Serving reads only promoted releases, checks each
+artifact's SHA-256 when it loads it, and refuses, at prediction time, a release that contains a
+member whose withdrawal deadline has passed (even if `reconcile` never ran): it then serves the
+public prior and logs why. Predictions never fail for want of a release.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from askfirst.clock import Clock
+from askfirst.recommenders.channels import ChannelRecommender, ChannelSuggestion
+from askfirst.recommenders.emoji import EmojiSuggester, Suggestion
+from askfirst.settings import Settings
+from askfirst.store import Store
+from askfirst.store.tables import (
+    Channel,
+    ChannelKind,
+    Member,
+    Membership,
+    Release,
+    SnapshotMember,
+    WithdrawalRecord,
+)
+from askfirst.training.artifacts import ArtifactError, read_artifact
+from askfirst.training.releases import served
+
+log = logging.getLogger(__name__)
+EMOJI = "emoji_suggestions"
+CHANNELS = "channel_recommendations"
+
+
+@dataclass(frozen=True)
+class EmojiSuggestions:
+    """Suggested emoji and the release they came from (None: the public prior alone)."""
+
+    suggestions: list[Suggestion]
+    release_id: int | None
+
+
+@dataclass(frozen=True)
+class ChannelRecommendations:
+    """Recommended channels and the release they came from (None: nothing learned yet)."""
+
+    channels: list[ChannelSuggestion]
+    release_id: int | None
+
+
+def withdrawn_past_deadline(session: Session, release: Release, *, at: datetime) -> set[int]:
+    """Members of `release` who withdrew after its watermark and whose deadline has passed."""
+    query = (
+        select(WithdrawalRecord.member_id)
+        .join(
+            SnapshotMember,
+            and_(
+                SnapshotMember.member_id == WithdrawalRecord.member_id,
+                SnapshotMember.snapshot_id == release.snapshot_id,
+            ),
+        )
+        .where(
+            WithdrawalRecord.purpose_key == release.purpose_key,
+            WithdrawalRecord.received_at > release.watermark,
+            WithdrawalRecord.deadline <= at,
+        )
+    )
+    return set(session.scalars(query))
+
+
+def served_release(
+    session: Session, *, workspace_id: int, purpose_key: str, at: datetime
+) -> Release | None:
+    """The release to predict from at `at`: the promoted one, unless a withdrawal forbids it."""
+    release = served(session, workspace_id=workspace_id, purpose_key=purpose_key)
+    if release is None:
+        return None
+    withdrawn = withdrawn_past_deadline(session, release, at=at)
+    if withdrawn:
+        log.error(
+            "release %s of %s contains %d member(s) past their withdrawal deadline; "
+            "serving the public prior until reconcile replaces it",
+            release.id,
+            purpose_key,
+            len(withdrawn),
+        )
+        return None
+    return release
+
+
+def suggest_emoji(
+    store: Store,
+    *,
+    settings: Settings,
+    clock: Clock,
+    workspace_id: int,
+    text: str,
+    channel: str | None = None,
+    k: int = 5,
+) -> EmojiSuggestions:
+    """The top-k emoji for draft `text` in a workspace."""
+    with store.reading() as session:
+        release = served_release(
+            session, workspace_id=workspace_id, purpose_key=EMOJI, at=clock.now()
+        )
+    suggester, release_id = _emoji_suggester(settings.releases_dir, release)
+    return EmojiSuggestions(suggester.suggest(text, channel=channel, k=k), release_id)
+
+
+def recommend_channels(
+    store: Store, *, settings: Settings, clock: Clock, member_id: int, k: int = 5
+) -> ChannelRecommendations:
+    """The top-k public channels `member_id` is not in, that they can join."""
+    with store.reading() as session:
+        member = session.get(Member, member_id)
+        if member is None:
+            raise LookupError(f"unknown member id {member_id}; use an existing member's id")
+        release = served_release(
+            session, workspace_id=member.workspace_id, purpose_key=CHANNELS, at=clock.now()
+        )
+        mine, joinable = _member_channels(session, member), _joinable(session, member)
+    recommender, release_id = _channel_recommender(settings.releases_dir, release)
+    return ChannelRecommendations(recommender.recommend(mine, joinable, k=k), release_id)
+
+
+def _emoji_suggester(
+    releases_dir: Path, release: Release | None
+) -> tuple[EmojiSuggester, int | None]:
+    if release is not None:
+        try:
+            return _learned_emoji(releases_dir, release.artifact_path, release.artifact_sha256), (
+                release.id
+            )
+        except ArtifactError as error:
+            log.error("release %s not served: %s", release.id, error)
+    return _prior_emoji(), None
+
+
+def _channel_recommender(
+    releases_dir: Path, release: Release | None
+) -> tuple[ChannelRecommender, int | None]:
+    if release is not None:
+        try:
+            recommender = _learned_channels(
+                releases_dir, release.artifact_path, release.artifact_sha256
+            )
+            return recommender, release.id
+        except ArtifactError as error:
+            log.error("release %s not served: %s", release.id, error)
+    return ChannelRecommender.from_artifact(None), None
+
+
+@functools.lru_cache(maxsize=1)
+def _prior_emoji() -> EmojiSuggester:
+    return EmojiSuggester.from_artifact(None)
+
+
+# Keyed by the recorded hash: an artifact is read and checked once, then served from memory.
+@functools.lru_cache(maxsize=16)
+def _learned_emoji(releases_dir: Path, relative: str, sha256: str) -> EmojiSuggester:
+    return EmojiSuggester.from_artifact(read_artifact(releases_dir, relative, sha256))
+
+
+@functools.lru_cache(maxsize=16)
+def _learned_channels(releases_dir: Path, relative: str, sha256: str) -> ChannelRecommender:
+    return ChannelRecommender.from_artifact(read_artifact(releases_dir, relative, sha256))
+
+
+def _member_channels(session: Session, member: Member) -> set[str]:
+    query = (
+        select(Channel.name)
+        .join(Membership, Membership.channel_id == Channel.id)
+        .where(Membership.member_id == member.id)
+    )
+    return set(session.scalars(query))
+
+
+def _joinable(session: Session, member: Member) -> set[str]:
+    query = select(Channel.name).where(
+        Channel.workspace_id == member.workspace_id,
+        Channel.kind == ChannelKind.PUBLIC,
+        Channel.is_archived.is_(False),
+    )
+    return set(session.scalars(query))

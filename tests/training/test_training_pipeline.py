@@ -1,0 +1,245 @@
+"""Training end to end: snapshot, DP fit, release with its artifact and charges, promotion."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import replace
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import DataError
+from sqlalchemy.orm import Session
+from training_chat import Chat
+
+from askfirst.consent import Purpose
+from askfirst.journal import entries
+from askfirst.settings import Settings
+from askfirst.store import Store
+from askfirst.store.tables import (
+    ChannelKind,
+    JournalEntry,
+    Release,
+    ReleaseCharge,
+    ReleaseStatus,
+    Snapshot,
+    SnapshotMember,
+)
+from askfirst.training.budgets import budget_status
+from askfirst.training.fitters import fit_emoji_suggestions
+from askfirst.training.pipeline import NoMembersError, TrainingOutcome, train
+from askfirst.training.releases import TrainedModel, served
+from askfirst.training.snapshots import Snapshot as SnapshotView
+from askfirst.training.snapshots import SnapshotFrames
+
+EMOJI = "emoji_suggestions"
+
+
+def busy(chat: Chat, members: int = 10) -> list[int]:
+    """`members` consenting people who post with emoji in #general."""
+    people = [chat.member() for _ in range(members)]
+    chat.channel("general", ChannelKind.PUBLIC, *people)
+    for member in people:
+        message = chat.post(member, "general", "happy birthday 🎉", ago=timedelta(minutes=1))
+        chat.react(people[0], message, "tada")
+        chat.grant(member, EMOJI)
+    return people
+
+
+def run(chat: Chat, settings: Settings, **options: object) -> TrainingOutcome:
+    return train(
+        chat.store,
+        workspace_id=chat.workspace_id,
+        purpose_key=EMOJI,
+        settings=settings,
+        clock=chat.clock,
+        purposes=chat.purposes,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def served_id(session: Session, chat: Chat) -> int | None:
+    release = served(session, workspace_id=chat.workspace_id, purpose_key=EMOJI)
+    return None if release is None else release.id
+
+
+def count(store: Store, table: type) -> int:
+    with store.reading() as session:
+        return session.scalar(select(func.count()).select_from(table)) or 0
+
+
+def test_training_records_release_artifact_charges_and_serves_it(
+    store: Store, chat: Chat, settings: Settings
+) -> None:
+    people = busy(chat)
+    outcome = run(chat, settings)
+    release = outcome.release
+    assert outcome.promoted
+    assert release.status is ReleaseStatus.PROMOTED
+    assert release.member_count == len(people) == len(outcome.snapshot.members)
+    assert release.epsilon <= chat.purposes[EMOJI].epsilon
+    assert release.mechanism["threshold"] > 0
+    assert "keys_released" in release.utility
+    artifact = settings.releases_dir / release.artifact_path
+    assert hashlib.sha256(artifact.read_bytes()).hexdigest() == release.artifact_sha256
+    with store.reading() as session:
+        charged = set(session.scalars(select(ReleaseCharge.member_id)))
+        assert served_id(session, chat) == release.id
+        kinds = [entry.kind for entry in entries(session, workspace_id=chat.workspace_id)]
+    assert charged == set(people)
+    assert kinds[-3:] == ["snapshot.taken", "release.created", "release.promoted"]
+
+
+def test_holdout_members_are_listed_and_charged(
+    store: Store, chat: Chat, settings: Settings
+) -> None:
+    busy(chat, members=20)
+    outcome = run(chat, settings)
+    with store.reading() as session:
+        holdout = set(
+            session.scalars(
+                select(SnapshotMember.member_id).where(SnapshotMember.is_holdout.is_(True))
+            )
+        )
+        charged = set(session.scalars(select(ReleaseCharge.member_id)))
+    assert len(holdout) == 2
+    assert holdout == outcome.snapshot.holdout_members
+    assert holdout <= charged
+
+
+def test_a_new_release_retires_the_one_it_replaces(
+    store: Store, chat: Chat, settings: Settings
+) -> None:
+    busy(chat)
+    first = run(chat, settings).release
+    chat.clock.advance(timedelta(minutes=1))
+    second = run(chat, settings).release
+    with store.reading() as session:
+        old = session.get_one(Release, first.id)
+        assert old.status is ReleaseStatus.RETIRED
+        assert old.retired_at == chat.clock.now()
+        assert served_id(session, chat) == second.id
+
+
+def failing_fit(
+    frames: SnapshotFrames, snapshot: SnapshotView, purpose: Purpose, rng: np.random.Generator
+) -> TrainedModel:
+    fit_emoji_suggestions(frames, snapshot, purpose, rng)
+    raise RuntimeError("the fit broke")
+
+
+def unrecordable_fit(
+    frames: SnapshotFrames, snapshot: SnapshotView, purpose: Purpose, rng: np.random.Generator
+) -> TrainedModel:
+    model = fit_emoji_suggestions(frames, snapshot, purpose, rng)
+    # The journal refuses NaN, after the artifact file was written.
+    return replace(model, utility={**model.utility, "top3": math.nan})
+
+
+@pytest.mark.parametrize(
+    ("fitter", "error"),
+    [
+        (failing_fit, RuntimeError),
+        # PostgreSQL refuses NaN in the release's JSON, SQLite's journal refuses it.
+        (unrecordable_fit, (ValueError, DataError)),
+    ],
+)
+def test_a_failed_run_leaves_no_rows_and_no_artifact(
+    store: Store, chat: Chat, settings: Settings, fitter: object, error: type[Exception]
+) -> None:
+    busy(chat)
+    journal_before = count(store, JournalEntry)
+    with pytest.raises(error):
+        run(chat, settings, fitter=fitter)
+    for table in (Snapshot, SnapshotMember, Release, ReleaseCharge):
+        assert count(store, table) == 0
+    assert count(store, JournalEntry) == journal_before
+    assert not list(settings.releases_dir.rglob("*.json"))
+
+
+def test_a_gate_that_refuses_keeps_the_served_release(
+    store: Store, chat: Chat, settings: Settings
+) -> None:
+    busy(chat)
+    first = run(chat, settings).release
+    refused = run(chat, settings, gates=(lambda session, release, **_: "audit failed",))
+    assert not refused.promoted
+    assert refused.refusal == "audit failed"
+    with store.reading() as session:
+        assert session.get_one(Release, refused.release.id).status is ReleaseStatus.RETIRED
+        assert served_id(session, chat) == first.id
+
+
+def test_a_member_who_withdraws_during_training_blocks_promotion(
+    store: Store, chat: Chat, settings: Settings
+) -> None:
+    people = busy(chat)
+
+    def withdraw_meanwhile(
+        frames: SnapshotFrames, snapshot: SnapshotView, purpose: Purpose, rng: np.random.Generator
+    ) -> TrainedModel:
+        chat.withdraw(people[3], EMOJI)
+        return fit_emoji_suggestions(frames, snapshot, purpose, rng)
+
+    outcome = run(chat, settings, fitter=withdraw_meanwhile)
+    assert not outcome.promoted
+    assert outcome.refusal is not None and "no longer consent" in outcome.refusal
+
+
+def test_nobody_consenting_trains_nothing(store: Store, chat: Chat, settings: Settings) -> None:
+    chat.channel("general", ChannelKind.PUBLIC, *chat.members)
+    chat.post(chat.members[0], "general", "hello")
+    with pytest.raises(NoMembersError, match="nothing was trained"):
+        run(chat, settings)
+    assert count(store, Snapshot) == 0
+
+
+def test_a_member_is_left_out_exactly_when_their_budget_runs_out(
+    store: Store, chat: Chat, settings: Settings
+) -> None:
+    chat.purposes[EMOJI] = replace(
+        chat.purposes[EMOJI], epsilon=1.0, budget_epsilon=2.5, budget_window_days=1
+    )
+    people = busy(chat)
+    late = chat.member()
+    chat.channel("late", ChannelKind.PUBLIC, late)
+    chat.grant(late, EMOJI)
+    chat.post(late, "late", "hello 🎉", ago=timedelta(minutes=1))
+    spent = []
+    for _ in range(2):
+        outcome = run(chat, settings)
+        assert people[0] in outcome.snapshot.members
+        with store.reading() as session:
+            status = budget_status(
+                session,
+                member_id=people[0],
+                purpose_key=EMOJI,
+                at=chat.clock.now(),
+                purposes=chat.purposes,
+            )
+        spent.append(status.spent)
+        chat.clock.advance(timedelta(minutes=1))
+    assert spent == pytest.approx([1.0, 2.0], abs=0.01)
+    assert status.remaining == pytest.approx(0.5, abs=0.01)
+    assert len(status.charges) == 2
+    with pytest.raises(NoMembersError):
+        run(chat, settings)  # 2 spent of 2.5: nobody can pay 1 more
+    chat.clock.advance(timedelta(days=1))
+    assert people[0] in run(chat, settings).snapshot.members
+
+
+def test_left_out_members_are_counted_in_the_snapshot(
+    store: Store, chat: Chat, settings: Settings
+) -> None:
+    chat.purposes[EMOJI] = replace(chat.purposes[EMOJI], epsilon=1.0, budget_epsilon=1.0)
+    people = busy(chat, members=4)
+    run(chat, settings)
+    newcomer = chat.member()
+    chat.join("general", newcomer)
+    chat.post(newcomer, "general", "hi 🎉", ago=timedelta(seconds=1))
+    chat.grant(newcomer, EMOJI)
+    outcome = run(chat, settings)
+    assert outcome.snapshot.members == {newcomer}
+    assert outcome.snapshot.left_out_for_budget == len(people)
