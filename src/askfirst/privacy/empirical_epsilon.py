@@ -91,7 +91,7 @@ def guess_membership(
         outs, ins = truth[: guesses // 2], truth[m - (guesses - guesses // 2) :]
         correct = int(np.count_nonzero(~outs) + np.count_nonzero(ins))
         bound = epsilon_lower_bound(m, guesses, correct, delta, significance)
-        if bound > best.epsilon_lower_bound or best.guesses == 0:
+        if bound >= best.epsilon_lower_bound:  # on a tie, report the rule with more guesses
             best = MembershipGuess(guesses, correct, bound)
     return best
 
