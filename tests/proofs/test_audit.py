@@ -16,11 +16,11 @@ from typer.testing import CliRunner
 
 from askfirst.cli import app
 from askfirst.consent import BUILT_IN_PURPOSES
+from askfirst.journal import entries
 from askfirst.privacy.audit import AuditError, AuditReport, run_audit
 from askfirst.privacy.audit_gate import AUDIT_KIND
 from askfirst.settings import load_settings
 from askfirst.store import open_store
-from askfirst.journal import entries
 
 pytestmark = pytest.mark.slow
 
