@@ -11,6 +11,7 @@ from askfirst.privacy.audit_gate import install_audit_gate
 from askfirst.settings import load_settings
 from askfirst.store import open_store
 from askfirst.web.serve import serve
+from askfirst.workspace.generate_command import generate
 
 app = typer.Typer(
     help="askfirst: chat features trained only on data of members who said yes.",
@@ -22,6 +23,7 @@ app.add_typer(member_app, name="member")
 app.add_typer(token_app, name="token")
 app.command("serve")(serve)
 app.command("audit")(audit)
+app.command("generate")(generate)
 # ASKFIRST_AUDIT_GATE=1: promotion (askfirst train, the server) requires a passing canary audit.
 install_audit_gate()
 
