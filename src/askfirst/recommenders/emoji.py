@@ -23,6 +23,8 @@ PRIOR_WEIGHT_WITH_EVIDENCE = 0.2
 PRIOR_WEIGHT_WITHOUT_EVIDENCE = 0.7
 SMOOTHING_SHARE_OF_THRESHOLD = 0.25
 MARGINAL_CANDIDATES = 10
+# Suggestions are about what is being typed now: the end of a long draft is enough.
+DRAFT_CHARACTERS = 2000
 
 Source = Literal["prior", "learned"]
 
@@ -110,6 +112,7 @@ class EmojiSuggester:
 
     def suggest(self, text: str, *, channel: str | None = None, k: int = 5) -> list[Suggestion]:
         """The top-k emoji for `text` (optionally in `channel`), best first, deterministic."""
+        text = text[-DRAFT_CHARACTERS:]
         prior = _normalized(self.prior.scores(text))
         learned, prior_weight = self._learned(text, channel)
         names = set(prior) | set(learned)
