@@ -108,6 +108,25 @@ class Browser:
     csrf_token: str
 
 
+def signin_token(client: TestClient) -> str:
+    """Open the sign-in page in `client` and return its form's CSRF token."""
+    page = client.get("/signin")
+    found = SIGNIN_TOKEN.search(page.text)
+    assert page.status_code == 200 and found, page.text
+    return found.group(1)
+
+
+@pytest.fixture
+def sign_in_form() -> Callable[[TestClient], str]:
+    """Opens the sign-in page in a client and gives back the form's CSRF token."""
+    return signin_token
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
 @pytest.fixture
 def browser_for(app: FastAPI) -> Iterator[Callable[[str], Browser]]:
     opened: list[TestClient] = []
@@ -115,11 +134,9 @@ def browser_for(app: FastAPI) -> Iterator[Callable[[str], Browser]]:
     def sign_in(login: str) -> Browser:
         client = TestClient(app, base_url=BASE_URL)
         opened.append(client)
-        form = client.get("/signin")
-        token = SIGNIN_TOKEN.search(form.text)
-        assert token, form.text
+        token = signin_token(client)
         response = client.post(
-            "/signin", data={"login": login, "password": PASSWORD, "csrf_token": token.group(1)}
+            "/signin", data={"login": login, "password": PASSWORD, "csrf_token": token}
         )
         assert response.status_code == 200, response.text
         meta = CSRF_META.search(response.text)

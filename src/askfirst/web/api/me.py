@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from pydantic import TypeAdapter
 
 from askfirst.accounts.export import member_export
 from askfirst.accounts.roles import SignedInMember
@@ -19,6 +19,8 @@ from askfirst.web.auth import current_member
 from askfirst.web.context import AppContext, app_context
 
 router = APIRouter(prefix="/me", tags=["me"], responses=ERRORS)
+# Encodes datetimes as the rest of the API does (ISO 8601, "Z" for UTC).
+EXPORT_ENCODING = TypeAdapter(dict[str, Any])
 
 
 @router.get("", response_model=MeOut)
@@ -65,6 +67,6 @@ def my_export(
     with context.store.reading() as session:
         export = member_export(session, member.member_id, context.clock)
     return JSONResponse(
-        jsonable_encoder(export),
+        EXPORT_ENCODING.dump_python(export, mode="json"),
         headers={"Content-Disposition": 'attachment; filename="askfirst-my-data.json"'},
     )
