@@ -1,0 +1,254 @@
+"""Reading a Slack export, .zip or folder: its members, conversations and messages, in order.
+
+An export holds users.json, channels.json and, where the plan includes them, groups.json
+(private channels), dms.json and mpims.json (direct conversations), and one folder per
+conversation of YYYY-MM-DD.json day files. Day files are read one at a time and their messages
+decoded one by one, so memory holds one day of one conversation, whatever the export's size.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
+from json.scanner import make_scanner
+from pathlib import Path
+from typing import Any, TypeVar
+
+from askfirst.store.tables.workspace import ChannelKind
+from askfirst.workspace.export_archive import Archive, Entry, ExportError, Limits, open_archive
+from askfirst.workspace.slack_records import (
+    RecordError,
+    SlackConversation,
+    SlackMessage,
+    SlackUser,
+    conversation_record,
+    message_record,
+    shown,
+    user_record,
+)
+
+Record = TypeVar("Record")
+
+CONVERSATION_LISTS = {
+    "channels.json": ChannelKind.PUBLIC,
+    "groups.json": ChannelKind.PRIVATE,
+    "dms.json": ChannelKind.DIRECT,
+    "mpims.json": ChannelKind.MULTI_DIRECT,
+}
+DAY_FILE = re.compile(r"\d{4}-\d{2}-\d{2}\.json")
+SPACE = re.compile(r"[ \t\n\r]*")
+# What follows an item of a list: a comma or the closing bracket (and any space around it).
+SEPARATOR = re.compile(r"[ \t\n\r]*([,\]])[ \t\n\r]*")
+# JSON escapes that decode to text a database cannot store: NUL, or half of a surrogate pair.
+SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+# Decodes one value at an offset, in C; the loop around it is ours, so one item is held at once.
+SCAN = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # typeshed: a duck type
+FIX_RECORD = "Correct or remove it in the export, then import again."
+
+
+@dataclass(frozen=True)
+class DayFile:
+    """One conversation's messages of one day: `<folder>/<YYYY-MM-DD>.json`."""
+
+    folder: str
+    entry: Entry
+
+    @property
+    def name(self) -> str:
+        return self.entry.name
+
+
+class SlackExport:
+    """An opened export: its lists and day files, each read when asked for."""
+
+    def __init__(self, archive: Archive, limits: Limits):
+        self.archive = archive
+        self.limits = limits
+        self.lists = {entry.name: entry for entry in archive.entries if "/" not in entry.name}
+        if not self.lists.keys() & {"users.json", "channels.json"}:
+            raise ExportError(
+                "the export",
+                "has no users.json or channels.json at its top",
+                "Give the .zip Slack sent, or the folder it unpacks to.",
+            )
+        self.day_files = sorted(
+            (
+                DayFile(entry.name.split("/")[0], entry)
+                for entry in archive.entries
+                if entry.name.count("/") == 1 and _is_day_file(entry.name)
+            ),
+            key=lambda day_file: day_file.name,
+        )
+
+    def users(self) -> Iterator[SlackUser]:
+        entry = self.lists.get("users.json")
+        if entry is not None:
+            yield from self._records(entry, "user", user_record)
+
+    def conversations(self) -> Iterator[SlackConversation]:
+        """Channels, private channels, direct and multi-person direct conversations."""
+        for list_name, kind in CONVERSATION_LISTS.items():
+            entry = self.lists.get(list_name)
+            if entry is not None:
+                yield from self._records(
+                    entry, "conversation", partial(conversation_record, kind=kind)
+                )
+
+    def messages(self, day_file: DayFile) -> Iterator[SlackMessage]:
+        parse = partial(message_record, max_text_chars=self.limits.max_text_chars)
+        return self._records(day_file.entry, "message", parse)
+
+    def _records(self, entry: Entry, what: str, parse: Callable[[Any], Record]) -> Iterator[Record]:
+        text = self.archive.read_text(entry)
+        for index, start, value in json_items(entry.name, text, what, self.limits.max_record_chars):
+            try:
+                yield parse(value)
+            except RecordError as error:
+                raise ExportError(
+                    entry.name,
+                    str(error),
+                    FIX_RECORD,
+                    position=item_position(text, what, index, start),
+                ) from None
+
+
+@contextmanager
+def open_export(path: Path, limits: Limits | None = None) -> Iterator[SlackExport]:
+    """The export at `path`, a .zip or a folder, checked for hostile content before any read."""
+    limits = limits or Limits()
+    with open_archive(path, limits) as archive:
+        yield SlackExport(archive, limits)
+
+
+def folder_conversations(
+    day_files: Iterable[DayFile], conversations: Iterable[SlackConversation]
+) -> dict[str, str]:
+    """The conversation id of each day-file folder, named by channel name or conversation id."""
+    by_name = {}
+    for conversation in conversations:
+        by_name[conversation.slack_id] = conversation.slack_id
+        if conversation.kind is not ChannelKind.DIRECT:
+            by_name.setdefault(conversation.name, conversation.slack_id)
+    folders = {}
+    for day_file in day_files:
+        slack_id = by_name.get(day_file.folder)
+        if slack_id is None:
+            raise ExportError(
+                f"{day_file.folder}/",
+                "is a conversation folder that matches no entry of channels.json, groups.json, "
+                "dms.json or mpims.json",
+                "Restore the conversation's entry in those files, or remove the folder.",
+            )
+        folders[day_file.folder] = slack_id
+    return folders
+
+
+def json_items(name: str, text: str, what: str, max_chars: int) -> Iterator[tuple[int, int, Any]]:
+    """The items of the JSON list `text` as (index, offset, value), decoded one at a time."""
+    at = _skip(text, 0)
+    if not text.startswith("[", at):
+        _refuse_non_list(name, text, what)
+    check_text = SUSPECT_ESCAPE.search(text) is not None
+    at = _skip(text, at + 1)
+    index = 0
+    closed = text.startswith("]", at)
+    while not closed:
+        start = at
+        value, at = _decode_at(name, text, at)
+        if at - start > max_chars:
+            raise ExportError(
+                name,
+                f"this {what} is {at - start:,} characters of JSON, over the limit of {max_chars:,}"
+                " for one record",
+                FIX_RECORD,
+                position=item_position(text, what, index, start),
+            )
+        if check_text:
+            _refuse_unstorable(name, value, item_position(text, what, index, start))
+        yield index, start, value
+        index += 1
+        separator = SEPARATOR.match(text, at)
+        if separator is None:
+            raise _invalid_json(name, json.JSONDecodeError("Expecting ',' or ']'", text, at))
+        closed = separator[1] == "]"
+        at = separator.end()
+    if at < len(text):
+        raise _invalid_json(name, json.JSONDecodeError("Extra data", text, at))
+
+
+def _decode_at(name: str, text: str, at: int) -> tuple[Any, int]:
+    """The JSON value starting at offset `at`, and the offset just after it."""
+    try:
+        return SCAN(text, at)
+    except StopIteration as stop:
+        error = json.JSONDecodeError("Expecting value", text, stop.value)
+    except json.JSONDecodeError as decode_error:
+        error = decode_error
+    raise _invalid_json(name, error)
+
+
+def item_position(text: str, what: str, index: int, start: int) -> str:
+    """Where an item sits: its index in the list (from 0) and the line it starts on."""
+    return f"{what} [{index}] (line {text.count(chr(10), 0, start) + 1})"
+
+
+def _skip(text: str, at: int) -> int:
+    """The offset of the first character at or after `at` that is not JSON whitespace."""
+    space = SPACE.match(text, at)
+    return space.end() if space else at
+
+
+def _is_day_file(name: str) -> bool:
+    folder, _, file_name = name.partition("/")
+    return DAY_FILE.fullmatch(file_name) is not None and not folder.startswith((".", "__MACOSX"))
+
+
+def _refuse_non_list(name: str, text: str, what: str) -> None:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise _invalid_json(name, error) from None
+    raise ExportError(
+        name,
+        f"must be a JSON list of {what}s, not {shown(value)}",
+        "Slack writes each of these files as a list; re-export, or correct the file.",
+    )
+
+
+def _invalid_json(name: str, error: json.JSONDecodeError) -> ExportError:
+    return ExportError(
+        name,
+        f"is not valid JSON ({error.msg})",
+        "The file is damaged; re-export from Slack, or correct the file.",
+        position=f"line {error.lineno}, column {error.colno}",
+    )
+
+
+def _refuse_unstorable(name: str, value: Any, position: str) -> None:
+    """Refuse text that is not valid Unicode (a lone surrogate) or holds a NUL character."""
+    for text in _strings(value):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            problem = "holds an unpaired UTF-16 surrogate (\\ud800 to \\udfff), which is not text"
+        else:
+            if "\x00" not in text:
+                continue
+            problem = "holds a NUL character (\\u0000), which a database cannot store as text"
+        raise ExportError(name, problem, FIX_RECORD, position=position)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)

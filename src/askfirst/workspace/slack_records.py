@@ -1,0 +1,326 @@
+"""What the JSON records of a Slack export mean: members, conversations and messages as values.
+
+Each function takes one decoded JSON value and returns a plain record, or raises `RecordError`
+saying what was wrong with it; the reader adds which file and which position.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from askfirst.store.tables.workspace import ChannelKind
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# The widths of the store's columns: a longer value is not something Slack writes.
+ID_CHARS = 64
+NAME_CHARS = 200
+SUBTYPE_CHARS = 64
+EMOJI_CHARS = 100
+FILE_NAME_CHARS = 500
+MIMETYPE_CHARS = 200
+
+
+class RecordError(ValueError):
+    """One JSON record does not have the shape Slack writes."""
+
+
+@dataclass(frozen=True, slots=True)
+class SlackUser:
+    slack_id: str
+    name: str
+    real_name: str | None
+    is_bot: bool
+    is_deleted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SlackConversation:
+    slack_id: str
+    name: str
+    kind: ChannelKind
+    member_ids: tuple[str, ...]
+    topic: str | None
+    purpose: str | None
+    is_archived: bool
+    created_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SlackReaction:
+    emoji: str
+    member_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SlackFile:
+    """Metadata of a shared file; the contents are never read."""
+
+    slack_id: str
+    name: str | None
+    title: str | None
+    mimetype: str | None
+    size: int | None
+
+
+@dataclass(slots=True)  # not frozen: that would double the cost of making a million of them
+class SlackMessage:
+    ts: str
+    posted_at: datetime
+    # The Slack id of the author: a user id, or a bot id when only a bot is named.
+    author_id: str | None
+    # How to name the author if askfirst has not met them yet, and whether it is a bot.
+    author_name: str | None
+    author_is_bot: bool
+    thread_ts: str | None
+    subtype: str | None
+    text: str
+    edited_ts: str | None
+    reactions: tuple[SlackReaction, ...] = ()
+    files: tuple[SlackFile, ...] = ()
+
+
+def ts_instant(ts: Any, label: str = "ts") -> datetime:
+    """The UTC instant of a Slack ts, exact to the microsecond (a float would round it)."""
+    if isinstance(ts, str):
+        seconds, dot, fraction = ts.partition(".")
+        if (
+            seconds.isdigit()
+            and seconds.isascii()
+            and len(seconds) <= 12
+            and (not dot or (fraction.isdigit() and fraction.isascii() and len(fraction) <= 9))
+        ):
+            micros = int(fraction[:6].ljust(6, "0")) if fraction else 0
+            return EPOCH + timedelta(0, int(seconds), micros)
+    raise RecordError(f'"{label}" must be a string like "1453847123.000002", not {shown(ts)}')
+
+
+def user_record(value: Any) -> SlackUser:
+    """A member from one entry of users.json."""
+    user = _object(value, "a user")
+    profile = user.get("profile")
+    profile = profile if isinstance(profile, dict) else {}
+    slack_id = _required_str(user, "id", ID_CHARS)
+    name = _optional_str(user, "name", NAME_CHARS)
+    real_name = _optional_str(user, "real_name", NAME_CHARS)
+    if real_name is None:
+        real_name = _optional_str(profile, "real_name", NAME_CHARS, "profile.real_name")
+    return SlackUser(
+        slack_id=slack_id,
+        name=name or real_name or slack_id,
+        real_name=real_name or None,
+        is_bot=_flag(user, "is_bot"),
+        is_deleted=_flag(user, "deleted"),
+    )
+
+
+def conversation_record(value: Any, kind: ChannelKind) -> SlackConversation:
+    """A channel, private channel, direct or multi-person direct conversation."""
+    conversation = _object(value, "a conversation")
+    slack_id = _required_str(conversation, "id", ID_CHARS)
+    return SlackConversation(
+        slack_id=slack_id,
+        name=_optional_str(conversation, "name", NAME_CHARS) or slack_id,
+        kind=kind,
+        member_ids=_ids(conversation.get("members"), "members"),
+        topic=_described(conversation, "topic"),
+        purpose=_described(conversation, "purpose"),
+        is_archived=_flag(conversation, "is_archived"),
+        created_at=_created(conversation.get("created")),
+    )
+
+
+def message_record(value: Any, max_text_chars: int) -> SlackMessage:
+    """One message of a day file, with its thread link, edit, reactions and file metadata."""
+    message = _object(value, "a message")
+    get = message.get
+    ts = get("ts")
+    posted_at = ts_instant(ts)
+    text = _message_text(get("text"), max_text_chars)
+    subtype = get("subtype")
+    if subtype is not None:
+        subtype = _optional_str(message, "subtype", SUBTYPE_CHARS)
+    user = get("user")
+    if isinstance(user, str) and 0 < len(user) <= ID_CHARS and "user_profile" not in message:
+        author: tuple[str | None, str | None, bool] = (user, None, subtype == "bot_message")
+    else:  # the common case above is kept short: a million messages pass here
+        author = _author(message, subtype)
+    thread_ts = get("thread_ts")
+    edited = get("edited")
+    reactions = get("reactions")
+    files = get("files")
+    legacy_file = get("file")
+    return SlackMessage(
+        str(ts),
+        posted_at,
+        *author,
+        thread_ts=None if thread_ts is None else _ts(thread_ts, "thread_ts"),
+        subtype=subtype,
+        text=text,
+        edited_ts=None if edited is None else _edited_ts(edited),
+        reactions=() if reactions is None else _reactions(reactions),
+        files=() if files is None and legacy_file is None else _files(files, legacy_file),
+    )
+
+
+def shown(value: Any) -> str:
+    """A JSON value as an error message shows it: its kind and the start of its text."""
+    kind = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), "a number"
+    )
+    if value is None:
+        return "null"
+    text = json.dumps(value, ensure_ascii=False)
+    return f"{kind} {text[:40]}{'…' if len(text) > 40 else ''}"
+
+
+def _message_text(text: Any, max_chars: int) -> str:
+    if text is None:
+        return ""
+    if not isinstance(text, str):
+        raise RecordError(f'"text" must be a string, not {shown(text)}')
+    if len(text) > max_chars:
+        raise RecordError(
+            f'"text" has {len(text):,} characters, over the limit of {max_chars:,} '
+            "(Slack's own limit is 40,000)"
+        )
+    return text
+
+
+def _edited_ts(edited: Any) -> str | None:
+    return _optional_ts(_object(edited, '"edited"').get("ts"), "edited.ts")
+
+
+def _author(message: dict[str, Any], subtype: str | None) -> tuple[str | None, str | None, bool]:
+    """Who wrote the message: the user, else the bot, else the commenter of a file comment."""
+    user = _optional_str(message, "user", ID_CHARS) or None
+    bot_id = _optional_str(message, "bot_id", ID_CHARS) or None
+    is_bot = subtype == "bot_message" or (user is None and bot_id is not None)
+    if user is not None:
+        profile = message.get("user_profile")
+        name = profile.get("name") if isinstance(profile, dict) else None
+        return user, name if isinstance(name, str) and name else None, is_bot
+    if bot_id is not None:
+        name = message.get("username")
+        if not isinstance(name, str) or not name:
+            profile = message.get("bot_profile")
+            name = profile.get("name") if isinstance(profile, dict) else None
+        return bot_id, name if isinstance(name, str) and name else None, True
+    comment = message.get("comment")
+    if isinstance(comment, dict):
+        return _optional_str(comment, "user", ID_CHARS, "comment.user") or None, None, False
+    return None, None, False
+
+
+def _reactions(value: Any) -> tuple[SlackReaction, ...]:
+    if not isinstance(value, list):
+        raise RecordError(f'"reactions" must be a list, not {shown(value)}')
+    reactions = []
+    for reaction in value:
+        reaction = _object(reaction, "a reaction")
+        emoji = _required_str(reaction, "name", EMOJI_CHARS, "reactions[].name")
+        members = _ids(reaction.get("users"), "reactions[].users")
+        reactions.append(SlackReaction(emoji=emoji, member_ids=members))
+    return tuple(reactions)
+
+
+def _files(files: Any, legacy_file: Any) -> tuple[SlackFile, ...]:
+    """Metadata of `files[]`, and of the single `file` that exports before 2019 carry."""
+    if files is None:
+        files = []
+    elif not isinstance(files, list):
+        raise RecordError(f'"files" must be a list, not {shown(files)}')
+    if legacy_file is not None:
+        files = [*files, legacy_file]
+    return tuple(_file(file) for file in files)
+
+
+def _file(value: Any) -> SlackFile:
+    file = _object(value, "a file")
+    size = file.get("size")
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
+        raise RecordError(f'"files[].size" must be a whole number of bytes, not {shown(size)}')
+    return SlackFile(
+        slack_id=_required_str(file, "id", ID_CHARS, "files[].id"),
+        name=_optional_str(file, "name", FILE_NAME_CHARS, "files[].name"),
+        title=_optional_str(file, "title", FILE_NAME_CHARS, "files[].title"),
+        mimetype=_optional_str(file, "mimetype", MIMETYPE_CHARS, "files[].mimetype"),
+        size=size,
+    )
+
+
+def _object(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise RecordError(f"{what} must be a JSON object, not {shown(value)}")
+    return value
+
+
+def _required_str(record: dict[str, Any], key: str, max_chars: int, label: str = "") -> str:
+    value = _optional_str(record, key, max_chars, label)
+    if not value:
+        raise RecordError(f'"{label or key}" is missing or empty')
+    return value
+
+
+def _optional_str(record: dict[str, Any], key: str, max_chars: int, label: str = "") -> str | None:
+    value = record.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise RecordError(f'"{label or key}" must be a string, not {shown(value)}')
+    if len(value) > max_chars:
+        raise RecordError(f'"{label or key}" is longer than {max_chars} characters')
+    return value
+
+
+def _optional_ts(value: Any, label: str) -> str | None:
+    return None if value is None else _ts(value, label)
+
+
+def _ts(value: Any, label: str) -> str:
+    ts_instant(value, label)
+    return str(value)
+
+
+def _ids(value: Any, label: str) -> tuple[str, ...]:
+    """A list of Slack ids, in order, without repeats (dms.json can name a member twice)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise RecordError(f'"{label}" must be a list of Slack ids, not {shown(value)}')
+    if any(len(item) > ID_CHARS for item in value):
+        raise RecordError(f'"{label}" holds an id longer than {ID_CHARS} characters')
+    return tuple(dict.fromkeys(value))
+
+
+def _flag(record: dict[str, Any], key: str) -> bool:
+    value = record.get(key, False)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise RecordError(f'"{key}" must be true or false, not {shown(value)}')
+    return value
+
+
+def _described(record: dict[str, Any], key: str) -> str | None:
+    """The text of a channel's topic or purpose ({"value": ...}), None when empty."""
+    value = record.get(key)
+    if value is None:
+        return None
+    text = _object(value, f'"{key}"').get("value")
+    if text is not None and not isinstance(text, str):
+        raise RecordError(f'"{key}.value" must be a string, not {shown(text)}')
+    return text or None
+
+
+def _created(value: Any) -> datetime | None:
+    """Creation time: Slack writes seconds since the epoch, as a number or a string of digits."""
+    if value is None:
+        return None
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 10**11:
+        raise RecordError(f'"created" must be seconds since 1970, not {shown(value)}')
+    return EPOCH + timedelta(seconds=value)

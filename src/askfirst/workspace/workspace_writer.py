@@ -1,0 +1,296 @@
+"""Writing one workspace's members, channels and messages in bulk, remembering their store ids.
+
+Rows go in a few thousand at a time as `INSERT ... ON CONFLICT`, so writing what the store
+already holds adds nothing; Slack ids map to store ids through dictionaries, never a query per
+row. Reactions and files need their message's id: it is looked up once per batch.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, or_, select
+
+from askfirst.store.tables.base import Base
+from askfirst.workspace.bulk_insert import BulkInsert, Row, dialect_insert
+from askfirst.workspace.slack_records import SlackConversation, SlackMessage, SlackUser
+
+BATCH = 5_000
+TABLES = Base.metadata.tables
+MEMBER_COLUMNS = (
+    "workspace_id",
+    "slack_id",
+    "name",
+    "real_name",
+    "is_bot",
+    "is_deleted",
+    "is_placeholder",
+)
+CHANNEL_COLUMNS = (
+    "workspace_id",
+    "slack_id",
+    "name",
+    "kind",
+    "topic",
+    "purpose",
+    "is_archived",
+    "created_at",
+)
+MESSAGE_COLUMNS = (
+    "channel_id",
+    "author_id",
+    "ts",
+    "posted_at",
+    "thread_ts",
+    "subtype",
+    "text",
+    "edited_ts",
+)
+MessageKey = tuple[int, str]  # (channel id, ts): a message's identity in the store
+
+
+class WorkspaceWriter:
+    """Writes one workspace's rows; `flush()` writes what is still queued."""
+
+    def __init__(self, connection: Connection, workspace_id: int):
+        self.connection = connection
+        self.workspace_id = workspace_id
+        self.members = self._ids(TABLES["members"])
+        self.channels = self._ids(TABLES["channels"])
+        # How many stored messages took the text of a newer edit.
+        self.edited = 0
+        self._messages: dict[MessageKey, SlackMessage] = {}
+        # Authors and reactors met in messages but not in the store: (name, is a bot).
+        self._strangers: dict[str, tuple[str | None, bool]] = {}
+        self._upsert_members = self._upsert("members", MEMBER_COLUMNS, MEMBER_COLUMNS[2:])
+        self._add_members = self._add("members", MEMBER_COLUMNS)
+        self._upsert_channels = self._upsert("channels", CHANNEL_COLUMNS, CHANNEL_COLUMNS[2:-1])
+        self._add_memberships = self._add("memberships", ("channel_id", "member_id"))
+        self._upsert_messages = BulkInsert(connection, _message_upsert(connection), MESSAGE_COLUMNS)
+        self._add_reactions = self._add("reactions", ("message_id", "member_id", "emoji"))
+        self._add_files = self._add(
+            "files", ("message_id", "slack_id", "name", "title", "mimetype", "size")
+        )
+
+    def write_users(self, users: Iterable[SlackUser]) -> None:
+        """Add or update the members of users.json; a placeholder met before becomes real."""
+        rows = (
+            (
+                self.workspace_id,
+                user.slack_id,
+                user.name,
+                user.real_name,
+                user.is_bot,
+                user.is_deleted,
+                False,  # not a placeholder
+            )
+            for user in users
+        )
+        for chunk in _chunks(rows, key=lambda row: row[1]):
+            self._upsert_members.run(chunk)
+        self.members = self._ids(TABLES["members"])
+
+    def write_conversations(self, conversations: list[SlackConversation]) -> None:
+        """Add or update the channels, then add the memberships their member lists name."""
+        rows = (
+            (
+                self.workspace_id,
+                conversation.slack_id,
+                conversation.name,
+                conversation.kind,
+                conversation.topic,
+                conversation.purpose,
+                conversation.is_archived,
+                conversation.created_at,
+            )
+            for conversation in conversations
+        )
+        for chunk in _chunks(rows, key=lambda row: row[1]):
+            self._upsert_channels.run(chunk)
+        self.channels = self._ids(TABLES["channels"])
+        for conversation in conversations:
+            for slack_id in conversation.member_ids:
+                self._meet(slack_id, None, False)
+        self._add_strangers()
+        memberships = (
+            (self.channels[conversation.slack_id], self.members[slack_id])
+            for conversation in conversations
+            for slack_id in conversation.member_ids
+        )
+        for chunk in _chunks(memberships, key=lambda row: row):
+            self._add_memberships.run(chunk)
+
+    def add_messages(self, channel_id: int, messages: Iterable[SlackMessage]) -> int:
+        """Queue messages (with reactions and files), writing each full batch; returns how many."""
+        queued = self._messages
+        members = self.members
+        count = 0
+        for message in messages:
+            count += 1
+            author = message.author_id
+            if author is not None and author not in members:
+                self._meet(author, message.author_name, message.author_is_bot)
+            for reaction in message.reactions:
+                for slack_id in reaction.member_ids:
+                    self._meet(slack_id, None, False)
+            queued[channel_id, message.ts] = message
+            if len(queued) >= BATCH:
+                self.flush()
+                queued = self._messages
+                members = self.members
+        return count
+
+    def flush(self) -> None:
+        """Write the queued messages, then their reactions and files."""
+        if not self._messages:
+            return
+        self._add_strangers()
+        messages, self._messages = self._messages, {}
+        self.edited += self._count_edits(messages)
+        members = self.members
+        self._upsert_messages.run(
+            [
+                (
+                    channel_id,
+                    None if m.author_id is None else members[m.author_id],
+                    ts,
+                    m.posted_at,
+                    m.thread_ts,
+                    m.subtype,
+                    m.text,
+                    m.edited_ts,
+                )
+                for (channel_id, ts), m in messages.items()
+            ]
+        )
+        linked = [key for key, message in messages.items() if message.reactions or message.files]
+        if linked:
+            stored = self._stored(linked)
+            self._write_reactions_and_files(
+                [(stored[key][0], messages[key]) for key in linked if key in stored]
+            )
+
+    def _meet(self, slack_id: str, name: str | None, is_bot: bool) -> None:
+        if slack_id not in self.members and slack_id not in self._strangers:
+            self._strangers[slack_id] = (name, is_bot)
+
+    def _add_strangers(self) -> None:
+        """Members for ids users.json does not name: a bot member, or a placeholder person."""
+        if not self._strangers:
+            return
+        self._add_members.run(
+            [
+                (
+                    self.workspace_id,
+                    slack_id,
+                    (name or slack_id)[:200],
+                    None,
+                    is_bot,
+                    False,
+                    not is_bot,
+                )
+                for slack_id, (name, is_bot) in self._strangers.items()
+            ]
+        )
+        self.members = self._ids(TABLES["members"])
+        self._strangers = {}
+
+    def _count_edits(self, messages: dict[MessageKey, SlackMessage]) -> int:
+        """How many stored messages this batch brings a newer edit to."""
+        edited = [key for key, message in messages.items() if message.edited_ts is not None]
+        if not edited:
+            return 0
+        return sum(
+            1
+            for key, (_id, stored_edit) in self._stored(edited).items()
+            if stored_edit is None or stored_edit < str(messages[key].edited_ts)
+        )
+
+    def _write_reactions_and_files(self, messages: list[tuple[int, SlackMessage]]) -> None:
+        members = self.members
+        self._add_reactions.run(
+            [
+                (message_id, members[slack_id], reaction.emoji)
+                for message_id, message in messages
+                for reaction in message.reactions
+                for slack_id in reaction.member_ids
+            ]
+        )
+        self._add_files.run(
+            [
+                (message_id, file.slack_id, file.name, file.title, file.mimetype, file.size)
+                for message_id, message in messages
+                for file in message.files
+            ]
+        )
+
+    def _stored(self, keys: list[MessageKey]) -> dict[MessageKey, tuple[int, str | None]]:
+        """The id and edit ts of the stored messages among `keys`, one query per channel."""
+        messages = TABLES["messages"]
+        by_channel: dict[int, list[str]] = defaultdict(list)
+        for channel_id, ts in keys:
+            by_channel[channel_id].append(ts)
+        stored = {}
+        for channel_id, stamps in by_channel.items():
+            query = select(messages.c.ts, messages.c.id, messages.c.edited_ts).where(
+                messages.c.channel_id == channel_id, messages.c.ts.in_(stamps)
+            )
+            for ts, message_id, edited_ts in self.connection.execute(query):
+                stored[channel_id, ts] = (message_id, edited_ts)
+        return stored
+
+    def _ids(self, table: Table) -> dict[str, int]:
+        """Slack id -> store id of this workspace's members or channels."""
+        query = select(table.c.slack_id, table.c.id).where(
+            table.c.workspace_id == self.workspace_id
+        )
+        return {slack_id: row_id for slack_id, row_id in self.connection.execute(query)}
+
+    def _upsert(
+        self, table_name: str, columns: Sequence[str], updated: Sequence[str]
+    ) -> BulkInsert:
+        """Insert rows of a workspace table, or update `updated` on the row with that Slack id."""
+        upsert = dialect_insert(self.connection, TABLES[table_name])
+        upsert = upsert.on_conflict_do_update(
+            index_elements=["workspace_id", "slack_id"],
+            set_={column: upsert.excluded[column] for column in updated},
+        )
+        return BulkInsert(self.connection, upsert, columns)
+
+    def _add(self, table_name: str, columns: Sequence[str]) -> BulkInsert:
+        """Insert rows, skipping those the store holds already."""
+        insert = dialect_insert(self.connection, TABLES[table_name]).on_conflict_do_nothing()
+        return BulkInsert(self.connection, insert, columns)
+
+
+def _message_upsert(connection: Connection) -> Any:
+    """Insert new messages; a stored one takes the text of a newer edit, else stays as it is."""
+    messages = TABLES["messages"]
+    upsert = dialect_insert(connection, messages)
+    newer_edit = and_(
+        upsert.excluded.edited_ts.is_not(None),
+        or_(messages.c.edited_ts.is_(None), messages.c.edited_ts < upsert.excluded.edited_ts),
+    )
+    return upsert.on_conflict_do_update(
+        index_elements=["channel_id", "ts"],
+        set_={"text": upsert.excluded.text, "edited_ts": upsert.excluded.edited_ts},
+        where=newer_edit,
+    )
+
+
+def _chunks(rows: Iterable[Row], key: Callable[[Row], Hashable]) -> Iterator[list[Row]]:
+    """Rows in lists of BATCH, without two rows of the same key in one list.
+
+    PostgreSQL refuses an upsert that meets the same row twice in one statement, and an export
+    may list a user or a conversation twice.
+    """
+    chunk: dict[Hashable, Row] = {}
+    for row in rows:
+        chunk[key(row)] = row
+        if len(chunk) >= BATCH:
+            yield list(chunk.values())
+            chunk = {}
+    if chunk:
+        yield list(chunk.values())
