@@ -11,12 +11,17 @@ from sqlalchemy.orm import Session
 from askfirst.accounts.roles import SignedInMember
 from askfirst.consent import answer_counts, find_purpose, policy_for_workspace, set_policy
 from askfirst.journal import verify
-from askfirst.web.api.consent import ERRORS
-from askfirst.web.api.schemas import CountsOut, PolicyIn, PolicyOut, VerificationOut
+from askfirst.web.api.schemas import (
+    ERROR_RESPONSES,
+    CountsOut,
+    PolicyIn,
+    PolicyOut,
+    VerificationOut,
+)
 from askfirst.web.auth import require_admin
 from askfirst.web.context import AppContext, app_context
 
-router = APIRouter(prefix="/admin", tags=["admin"], responses=ERRORS)
+router = APIRouter(prefix="/admin", tags=["admin"], responses=ERROR_RESPONSES)
 
 
 @router.get("/counts", response_model=list[CountsOut])

@@ -21,12 +21,12 @@ from askfirst.consent import (
     withdraw,
     withdrawals_for_member,
 )
-from askfirst.web.api.convert import consent_out, purpose_out, withdrawal_out
+from askfirst.web.api.convert import consent_out, json_download, purpose_out, withdrawal_out
 from askfirst.web.api.schemas import (
+    ERROR_RESPONSES,
     AnswerIn,
     ConsentChangeOut,
     ConsentOut,
-    ErrorOut,
     PurposeOut,
     WithdrawalOut,
 )
@@ -34,10 +34,7 @@ from askfirst.web.auth import current_member, optional_member
 from askfirst.web.context import AppContext, app_context
 from askfirst.web.receipts import receipt_for
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorOut} for status in (401, 403, 404, 409, 422)
-}
-router = APIRouter(tags=["consent"], responses=ERRORS)
+router = APIRouter(tags=["consent"], responses=ERROR_RESPONSES)
 
 
 @router.get("/purposes", response_model=list[PurposeOut])
@@ -135,7 +132,4 @@ def my_receipt(
     """Your consent receipt for a purpose (Kantara Consent Receipt v1.1), as a download."""
     key = find_purpose(context.purposes, purpose).key
     receipt = receipt_for(context, member, key, str(request.base_url))
-    filename = f"askfirst-consent-receipt-{key}.json"
-    return JSONResponse(
-        receipt, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-    )
+    return json_download(receipt, f"askfirst-consent-receipt-{key}.json")

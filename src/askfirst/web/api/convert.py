@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
+
+from fastapi.responses import JSONResponse
 
 from askfirst.accounts.roles import SignedInMember
 from askfirst.consent import Answer, ConsentStatus, Notice, Purpose, Withdrawal
@@ -108,3 +110,9 @@ def budget_out(status: BudgetStatus) -> BudgetOut:
             for c in status.charges
         ],
     )
+
+
+def json_download(content: Any, filename: str) -> JSONResponse:
+    """JSON that a browser saves as `filename` instead of showing it."""
+    disposition = f'attachment; filename="{filename}"'
+    return JSONResponse(content, headers={"Content-Disposition": disposition})

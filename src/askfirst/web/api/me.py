@@ -12,13 +12,12 @@ from askfirst.accounts.export import member_export
 from askfirst.accounts.roles import SignedInMember
 from askfirst.journal import entries_about_member
 from askfirst.training.budgets import budget_status
-from askfirst.web.api.consent import ERRORS
-from askfirst.web.api.convert import budget_out, journal_entry_out, me_out
-from askfirst.web.api.schemas import BudgetOut, JournalEntryOut, MeOut
+from askfirst.web.api.convert import budget_out, journal_entry_out, json_download, me_out
+from askfirst.web.api.schemas import ERROR_RESPONSES, BudgetOut, JournalEntryOut, MeOut
 from askfirst.web.auth import current_member
 from askfirst.web.context import AppContext, app_context
 
-router = APIRouter(prefix="/me", tags=["me"], responses=ERRORS)
+router = APIRouter(prefix="/me", tags=["me"], responses=ERROR_RESPONSES)
 # Encodes datetimes as the rest of the API does (ISO 8601, "Z" for UTC).
 EXPORT_ENCODING = TypeAdapter(dict[str, Any])
 
@@ -66,7 +65,4 @@ def my_export(
     """All of your data askfirst holds, as one JSON download."""
     with context.store.reading() as session:
         export = member_export(session, member.member_id, context.clock)
-    return JSONResponse(
-        EXPORT_ENCODING.dump_python(export, mode="json"),
-        headers={"Content-Disposition": 'attachment; filename="askfirst-my-data.json"'},
-    )
+    return json_download(EXPORT_ENCODING.dump_python(export, mode="json"), "askfirst-my-data.json")

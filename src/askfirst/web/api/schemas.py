@@ -19,6 +19,12 @@ class ErrorOut(BaseModel):
     detail: str = Field(description="what was wrong and what to do, in words")
 
 
+# The error statuses every API route may answer with, for the OpenAPI schema.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut} for status in (401, 403, 404, 409, 422)
+}
+
+
 class NoticeOut(BaseModel):
     version: str = Field(description="SHA-256 of the notice's content")
     reads: list[str] = Field(description="data categories the notice reads")
