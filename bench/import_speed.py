@@ -1,0 +1,179 @@
+"""How fast askfirst generates and imports a workspace, and how much memory that takes.
+
+Generates synthetic Slack exports of 100,000 and 1,000,000 messages (cached under
+bench/.cache/), imports each into a fresh SQLite data folder and a fresh PostgreSQL schema, every
+step in its own subprocess, and reports messages per second and the subprocess's peak memory.
+Prints a table and writes bench/results/import_speed.json.
+
+    .venv/bin/python bench/import_speed.py            # 100k and 1M
+    .venv/bin/python bench/import_speed.py --quick    # 100k only
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+CACHE = BENCH / ".cache"
+RESULTS = BENCH / "results" / "import_speed.json"
+POSTGRES_URL = os.environ.get(
+    "ASKFIRST_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+MEMBERS = 2_000
+SEED = 1
+SIZES = (100_000, 1_000_000)
+
+
+@dataclass
+class Measurement:
+    step: str  # generate | import
+    database: str  # "-" for generate
+    messages: int
+    seconds: float  # the work itself, timed inside the subprocess
+    cpu_seconds: float  # the subprocess's user + system time (a database server's not included)
+    peak_rss_mb: float  # the subprocess's maximum resident set size
+
+    @property
+    def per_second(self) -> float:
+        return self.messages / self.seconds if self.seconds else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="100k messages only")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(_child(args.child)))
+        return
+    measurements = []
+    for size in SIZES[:1] if args.quick else SIZES:
+        export, generated = _generated(size)
+        measurements.append(generated)
+        measurements.append(_import_sqlite(export, size))
+        measurements.append(_import_postgres(export, size))
+    _print_table(measurements)
+    _write_results(measurements)
+
+
+def _generated(size: int) -> tuple[Path, Measurement]:
+    """The cached export of `size` messages, generating it (and timing that) when missing."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    export = CACHE / f"workspace-m{MEMBERS}-n{size}-s{SEED}.zip"
+    figures = export.with_suffix(".json")
+    if export.exists() and figures.exists():
+        return export, Measurement(**json.loads(figures.read_text()))
+    measurement = _run("generate", "-", size, ["generate", str(export), str(size)])
+    figures.write_text(json.dumps(asdict(measurement)))
+    return export, measurement
+
+
+def _import_sqlite(export: Path, size: int) -> Measurement:
+    with tempfile.TemporaryDirectory(prefix="askfirst-bench-") as data_dir:
+        url = f"sqlite:///{Path(data_dir) / 'askfirst.sqlite3'}"
+        return _run("import", "sqlite", size, ["import", str(export), url, data_dir])
+
+
+def _import_postgres(export: Path, size: int) -> Measurement:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+        with tempfile.TemporaryDirectory(prefix="askfirst-bench-") as data_dir:
+            return _run("import", "postgresql", size, ["import", str(export), url, data_dir])
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _run(step: str, database: str, size: int, child_args: list[str]) -> Measurement:
+    """Run one step in a fresh interpreter; its own rusage gives its peak memory alone."""
+    command = [sys.executable, __file__, "--child", *child_args]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"{step} on {database} failed with exit code {process.returncode}")
+    report = json.loads(output.strip().splitlines()[-1])
+    if report["messages"] != size:
+        raise SystemExit(f"{step} on {database} handled {report['messages']} of {size} messages")
+    cpu = usage.ru_utime + usage.ru_stime
+    # ru_maxrss is in kilobytes on Linux.
+    return Measurement(step, database, size, report["seconds"], cpu, usage.ru_maxrss / 1024)
+
+
+def _child(args: list[str]) -> dict[str, Any]:
+    if args[0] == "generate":
+        from askfirst.workspace.generator import generate_workspace
+
+        out, size = Path(args[1]), int(args[2])
+        started = time.perf_counter()
+        summary = generate_workspace(out, MEMBERS, size, SEED)
+        return {"messages": summary.messages, "seconds": time.perf_counter() - started}
+    from askfirst.settings import Settings
+    from askfirst.store import open_store
+    from askfirst.workspace.importer import import_export
+
+    export, url, data_dir = Path(args[1]), args[2], Path(args[3])
+    store = open_store(Settings(data_dir=data_dir, database_url=url))
+    started = time.perf_counter()
+    imported = import_export(store, export)
+    seconds = time.perf_counter() - started
+    store.engine.dispose()
+    return {"messages": imported.messages_added, "seconds": seconds}
+
+
+def _print_table(measurements: list[Measurement]) -> None:
+    header = (
+        f"{'step':<9}{'database':<12}{'messages':>11}{'seconds':>10}{'msg/s':>11}{'peak MB':>10}"
+    )
+    print(header)
+    print("-" * len(header))
+    for m in measurements:
+        print(
+            f"{m.step:<9}{m.database:<12}{m.messages:>11,}{m.seconds:>10.1f}"
+            f"{m.per_second:>11,.0f}{m.cpu_seconds:>8.1f}{m.peak_rss_mb:>10.0f}"
+        )
+
+
+def _write_results(measurements: list[Measurement]) -> None:
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    results = {
+        "benchmark": "import_speed",
+        "members": MEMBERS,
+        "seed": SEED,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            # Other work on the machine slows the wall-clock figures; cpu_seconds less so.
+            "load_average": os.getloadavg(),
+        },
+        "measurements": [
+            {**asdict(m), "messages_per_second": round(m.per_second)} for m in measurements
+        ],
+    }
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nwrote {RESULTS.relative_to(BENCH.parent)}")
+
+
+if __name__ == "__main__":
+    main()
