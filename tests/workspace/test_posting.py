@@ -123,39 +123,27 @@ def test_messages_at_the_same_instant_get_distinct_ts(store: Store, place: Place
 
 
 def test_a_reply_joins_the_thread_of_a_first_message(store: Store, place: Place) -> None:
+    def reply(session: Session, thread_ts: str) -> Message:
+        return post_message(
+            session,
+            channel_id=place.general,
+            author_id=place.ben,
+            text="an answer",
+            clock=place.clock,
+            thread_ts=thread_ts,
+        )
+
     with store.transaction() as session:
         first = post_message(
             session, channel_id=place.general, author_id=place.ada, text="q", clock=place.clock
         )
         place.clock.advance(timedelta(seconds=30))
-        reply = post_message(
-            session,
-            channel_id=place.general,
-            author_id=place.ben,
-            text="a",
-            clock=place.clock,
-            thread_ts=first.ts,
-        )
-        assert reply.thread_ts == first.ts
-        assert reply.ts == "1767225630.000000"
+        answer = reply(session, first.ts)
+        assert (answer.thread_ts, answer.ts) == (first.ts, "1767225630.000000")
         with pytest.raises(PostingError, match=r"thread_ts '1767225630.000000' is itself a reply"):
-            post_message(
-                session,
-                channel_id=place.general,
-                author_id=place.ben,
-                text="b",
-                clock=place.clock,
-                thread_ts=reply.ts,
-            )
+            reply(session, answer.ts)
         with pytest.raises(UnknownTarget, match=r"thread_ts '1.000000': no message") as error:
-            post_message(
-                session,
-                channel_id=place.general,
-                author_id=place.ben,
-                text="b",
-                clock=place.clock,
-                thread_ts="1.000000",
-            )
+            reply(session, "1.000000")
         assert error.value.field == "thread_ts"
 
 
