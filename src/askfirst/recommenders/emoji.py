@@ -1,8 +1,9 @@
 """The emoji suggester: top-k emoji for a draft, from DP counts and the public prior.
 
-Learned scores are a smoothed naive Bayes over the released counts: P(emoji) from the "e:"
-marginals, P(word | emoji) from "w:<word>|<emoji>" (keys that were not released count as the
-smoothing, a fraction of the release threshold, since their true count was likely below it),
+Learned scores are a smoothed multinomial naive Bayes over the released counts: P(emoji) from
+the "e:" marginals, P(word | emoji) from "w:<word>|<emoji>" over the released vocabulary (keys
+that were not released count as the smoothing, the release threshold, since their true count
+was likely below it),
 and, when the channel is given, the pointwise mutual information of "c:<channel>|<emoji>".
 The learned distribution is mixed with the prior's; with no release the prior alone answers.
 Everything is precomputed into dicts, so a suggestion costs well under a millisecond.
@@ -21,7 +22,8 @@ from askfirst.recommenders.prior import emoji_prior
 
 PRIOR_WEIGHT_WITH_EVIDENCE = 0.2
 PRIOR_WEIGHT_WITHOUT_EVIDENCE = 0.7
-SMOOTHING_SHARE_OF_THRESHOLD = 0.25
+SMOOTHING_SHARE_OF_THRESHOLD = 1.0
+EMOJI_RATE_WEIGHT = 1.0
 MARGINAL_CANDIDATES = 10
 # Suggestions are about what is being typed now: the end of a long draft is enough.
 DRAFT_CHARACTERS = 2000
@@ -47,6 +49,7 @@ class LearnedEmoji:
     totals: dict[str, float]  # emoji -> members who used it inline
     channels: dict[str, dict[str, float]]  # channel -> emoji -> reactors
     smoothing: float
+    word_sums: dict[str, float]  # emoji -> released word counts with it
 
     @classmethod
     def from_counts(cls, counts: Mapping[str, float], threshold: float) -> LearnedEmoji:
@@ -65,7 +68,11 @@ class LearnedEmoji:
                 channel, _, name = rest.rpartition("|")
                 channels[channel][name] = count
         smoothing = max(1.0, SMOOTHING_SHARE_OF_THRESHOLD * threshold)
-        return cls(dict(words), totals, dict(channels), smoothing)
+        word_sums: dict[str, float] = defaultdict(float)
+        for by_emoji in words.values():
+            for name, count in by_emoji.items():
+                word_sums[name] += count
+        return cls(dict(words), totals, dict(channels), smoothing, dict(word_sums))
 
     def log_scores(self, words: list[str], channel: str | None) -> dict[str, float]:
         """Naive Bayes log scores over the emoji the evidence names (plus the most used)."""
@@ -79,9 +86,11 @@ class LearnedEmoji:
     def _log_score(self, name: str, words: list[str], channel_counts: dict[str, float]) -> float:
         alpha = self.smoothing
         total = max([self.totals.get(name, 0.0), *(self.words[w].get(name, 0.0) for w in words)])
-        score = math.log(total + alpha)
+        score = EMOJI_RATE_WEIGHT * math.log(total + alpha)
+        # Multinomial: P(word | emoji) over the released vocabulary, smoothed.
+        word_total = self.word_sums.get(name, 0.0) + alpha * len(self.words)
         for word in words:
-            score += math.log((self.words[word].get(name, 0.0) + alpha) / (total + alpha))
+            score += math.log((self.words[word].get(name, 0.0) + alpha) / word_total)
         if channel_counts:
             score += self._channel_lift(name, total, channel_counts)
         return score
