@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from askfirst.recommenders.features import released_keys
+
 POPULARITY_WEIGHT = 0.01
 
 
@@ -39,9 +41,7 @@ class ChannelRecommender:
             return cls()
         popularity: dict[str, float] = {}
         together: dict[str, dict[str, float]] = defaultdict(dict)
-        for key, raw in artifact["counts"].items():
-            count = max(float(raw), 0.0)
-            kind, _, rest = key.partition(":")
+        for kind, rest, count in released_keys(artifact["counts"]):
             if kind == "n":
                 popularity[rest] = count
             elif kind == "p":

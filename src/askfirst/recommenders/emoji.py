@@ -3,8 +3,8 @@
 Learned scores are a smoothed multinomial naive Bayes over the released counts: P(emoji) from
 the "e:" marginals, P(word | emoji) from "w:<word>|<emoji>" over the released vocabulary (keys
 that were not released count as the smoothing, the release threshold, since their true count
-was likely below it),
-and, when the channel is given, the pointwise mutual information of "c:<channel>|<emoji>".
+was likely below it) and, when the channel is given, the lift of "c:<channel>|<emoji>" over
+the emoji's overall rate.
 The learned distribution is mixed with the prior's; with no release the prior alone answers.
 Everything is precomputed into dicts, so a suggestion costs well under a millisecond.
 """
@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from askfirst.recommenders.features import tokenize
+from askfirst.recommenders.features import released_keys, tokenize
 from askfirst.recommenders.prior import emoji_prior
 
 PRIOR_WEIGHT_WITH_EVIDENCE = 0.2
@@ -56,9 +56,7 @@ class LearnedEmoji:
         words: dict[str, dict[str, float]] = defaultdict(dict)
         totals: dict[str, float] = {}
         channels: dict[str, dict[str, float]] = defaultdict(dict)
-        for key, raw in counts.items():
-            count = max(float(raw), 0.0)
-            kind, _, rest = key.partition(":")
+        for kind, rest, count in released_keys(counts):
             if kind == "e":
                 totals[rest] = count
             elif kind == "w":

@@ -16,6 +16,7 @@ expressions, lowercase, stopwords dropped.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 
 import polars as pl
 
@@ -98,3 +99,10 @@ def popularity_key(channel: str) -> str:
 def pair_key(first: str, second: str) -> str:
     low, high = sorted((first, second))
     return f"p:{low}|{high}"
+
+
+def released_keys(counts: Mapping[str, float]) -> Iterator[tuple[str, str, float]]:
+    """Each released key as (kind, rest, count); noise that went below zero reads as zero."""
+    for key, count in counts.items():
+        kind, _, rest = key.partition(":")
+        yield kind, rest, max(float(count), 0.0)
