@@ -90,8 +90,10 @@ def _message_contributions(messages: pl.DataFrame, bounds: Bounds, seed: int) ->
         cap=bounds.emoji_per_message,
         seed=seed,
     ).select("message_id", "member_id", "emoji")
-    words = _message_words(messages.join(kept_messages, on="message_id", how="semi"), bounds, seed)
-    word_keys = words.join(emoji, on="message_id").select(
+    owned = messages.join(kept_messages, on=["message_id", "member_id"], how="semi")
+    words = _message_words(owned, bounds, seed)
+    # Joined on the author too: a message's words only ever pair with its own author's emoji.
+    word_keys = words.join(emoji, on=["message_id", "member_id"]).select(
         "member_id", key=pl.concat_str(pl.lit("w:"), "word", pl.lit("|"), "emoji")
     )
     emoji_keys = emoji.select("member_id", key=pl.concat_str(pl.lit("e:"), "emoji"))
@@ -100,11 +102,11 @@ def _message_contributions(messages: pl.DataFrame, bounds: Bounds, seed: int) ->
 
 def _message_words(messages: pl.DataFrame, bounds: Bounds, seed: int) -> pl.DataFrame:
     words = (
-        messages.select("message_id", word=words_expr(pl.col("text").fill_null("")))
+        messages.select("message_id", "member_id", word=words_expr(pl.col("text").fill_null("")))
         .explode("word")
         .drop_nulls("word")
         .filter(keep_word(pl.col("word")))
-        .unique(["message_id", "word"])
+        .unique(["message_id", "member_id", "word"])
     )
     return keep_per_owner(
         words, owner="message_id", identity=["word"], cap=bounds.words_per_message, seed=seed
