@@ -7,6 +7,7 @@ no endpoint can ship untested for access.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
@@ -204,3 +205,46 @@ def test_roles_are_per_workspace(client: TestClient, people: Any) -> None:
     )
     acme = client.get("/api/v1/admin/policies", headers=people.root.bearer).json()
     assert all(policy["allowed"] for policy in acme)
+
+
+class NetworkRecorder:
+    """Records Python's network audit events (PEP 578) while switched on."""
+
+    EVENTS = frozenset(
+        {
+            "socket.connect",
+            "socket.sendto",
+            "socket.sendmsg",
+            "socket.getaddrinfo",
+            "socket.gethostbyname",
+            "http.client.connect",
+        }
+    )
+
+    def __init__(self) -> None:
+        self.on = False
+        self.seen: list[tuple[str, Any]] = []
+        sys.addaudithook(self.hook)  # hooks cannot be removed; this one is idle when off
+
+    def hook(self, event: str, args: tuple[Any, ...]) -> None:
+        if self.on and event in self.EVENTS:
+            self.seen.append((event, args))
+
+
+RECORDER = NetworkRecorder()
+
+
+@pytest.mark.sqlite_only
+def test_no_route_opens_a_network_connection(client: TestClient, people: Any) -> None:
+    RECORDER.on = True
+    try:
+        answered = [
+            call(client, route, headers=person.bearer).status_code
+            for route in sorted(r for r in ROUTES if r[0] != "MOUNT")
+            for person in (people.ada, people.root)
+        ]
+        answered.append(client.get("/static/askfirst.css").status_code)
+    finally:
+        RECORDER.on = False
+    assert 200 in answered
+    assert RECORDER.seen == []
