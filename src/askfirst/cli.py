@@ -12,6 +12,7 @@ from askfirst.settings import load_settings
 from askfirst.store import open_store
 from askfirst.web.serve import serve
 from askfirst.workspace.generate_command import generate
+from askfirst.workspace.import_commands import import_command, stats_command
 
 app = typer.Typer(
     help="askfirst: chat features trained only on data of members who said yes.",
@@ -24,6 +25,8 @@ app.add_typer(token_app, name="token")
 app.command("serve")(serve)
 app.command("audit")(audit)
 app.command("generate")(generate)
+app.command("import")(import_command)
+app.command("stats")(stats_command)
 # ASKFIRST_AUDIT_GATE=1: promotion (askfirst train, the server) requires a passing canary audit.
 install_audit_gate()
 

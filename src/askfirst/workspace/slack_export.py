@@ -156,6 +156,8 @@ def json_items(name: str, text: str, what: str, max_chars: int) -> Iterator[tupl
     at = _skip(text, at + 1)
     index = 0
     closed = text.startswith("]", at)
+    if closed:
+        at = _skip(text, at + 1)
     while not closed:
         start = at
         value, at = _decode_at(name, text, at)
