@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from askfirst.accounts.commands import member_app, token_app
+from askfirst.consent.commands import consent_app, policy_app
 from askfirst.journal.commands import journal_app
 from askfirst.privacy.audit_command import audit
 from askfirst.privacy.audit_gate import install_audit_gate
@@ -19,6 +20,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(consent_app, name="consent")
+app.add_typer(policy_app, name="policy")
 app.add_typer(journal_app, name="journal")
 app.add_typer(member_app, name="member")
 app.add_typer(token_app, name="token")

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from askfirst.cli import app
+from askfirst.journal import entries
+from askfirst.store import Store
+from askfirst.store.tables import Answer, AnswerMethod, ConsentAnswer, Member, Org, Workspace
+
+
+def run(tmp_path: Path, database_url: str, *args: str, stdin: str | None = None) -> tuple[int, str]:
+    environment = {"ASKFIRST_DATA_DIR": str(tmp_path), "ASKFIRST_DATABASE_URL": database_url}
+    result = CliRunner().invoke(app, list(args), env=environment, input=stdin)
+    return result.exit_code, result.output
+
+
+def slack_id(store: Store, member_id: int) -> str:
+    with store.reading() as session:
+        return session.scalars(select(Member.slack_id).where(Member.id == member_id)).one()
+
+
+def test_an_operator_records_a_yes_and_a_no_at_the_members_request(
+    store: Store, workspace: Workspace, members: list[int], tmp_path: Path, database_url: str
+) -> None:
+    member = slack_id(store, members[0])
+    code, output = run(
+        tmp_path, database_url, "consent", "grant", member, "emoji_suggestions", "--yes"
+    )
+    assert code == 0, output
+    assert f"recorded: {member} granted emoji_suggestions" in output
+    code, output = run(tmp_path, database_url, "consent", "show", member)
+    assert code == 0, output
+    assert "emoji_suggestions: granted since" in output and "counts: you said yes" in output
+    assert "channel_recommendations: not asked; does not count" in output
+    code, output = run(
+        tmp_path,
+        database_url,
+        "consent",
+        "withdraw",
+        member,
+        "emoji_suggestions",
+        "--workspace",
+        workspace.name,
+    )
+    assert code == 0, output
+    assert "emoji_suggestions: withdrawn" in output
+    assert "excluded_from_new_training, deadline" in output
+    with store.transaction() as session:
+        answers = session.scalars(select(ConsentAnswer).order_by(ConsentAnswer.id)).all()
+        kinds = [entry.kind for entry in entries(session)]
+    assert [(a.answer, a.method, a.actor_member_id) for a in answers] == [
+        (Answer.GRANTED, AnswerMethod.CLI, None),
+        (Answer.WITHDRAWN, AnswerMethod.CLI, None),
+    ]
+    assert kinds.count("consent.changed") == 2 and kinds.count("withdrawal.status") == 2
+
+
+def test_a_grant_asks_the_operator_to_confirm_the_member_asked(
+    store: Store, members: list[int], tmp_path: Path, database_url: str
+) -> None:
+    member = slack_id(store, members[0])
+    code, _ = run(
+        tmp_path, database_url, "consent", "grant", member, "emoji_suggestions", stdin="n\n"
+    )
+    assert code == 1
+    with store.reading() as session:
+        assert session.scalars(select(ConsentAnswer)).all() == []
+
+
+def test_bad_input_is_named_and_exits_1(
+    store: Store, members: list[int], tmp_path: Path, database_url: str
+) -> None:
+    member = slack_id(store, members[0])
+    code, output = run(tmp_path, database_url, "consent", "grant", member, "mood", "--yes")
+    assert code == 1 and "unknown purpose 'mood'" in output
+    code, output = run(tmp_path, database_url, "consent", "show", "U_NOBODY")
+    assert code == 1 and "no member has Slack id 'U_NOBODY'" in output
+    (tmp_path / "purposes.toml").write_text("[purposes.emoji_suggestions]\nepsilon = 0\n")
+    code, output = run(tmp_path, database_url, "consent", "show", member)
+    assert code == 1 and "purposes.toml: [purposes.emoji_suggestions] epsilon" in output
+
+
+def test_policies_and_counts_at_the_command_line(
+    store: Store, workspace: Workspace, members: list[int], tmp_path: Path, database_url: str
+) -> None:
+    with store.reading() as session:
+        org = session.scalars(select(Org.name).where(Org.id == workspace.org_id)).one()
+    code, output = run(
+        tmp_path, database_url, "policy", "set", "emoji_suggestions", "--org", org, "--private"
+    )
+    assert code == 0, output
+    assert "set: org" in output and "private channels and DMs too" in output
+    code, output = run(
+        tmp_path,
+        database_url,
+        "policy",
+        "set",
+        "emoji_suggestions",
+        "--workspace",
+        workspace.name,
+        "--forbid",
+    )
+    assert code == 0 and "forbidden" in output
+    code, output = run(tmp_path, database_url, "policy", "show", "--workspace", workspace.name)
+    assert code == 0
+    assert "emoji_suggestions: org allowed, private channels and DMs too; workspace forbidden" in (
+        output
+    )
+    code, output = run(tmp_path, database_url, "policy", "set", "emoji_suggestions")
+    assert code == 1 and "exactly one scope" in output
+    code, output = run(tmp_path, database_url, "consent", "counts", "--workspace", workspace.name)
+    assert code == 0
+    assert "emoji_suggestions: granted 0, withdrawn 0, refused 0, not_asked 3" in output
+    code, output = run(
+        tmp_path,
+        database_url,
+        "consent",
+        "notice",
+        "emoji_suggestions",
+        "--workspace",
+        workspace.name,
+    )
+    assert code == 0 and "What is read:" in output and "notice version " in output
+    code, output = run(tmp_path, database_url, "consent", "withdrawals")
+    assert code == 0 and "0 open withdrawal(s)" in output
