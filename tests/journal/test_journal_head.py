@@ -81,7 +81,7 @@ def test_a_damaged_head_file_fails_verification(store: Store) -> None:
         append(session, "consent.changed", {}, at=AT)
     _head_file(store).write_text("seq=1")
     result = verify(store)
-    assert not result.ok
+    assert (result.ok, result.entries) == (False, 1)
     assert str(_head_file(store)) in result.reason and "seq and hash" in result.reason
 
 
@@ -108,3 +108,27 @@ def test_a_store_without_a_head_file_keeps_the_head_in_the_database(store: Store
         append(session, "consent.changed", {}, at=AT)
     assert verify(bare).ok
     assert read_head(_head_file(store)) is None
+
+
+def test_the_head_file_folder_is_created(store: Store, tmp_path: Path) -> None:
+    nested = Store(store.engine, journal_head_file=tmp_path / "new" / "folder" / "journal-head")
+    with nested.transaction() as session:
+        entry = append(session, "consent.changed", {}, at=AT)
+    assert nested.journal_head_file is not None
+    assert read_head(nested.journal_head_file) == Head(1, entry.hash)
+
+
+def test_an_unwritable_head_file_does_not_undo_the_commit(
+    store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocked = tmp_path / "blocked"
+    blocked.mkdir()
+    (blocked / "journal-head").mkdir()  # a folder where the file should be: replace fails
+    unwritable = Store(store.engine, journal_head_file=blocked / "journal-head")
+    with unwritable.transaction() as session:
+        append(session, "consent.changed", {}, at=AT)
+    assert "journal head file" in caplog.text and "entry 1 is committed" in caplog.text
+    assert verify(Store(store.engine)).entries == 1
+    result = verify(unwritable)
+    assert not result.ok and "cannot be read" in result.reason
+    assert [path.name for path in blocked.iterdir()] == ["journal-head"]

@@ -8,6 +8,7 @@ file remembers how far the chain reached, so `verify` can tell. It is written af
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ HEAD_FILE_KEY = "journal_head_file"
 APPENDED_KEY = "journal_appended"
 PENDING_KEY = "journal_pending_head"
 _writing = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ def read_head(path: Path) -> Head | None:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
+    except OSError as error:
+        raise HeadFileError(f"journal head file {path} cannot be read ({error})") from error
     try:
         fields: dict[str, Any] = json.loads(text)
         return Head(seq=int(fields["seq"]), hash=str(fields["hash"]))
@@ -58,12 +62,16 @@ def write_head(path: Path, head: Head) -> None:
         current = _readable_head(path)
         if current is not None and current.seq >= head.seq:
             return
+        path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with temporary.open("w", encoding="utf-8") as file:
-            file.write(json.dumps({"seq": head.seq, "hash": head.hash}) + "\n")
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
+        try:
+            with temporary.open("w", encoding="utf-8") as file:
+                file.write(json.dumps({"seq": head.seq, "hash": head.hash}) + "\n")
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
 
 
 def newest_head(session: Session) -> Head | None:
@@ -100,8 +108,16 @@ def _write_after_commit(session: Session) -> None:
         return  # a released savepoint is not yet committed
     head = session.info.pop(PENDING_KEY, None)
     path = session.info.get(HEAD_FILE_KEY)
-    if head is not None and path is not None:
+    if head is None or path is None:
+        return
+    try:
         write_head(Path(path), head)
+    except OSError as error:
+        # The change is committed: raising now would tell the caller it failed. The file lags,
+        # which verify accepts, and the next commit tries again.
+        log.error(
+            "journal head file %s not written (%s); entry %d is committed", path, error, head.seq
+        )
 
 
 @event.listens_for(Session, "after_rollback")

@@ -14,6 +14,7 @@ from askfirst.store import Store
 from askfirst.store.tables.journal import JournalEntry
 
 BATCH = 1000
+HEAD_FILE_HELP = "restore it from a backup, or see 'The head file' in docs/journal.md"
 
 
 @dataclass(frozen=True)
@@ -33,21 +34,27 @@ def verify(store: Store) -> Verification:
     Streams the table in batches, so memory stays flat however long the journal grows.
     """
     path = store.journal_head_file
-    try:
-        # Read the file before the snapshot: the file is written after commit, so it can then
-        # only name entries the snapshot also sees.
-        head = read_head(path) if path is not None else None
-    except HeadFileError as error:
-        return Verification(False, 0, None, str(error))
+    # Read the file before the snapshot: the file is written after commit, so it can then only
+    # name entries the snapshot also sees.
+    head = _read_head_file(path)
     with store.reading() as session:
         walked = _walk_stored(session)
         if walked.broken:
             broken = walked.broken
             return Verification(False, walked.entries, broken.seq, broken.reason)
+        if isinstance(head, HeadFileError):
+            return Verification(False, walked.entries, None, f"{head}; {HEAD_FILE_HELP}")
         problem = _head_problem(session, walked, head, path)
-    if problem:
-        return problem
-    return Verification(True, walked.entries, None, "every entry holds", walked.head_hash)
+    return problem or Verification(
+        True, walked.entries, None, "every entry holds", walked.head_hash
+    )
+
+
+def _read_head_file(path: Path | None) -> Head | HeadFileError | None:
+    try:
+        return read_head(path) if path is not None else None
+    except HeadFileError as error:
+        return error
 
 
 def _walk_stored(session: Session) -> Walk:
@@ -75,7 +82,7 @@ def _head_problem(
     if head is None:
         if count == 0:
             return None
-        reason = f"head file {path} is missing, so a cut tail would go unseen"
+        reason = f"head file {path} is missing, so a cut tail would go unseen; {HEAD_FILE_HELP}"
         return Verification(False, count, None, reason)
     if head.seq > count:
         reason = (
