@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from askfirst.journal import JournalEntry, append, verify
+from askfirst.journal import JournalEntry, append, entries_about_member, verify
 from askfirst.journal.head import read_head
 from askfirst.store import Store
 
@@ -37,3 +37,18 @@ def test_parallel_appenders_keep_the_chain_whole(store: Store) -> None:
     assert (result.ok, result.entries) == (True, total), result.reason
     head = read_head(store.journal_head_file) if store.journal_head_file else None
     assert head is not None and head.seq == total and head.hash == result.head_hash
+
+
+def test_readers_are_not_held_up_by_an_appender(store: Store) -> None:
+    with store.transaction() as session:
+        append(session, "consent.changed", {}, at=AT, member_id=1)
+    with store.transaction() as writer:
+        append(writer, "consent.changed", {}, at=AT, member_id=1)
+        with ThreadPoolExecutor(1) as pool:
+            seen = pool.submit(_read_member_entries, store).result(timeout=10)
+    assert seen == [1]
+
+
+def _read_member_entries(store: Store) -> list[int]:
+    with store.reading() as session:
+        return [entry.seq for entry in entries_about_member(session, 1)]
