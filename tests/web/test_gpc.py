@@ -132,3 +132,10 @@ def test_purposes_that_are_not_optional_are_left_alone(
     with TestClient(app, base_url="https://testserver") as client:
         after = consents(client, people.ada, GPC)
     assert after == {"channel_recommendations": "not_asked", "emoji_suggestions": "refused"}
+
+
+def test_gpc_reaches_signed_in_members_on_public_routes_too(
+    client: TestClient, people: Any, store: Store
+) -> None:
+    assert client.get(f"{API}/purposes", headers=people.ada.bearer | GPC).status_code == 200
+    assert {answer for _, answer, _ in answers(store, people.ada.member_id)} == {"refused"}

@@ -162,3 +162,18 @@ def test_sign_in_returns_to_the_page_asked_for_but_never_off_site(
                 follow_redirects=False,
             )
         assert response.headers["location"] == expected
+
+
+def test_signing_in_again_replaces_the_session(
+    client: TestClient, people: Any, store: Store, password: str, sign_in_form: SignInForm
+) -> None:
+    token = sign_in_form(client)
+    form = {"login": "ada", "password": password, "csrf_token": token}
+    client.post("/signin", data=form)
+    first = client.cookies["__Host-askfirst_session"]
+    # Signed in, the page no longer shows a form; the double-submit pair is set by hand.
+    client.cookies.set("__Host-askfirst_signin", token, domain="testserver.local")
+    client.post("/signin", data=form)
+    assert client.cookies["__Host-askfirst_session"] != first
+    assert session_rows(store) == 1
+    assert client.get("/api/v1/me").json()["login"] == "ada"

@@ -52,9 +52,12 @@ def optional_member(
 ) -> SignedInMember | None:
     """The signed-in member if there is one, for pages that anyone may see."""
     try:
-        return identify(request, context)
+        member = identify(request, context)
     except NotSignedIn:
         return None
+    if member is not None:
+        honour_gpc_signal(request, context, member)
+    return member
 
 
 def identify(request: Request, context: AppContext) -> SignedInMember | None:

@@ -52,6 +52,10 @@ def signin_submit(
         opened = sign_in(context.store, login.strip(), password, context.clock)
     except SignInFailed as error:
         return _form(request, safe_next(next_path), error=str(error), status_code=401, login=login)
+    previous = read_cookie(request, SESSION_COOKIE)
+    if previous is not None:  # a fresh id at every sign-in; the old one ends now
+        with context.store.transaction() as session:
+            close_session(session, previous)
     response = RedirectResponse(safe_next(next_path), status_code=303)
     lifetime = int((opened.expires_at - context.clock.now()).total_seconds())
     set_cookie(request, response, SESSION_COOKIE, opened.cookie_value, lifetime)
