@@ -154,10 +154,19 @@ def _print_table(measurements: list[Measurement]) -> None:
         )
 
 
+def _commit() -> str:
+    """The commit measured, marked when the working tree differs from it."""
+    git = ["git", "-C", str(BENCH.parent)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run([*git, "diff", "--quiet", "HEAD", "--", "src"], check=False)
+    return head.stdout.strip() + ("+changes" if dirty.returncode else "")
+
+
 def _write_results(measurements: list[Measurement]) -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     results = {
         "benchmark": "import_speed",
+        "commit": _commit(),
         "members": MEMBERS,
         "seed": SEED,
         "machine": {
