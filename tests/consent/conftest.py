@@ -6,12 +6,22 @@ import itertools
 from collections.abc import Callable
 
 import pytest
+from sqlalchemy.orm import Session
 
 from askfirst.clock import ManualClock
+from askfirst.consent import (
+    BUILT_IN_PURPOSES,
+    ConsentChange,
+    Withdrawal,
+    grant,
+    set_policy,
+    withdraw,
+)
 from askfirst.store import Store
 from askfirst.store.tables import Member, Org, Workspace
 
 _names = itertools.count()
+EMOJI = "emoji_suggestions"
 
 
 # A fresh workspace (in a new org unless `org_id` is given) and the ids of its members.
@@ -67,3 +77,59 @@ def workspace(place: Place) -> Workspace:
 @pytest.fixture
 def members(place: Place) -> list[int]:
     return place[1]
+
+
+@pytest.fixture
+def say_yes(clock: ManualClock) -> Callable[..., ConsentChange]:
+    """`grant` for a member with the built-in purposes and the test's clock."""
+
+    def answer(
+        session: Session, member_id: int, purpose: str = EMOJI, method: str = "page"
+    ) -> ConsentChange:
+        return grant(
+            session,
+            member_id=member_id,
+            purpose_key=purpose,
+            method=method,
+            clock=clock,
+            purposes=BUILT_IN_PURPOSES,
+        )
+
+    return answer
+
+
+@pytest.fixture
+def say_no(clock: ManualClock) -> Callable[..., Withdrawal | None]:
+    """`withdraw` for a member with the built-in purposes and the test's clock."""
+
+    def answer(
+        session: Session, member_id: int, purpose: str = EMOJI, method: str = "page"
+    ) -> Withdrawal | None:
+        return withdraw(
+            session,
+            member_id=member_id,
+            purpose_key=purpose,
+            method=method,
+            clock=clock,
+            purposes=BUILT_IN_PURPOSES,
+        )
+
+    return answer
+
+
+@pytest.fixture
+def open_private(clock: ManualClock) -> Callable[[Session, Workspace], None]:
+    """Make private channels and DMs eligible for emoji suggestions in org and workspace."""
+
+    def both(session: Session, workspace: Workspace) -> None:
+        for scope in ({"org_id": workspace.org_id}, {"workspace_id": workspace.id}):
+            set_policy(
+                session,
+                purpose_key=EMOJI,
+                purposes=BUILT_IN_PURPOSES,
+                clock=clock,
+                include_private=True,
+                **scope,
+            )
+
+    return both

@@ -1,19 +1,23 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from askfirst.clock import ManualClock
 from askfirst.consent import (
     BUILT_IN_PURPOSES,
     Answer,
     AnswerMethod,
+    ConsentChange,
     GrantRefusedError,
     StaleNoticeError,
     UnknownMemberError,
     UnknownPurposeError,
+    Withdrawal,
     WithdrawalStatus,
     consent_status,
     current_answers,
@@ -21,29 +25,24 @@ from askfirst.consent import (
     grant,
     notice_version,
     set_policy,
-    withdraw,
 )
 from askfirst.journal import entries
 from askfirst.store import Store
 from askfirst.store.tables import ConsentAnswer, ConsentNotice, Workspace
 
+YesSayer = Callable[..., ConsentChange]
+NoSayer = Callable[..., Withdrawal | None]
+PrivateOpener = Callable[[Session, Workspace], None]
 EMOJI = "emoji_suggestions"
 PURPOSES = BUILT_IN_PURPOSES
 
 
 def test_a_grant_is_recorded_with_who_when_how_and_the_notice_and_journaled(
-    store: Store, workspace: Workspace, members: list[int], clock: ManualClock
+    store: Store, workspace: Workspace, members: list[int], clock: ManualClock, say_yes: YesSayer
 ) -> None:
     member = members[0]
     with store.transaction() as session:
-        change = grant(
-            session,
-            member_id=member,
-            purpose_key=EMOJI,
-            method="page",
-            clock=clock,
-            purposes=PURPOSES,
-        )
+        change = say_yes(session, member)
     assert change.changed and change.answer == Answer.GRANTED and change.previous is None
     assert change.notice_version == notice_version(PURPOSES[EMOJI])
     with store.transaction() as session:
@@ -67,17 +66,10 @@ def test_a_grant_is_recorded_with_who_when_how_and_the_notice_and_journaled(
 
 
 def test_an_answer_and_its_journal_entry_commit_or_roll_back_together(
-    store: Store, workspace: Workspace, members: list[int], clock: ManualClock
+    store: Store, workspace: Workspace, members: list[int], clock: ManualClock, say_yes: YesSayer
 ) -> None:
     with pytest.raises(RuntimeError), store.transaction() as session:
-        grant(
-            session,
-            member_id=members[0],
-            purpose_key=EMOJI,
-            method="api",
-            clock=clock,
-            purposes=PURPOSES,
-        )
+        say_yes(session, members[0], method="api")
         raise RuntimeError("the request failed later")
     with store.reading() as session:
         assert session.scalar(select(func.count()).select_from(ConsentAnswer)) == 0
@@ -192,50 +184,27 @@ def test_a_stale_notice_version_is_refused_and_changes_nothing(
 
 
 def test_unknown_purposes_and_members_are_refused(
-    store: Store, workspace: Workspace, members: list[int], clock: ManualClock
+    store: Store,
+    workspace: Workspace,
+    members: list[int],
+    clock: ManualClock,
+    say_yes: YesSayer,
+    say_no: NoSayer,
 ) -> None:
     with pytest.raises(UnknownPurposeError), store.transaction() as session:
-        grant(
-            session,
-            member_id=members[0],
-            purpose_key="mood",
-            method="api",
-            clock=clock,
-            purposes=PURPOSES,
-        )
+        say_yes(session, members[0], "mood", method="api")
     with pytest.raises(UnknownMemberError), store.transaction() as session:
-        withdraw(
-            session,
-            member_id=999_999,
-            purpose_key=EMOJI,
-            method="api",
-            clock=clock,
-            purposes=PURPOSES,
-        )
+        say_no(session, 999_999, method="api")
 
 
 def test_granting_again_the_same_notice_records_nothing(
-    store: Store, workspace: Workspace, members: list[int], clock: ManualClock
+    store: Store, workspace: Workspace, members: list[int], clock: ManualClock, say_yes: YesSayer
 ) -> None:
     member = members[0]
     with store.transaction() as session:
-        grant(
-            session,
-            member_id=member,
-            purpose_key=EMOJI,
-            method="page",
-            clock=clock,
-            purposes=PURPOSES,
-        )
+        say_yes(session, member)
         clock.advance(timedelta(minutes=1))
-        again = grant(
-            session,
-            member_id=member,
-            purpose_key=EMOJI,
-            method="api",
-            clock=clock,
-            purposes=PURPOSES,
-        )
+        again = say_yes(session, member, method="api")
     assert not again.changed and again.previous == Answer.GRANTED
     with store.reading() as session:
         assert session.scalar(select(func.count()).select_from(ConsentAnswer)) == 1
@@ -243,28 +212,19 @@ def test_granting_again_the_same_notice_records_nothing(
 
 
 def test_withdrawing_is_one_call_and_opens_a_withdrawal_excluded_at_once(
-    store: Store, workspace: Workspace, members: list[int], clock: ManualClock
+    store: Store,
+    workspace: Workspace,
+    members: list[int],
+    clock: ManualClock,
+    say_yes: YesSayer,
+    say_no: NoSayer,
 ) -> None:
     member = members[0]
     with store.transaction() as session:
-        grant(
-            session,
-            member_id=member,
-            purpose_key=EMOJI,
-            method="page",
-            clock=clock,
-            purposes=PURPOSES,
-        )
+        say_yes(session, member)
     clock.advance(timedelta(hours=1))
     with store.transaction() as session:
-        withdrawal = withdraw(
-            session,
-            member_id=member,
-            purpose_key=EMOJI,
-            method="page",
-            clock=clock,
-            purposes=PURPOSES,
-        )
+        withdrawal = say_no(session, member)
     assert withdrawal is not None
     assert withdrawal.status == WithdrawalStatus.EXCLUDED_FROM_NEW_TRAINING
     assert withdrawal.received_at == clock.now()
@@ -285,26 +245,12 @@ def test_withdrawing_is_one_call_and_opens_a_withdrawal_excluded_at_once(
 
 
 def test_saying_no_before_ever_answering_is_a_refusal_without_a_withdrawal(
-    store: Store, workspace: Workspace, members: list[int], clock: ManualClock
+    store: Store, workspace: Workspace, members: list[int], clock: ManualClock, say_no: NoSayer
 ) -> None:
     member = members[0]
     with store.transaction() as session:
-        first = withdraw(
-            session,
-            member_id=member,
-            purpose_key=EMOJI,
-            method="gpc",
-            clock=clock,
-            purposes=PURPOSES,
-        )
-        second = withdraw(
-            session,
-            member_id=member,
-            purpose_key=EMOJI,
-            method="gpc",
-            clock=clock,
-            purposes=PURPOSES,
-        )
+        first = say_no(session, member, method="gpc")
+        second = say_no(session, member, method="gpc")
         status = consent_status(session, member_id=member, purpose_key=EMOJI, purposes=PURPOSES)
         rows = session.scalars(select(ConsentAnswer)).all()
     assert first is None and second is None
@@ -313,40 +259,23 @@ def test_saying_no_before_ever_answering_is_a_refusal_without_a_withdrawal(
 
 
 def test_a_notice_that_reads_more_voids_the_grant_until_the_member_answers_again(
-    store: Store, workspace: Workspace, members: list[int], clock: ManualClock
+    store: Store,
+    workspace: Workspace,
+    members: list[int],
+    clock: ManualClock,
+    say_yes: YesSayer,
+    open_private: PrivateOpener,
 ) -> None:
     member = members[0]
     with store.transaction() as session:
-        grant(
-            session,
-            member_id=member,
-            purpose_key=EMOJI,
-            method="page",
-            clock=clock,
-            purposes=PURPOSES,
-        )
+        say_yes(session, member)
     clock.advance(timedelta(minutes=1))
     with store.transaction() as session:
-        for scope in ({"org_id": workspace.org_id}, {"workspace_id": workspace.id}):
-            set_policy(
-                session,
-                purpose_key=EMOJI,
-                purposes=PURPOSES,
-                clock=clock,
-                include_private=True,
-                **scope,
-            )
+        open_private(session, workspace)
     with store.transaction() as session:
         stale = consent_status(session, member_id=member, purpose_key=EMOJI, purposes=PURPOSES)
         clock.advance(timedelta(minutes=1))
-        renewed = grant(
-            session,
-            member_id=member,
-            purpose_key=EMOJI,
-            method="page",
-            clock=clock,
-            purposes=PURPOSES,
-        )
+        renewed = say_yes(session, member)
         fresh = consent_status(session, member_id=member, purpose_key=EMOJI, purposes=PURPOSES)
     assert stale.answer == Answer.GRANTED and not stale.effective
     assert stale.reason.startswith("the notice now also reads ")
@@ -357,27 +286,17 @@ def test_a_notice_that_reads_more_voids_the_grant_until_the_member_answers_again
 
 
 def test_a_notice_that_reads_less_keeps_the_grant(
-    store: Store, workspace: Workspace, members: list[int], clock: ManualClock
+    store: Store,
+    workspace: Workspace,
+    members: list[int],
+    clock: ManualClock,
+    say_yes: YesSayer,
+    open_private: PrivateOpener,
 ) -> None:
     member = members[0]
     with store.transaction() as session:
-        for scope in ({"org_id": workspace.org_id}, {"workspace_id": workspace.id}):
-            set_policy(
-                session,
-                purpose_key=EMOJI,
-                purposes=PURPOSES,
-                clock=clock,
-                include_private=True,
-                **scope,
-            )
-        grant(
-            session,
-            member_id=member,
-            purpose_key=EMOJI,
-            method="page",
-            clock=clock,
-            purposes=PURPOSES,
-        )
+        open_private(session, workspace)
+        say_yes(session, member)
         clock.advance(timedelta(minutes=1))
         set_policy(
             session,

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from askfirst.clock import ManualClock
 from askfirst.consent import (
     BUILT_IN_PURPOSES,
+    ConsentChange,
     Purpose,
     eligible_channel_kinds,
     grant,
@@ -23,6 +24,7 @@ from askfirst.store import Store
 from askfirst.store.tables import ChannelKind, Workspace
 
 PURPOSES = BUILT_IN_PURPOSES
+YesSayer = Callable[..., ConsentChange]
 EMOJI = "emoji_suggestions"
 START = datetime.fromisoformat("2026-02-01T09:00:00+00:00")
 DATABASE_EXAMPLES = settings(
@@ -204,20 +206,16 @@ def _kinds(model: Model) -> frozenset[ChannelKind]:
 
 
 def test_only_the_workspaces_own_members_count(
-    store: Store, clock: ManualClock, new_place: Callable[..., tuple[Workspace, list[int]]]
+    store: Store,
+    clock: ManualClock,
+    new_place: Callable[..., tuple[Workspace, list[int]]],
+    say_yes: YesSayer,
 ) -> None:
     here, here_members = new_place(members=1)
     _there, there_members = new_place(members=1, org_id=here.org_id)
     with store.transaction() as session:
         for member in (here_members[0], there_members[0]):
-            grant(
-                session,
-                member_id=member,
-                purpose_key=EMOJI,
-                method="page",
-                clock=clock,
-                purposes=PURPOSES,
-            )
+            say_yes(session, member)
         consenting = members_with_effective_consent(
             session, workspace_id=here.id, purpose_key=EMOJI, at=clock.now(), purposes=PURPOSES
         )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -7,12 +8,12 @@ import pytest
 from askfirst.clock import ManualClock
 from askfirst.consent import (
     BUILT_IN_PURPOSES,
+    ConsentChange,
     ConsentError,
     Policy,
     UnknownPurposeError,
     UnknownWorkspaceError,
     eligible_channel_kinds,
-    grant,
     members_with_effective_consent,
     policy_for_workspace,
     set_policy,
@@ -21,6 +22,7 @@ from askfirst.journal import entries
 from askfirst.store import Store
 from askfirst.store.tables import ChannelKind, Workspace
 
+YesSayer = Callable[..., ConsentChange]
 EMOJI = "emoji_suggestions"
 PURPOSES = BUILT_IN_PURPOSES
 
@@ -154,18 +156,11 @@ def test_policies_are_per_purpose(store: Store, workspace: Workspace, clock: Man
 
 
 def test_the_policy_in_force_at_a_moment_is_the_latest_set_at_or_before_it(
-    store: Store, workspace: Workspace, members: list[int], clock: ManualClock
+    store: Store, workspace: Workspace, members: list[int], clock: ManualClock, say_yes: YesSayer
 ) -> None:
     start = clock.now()
     with store.transaction() as session:
-        grant(
-            session,
-            member_id=members[0],
-            purpose_key=EMOJI,
-            method="page",
-            clock=clock,
-            purposes=PURPOSES,
-        )
+        say_yes(session, members[0])
         clock.advance(timedelta(minutes=10))
         set_policy(
             session,

@@ -7,20 +7,23 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from askfirst.clock import ManualClock
 from askfirst.consent import (
     BUILT_IN_PURPOSES,
+    ConsentChange,
     ConsentError,
+    Withdrawal,
     answer_counts,
     consent_receipt,
-    grant,
-    set_policy,
-    withdraw,
 )
 from askfirst.store import Store
 from askfirst.store.tables import Member, Workspace
 
+YesSayer = Callable[..., ConsentChange]
+NoSayer = Callable[..., Withdrawal | None]
+PrivateOpener = Callable[[Session, Workspace], None]
 EMOJI = "emoji_suggestions"
 CHANNELS = "channel_recommendations"
 PURPOSES = BUILT_IN_PURPOSES
@@ -32,18 +35,11 @@ CONTROLLER = {
 
 
 def test_a_receipt_has_the_kantara_shape_and_our_notice_version(
-    store: Store, members: list[int], clock: ManualClock
+    store: Store, members: list[int], clock: ManualClock, say_yes: YesSayer
 ) -> None:
     member = members[0]
     with store.transaction() as session:
-        granted = grant(
-            session,
-            member_id=member,
-            purpose_key=EMOJI,
-            method="page",
-            clock=clock,
-            purposes=PURPOSES,
-        )
+        granted = say_yes(session, member)
         receipt = consent_receipt(
             session, member_id=member, purposes=PURPOSES, email="privacy@acme.example", **CONTROLLER
         )
@@ -95,27 +91,13 @@ def test_a_receipt_has_the_kantara_shape_and_our_notice_version(
 
 
 def test_each_receipt_has_its_own_id_and_lists_the_answered_purposes(
-    store: Store, members: list[int], clock: ManualClock
+    store: Store, members: list[int], clock: ManualClock, say_yes: YesSayer, say_no: NoSayer
 ) -> None:
     member = members[0]
     with store.transaction() as session:
-        grant(
-            session,
-            member_id=member,
-            purpose_key=EMOJI,
-            method="page",
-            clock=clock,
-            purposes=PURPOSES,
-        )
+        say_yes(session, member)
         clock.advance(timedelta(minutes=3))
-        withdraw(
-            session,
-            member_id=member,
-            purpose_key=CHANNELS,
-            method="gpc",
-            clock=clock,
-            purposes=PURPOSES,
-        )
+        say_no(session, member, CHANNELS, method="gpc")
         both = consent_receipt(session, member_id=member, purposes=PURPOSES, **CONTROLLER)
         again = consent_receipt(session, member_id=member, purposes=PURPOSES, **CONTROLLER)
         only = consent_receipt(
@@ -130,26 +112,16 @@ def test_each_receipt_has_its_own_id_and_lists_the_answered_purposes(
 
 
 def test_the_receipt_names_what_the_answered_notice_reads(
-    store: Store, workspace: Workspace, members: list[int], clock: ManualClock
+    store: Store,
+    workspace: Workspace,
+    members: list[int],
+    clock: ManualClock,
+    say_yes: YesSayer,
+    open_private: PrivateOpener,
 ) -> None:
     with store.transaction() as session:
-        for scope in ({"org_id": workspace.org_id}, {"workspace_id": workspace.id}):
-            set_policy(
-                session,
-                purpose_key=EMOJI,
-                purposes=PURPOSES,
-                clock=clock,
-                include_private=True,
-                **scope,
-            )
-        grant(
-            session,
-            member_id=members[0],
-            purpose_key=EMOJI,
-            method="api",
-            clock=clock,
-            purposes=PURPOSES,
-        )
+        open_private(session, workspace)
+        say_yes(session, members[0], method="api")
         receipt = consent_receipt(session, member_id=members[0], purposes=PURPOSES, **CONTROLLER)
     categories = receipt["services"][0]["purposes"][0]["piiCategory"]
     assert "private_messages" in categories and "direct_messages" in categories
@@ -161,35 +133,18 @@ def test_no_receipt_before_any_answer(store: Store, members: list[int], clock: M
 
 
 def test_admins_see_counts_of_answers_never_who(
-    store: Store, new_place: Callable[..., tuple[Workspace, list[int]]], clock: ManualClock
+    store: Store,
+    new_place: Callable[..., tuple[Workspace, list[int]]],
+    clock: ManualClock,
+    say_yes: YesSayer,
+    say_no: NoSayer,
 ) -> None:
     workspace, members = new_place(members=5, bots=2)
     with store.transaction() as session:
         for member in members[:2]:
-            grant(
-                session,
-                member_id=member,
-                purpose_key=EMOJI,
-                method="page",
-                clock=clock,
-                purposes=PURPOSES,
-            )
-        withdraw(
-            session,
-            member_id=members[1],
-            purpose_key=EMOJI,
-            method="page",
-            clock=clock,
-            purposes=PURPOSES,
-        )
-        withdraw(
-            session,
-            member_id=members[2],
-            purpose_key=EMOJI,
-            method="page",
-            clock=clock,
-            purposes=PURPOSES,
-        )
+            say_yes(session, member)
+        say_no(session, members[1])
+        say_no(session, members[2])
         counts = answer_counts(session, workspace.id, EMOJI)
         other = answer_counts(session, workspace.id, CHANNELS)
     assert counts == {"granted": 1, "withdrawn": 1, "refused": 1, "not_asked": 2}
