@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
@@ -12,6 +13,7 @@ from askfirst.clock import ManualClock
 from askfirst.consent import (
     BUILT_IN_PURPOSES,
     ConsentChange,
+    PolicyChange,
     Withdrawal,
     grant,
     set_policy,
@@ -133,3 +135,15 @@ def open_private(clock: ManualClock) -> Callable[[Session, Workspace], None]:
             )
 
     return both
+
+
+@pytest.fixture
+def emoji_policy(clock: ManualClock) -> Callable[..., PolicyChange]:
+    """`set_policy` for emoji suggestions with the test's clock; pass the scope and fields."""
+
+    def set_(session: Session, **fields: Any) -> PolicyChange:
+        return set_policy(
+            session, purpose_key=EMOJI, purposes=BUILT_IN_PURPOSES, clock=clock, **fields
+        )
+
+    return set_

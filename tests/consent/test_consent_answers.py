@@ -14,6 +14,7 @@ from askfirst.consent import (
     AnswerMethod,
     ConsentChange,
     GrantRefusedError,
+    PolicyChange,
     StaleNoticeError,
     UnknownMemberError,
     UnknownPurposeError,
@@ -24,7 +25,6 @@ from askfirst.consent import (
     current_notice,
     grant,
     notice_version,
-    set_policy,
 )
 from askfirst.journal import entries
 from askfirst.store import Store
@@ -33,6 +33,7 @@ from askfirst.store.tables import ConsentAnswer, ConsentNotice, Workspace
 YesSayer = Callable[..., ConsentChange]
 NoSayer = Callable[..., Withdrawal | None]
 PrivateOpener = Callable[[Session, Workspace], None]
+PolicySetter = Callable[..., PolicyChange]
 EMOJI = "emoji_suggestions"
 PURPOSES = BUILT_IN_PURPOSES
 
@@ -122,26 +123,24 @@ def test_nobody_can_grant_for_another_member(
 
 
 def test_policies_never_create_or_change_an_answer(
-    store: Store, workspace: Workspace, members: list[int], clock: ManualClock
+    store: Store,
+    workspace: Workspace,
+    members: list[int],
+    clock: ManualClock,
+    emoji_policy: PolicySetter,
 ) -> None:
     member = members[0]
     with store.transaction() as session:
         for allowed in (False, True):
             for include_private in (True, False):
-                set_policy(
+                emoji_policy(
                     session,
-                    purpose_key=EMOJI,
-                    purposes=PURPOSES,
-                    clock=clock,
                     org_id=workspace.org_id,
                     allowed=allowed,
                     include_private=include_private,
                 )
-                set_policy(
+                emoji_policy(
                     session,
-                    purpose_key=EMOJI,
-                    purposes=PURPOSES,
-                    clock=clock,
                     workspace_id=workspace.id,
                     allowed=allowed,
                     include_private=include_private,
@@ -292,19 +291,13 @@ def test_a_notice_that_reads_less_keeps_the_grant(
     clock: ManualClock,
     say_yes: YesSayer,
     open_private: PrivateOpener,
+    emoji_policy: PolicySetter,
 ) -> None:
     member = members[0]
     with store.transaction() as session:
         open_private(session, workspace)
         say_yes(session, member)
         clock.advance(timedelta(minutes=1))
-        set_policy(
-            session,
-            purpose_key=EMOJI,
-            purposes=PURPOSES,
-            clock=clock,
-            workspace_id=workspace.id,
-            include_private=False,
-        )
+        emoji_policy(session, workspace_id=workspace.id, include_private=False)
         status = consent_status(session, member_id=member, purpose_key=EMOJI, purposes=PURPOSES)
     assert status.effective and status.notice_version != status.current_notice_version

@@ -11,6 +11,7 @@ from askfirst.consent import (
     ConsentChange,
     ConsentError,
     Policy,
+    PolicyChange,
     UnknownPurposeError,
     UnknownWorkspaceError,
     eligible_channel_kinds,
@@ -23,6 +24,7 @@ from askfirst.store import Store
 from askfirst.store.tables import ChannelKind, Workspace
 
 YesSayer = Callable[..., ConsentChange]
+PolicySetter = Callable[..., PolicyChange]
 EMOJI = "emoji_suggestions"
 PURPOSES = BUILT_IN_PURPOSES
 
@@ -47,24 +49,11 @@ def test_private_channels_and_dms_are_eligible_only_when_both_policies_say_so(
     clock: ManualClock,
     org_private: bool,
     workspace_private: bool,
+    emoji_policy: PolicySetter,
 ) -> None:
     with store.transaction() as session:
-        set_policy(
-            session,
-            purpose_key=EMOJI,
-            purposes=PURPOSES,
-            clock=clock,
-            org_id=workspace.org_id,
-            include_private=org_private,
-        )
-        set_policy(
-            session,
-            purpose_key=EMOJI,
-            purposes=PURPOSES,
-            clock=clock,
-            workspace_id=workspace.id,
-            include_private=workspace_private,
-        )
+        emoji_policy(session, org_id=workspace.org_id, include_private=org_private)
+        emoji_policy(session, workspace_id=workspace.id, include_private=workspace_private)
         kinds = eligible_channel_kinds(
             session, workspace_id=workspace.id, purpose_key=EMOJI, at=clock.now()
         )
@@ -80,26 +69,13 @@ def test_private_channels_and_dms_are_eligible_only_when_both_policies_say_so(
 
 
 def test_a_policy_change_is_journaled_and_setting_what_holds_records_nothing(
-    store: Store, workspace: Workspace, clock: ManualClock
+    store: Store, workspace: Workspace, clock: ManualClock, emoji_policy: PolicySetter
 ) -> None:
     with store.transaction() as session:
-        change = set_policy(
-            session,
-            purpose_key=EMOJI,
-            purposes=PURPOSES,
-            clock=clock,
-            workspace_id=workspace.id,
-            allowed=False,
-            actor_member_id=None,
+        change = emoji_policy(
+            session, workspace_id=workspace.id, allowed=False, actor_member_id=None
         )
-        same = set_policy(
-            session,
-            purpose_key=EMOJI,
-            purposes=PURPOSES,
-            clock=clock,
-            workspace_id=workspace.id,
-            allowed=False,
-        )
+        same = emoji_policy(session, workspace_id=workspace.id, allowed=False)
         journaled = entries(session, kind="policy.changed")
     assert change.changed and not same.changed
     assert change.before == Policy() and change.after == Policy(allowed=False)
@@ -117,38 +93,19 @@ def test_a_policy_change_is_journaled_and_setting_what_holds_records_nothing(
 
 
 def test_a_policy_keeps_what_it_is_not_told_to_change(
-    store: Store, workspace: Workspace, clock: ManualClock
+    store: Store, workspace: Workspace, clock: ManualClock, emoji_policy: PolicySetter
 ) -> None:
     with store.transaction() as session:
-        set_policy(
-            session,
-            purpose_key=EMOJI,
-            purposes=PURPOSES,
-            clock=clock,
-            org_id=workspace.org_id,
-            include_private=True,
-        )
-        change = set_policy(
-            session,
-            purpose_key=EMOJI,
-            purposes=PURPOSES,
-            clock=clock,
-            org_id=workspace.org_id,
-            allowed=False,
-        )
+        emoji_policy(session, org_id=workspace.org_id, include_private=True)
+        change = emoji_policy(session, org_id=workspace.org_id, allowed=False)
     assert change.after == Policy(allowed=False, include_private=True)
 
 
-def test_policies_are_per_purpose(store: Store, workspace: Workspace, clock: ManualClock) -> None:
+def test_policies_are_per_purpose(
+    store: Store, workspace: Workspace, clock: ManualClock, emoji_policy: PolicySetter
+) -> None:
     with store.transaction() as session:
-        set_policy(
-            session,
-            purpose_key=EMOJI,
-            purposes=PURPOSES,
-            clock=clock,
-            org_id=workspace.org_id,
-            allowed=False,
-        )
+        emoji_policy(session, org_id=workspace.org_id, allowed=False)
         other = policy_for_workspace(
             session, workspace_id=workspace.id, purpose_key="channel_recommendations"
         )
@@ -156,29 +113,20 @@ def test_policies_are_per_purpose(store: Store, workspace: Workspace, clock: Man
 
 
 def test_the_policy_in_force_at_a_moment_is_the_latest_set_at_or_before_it(
-    store: Store, workspace: Workspace, members: list[int], clock: ManualClock, say_yes: YesSayer
+    store: Store,
+    workspace: Workspace,
+    members: list[int],
+    clock: ManualClock,
+    say_yes: YesSayer,
+    emoji_policy: PolicySetter,
 ) -> None:
     start = clock.now()
     with store.transaction() as session:
         say_yes(session, members[0])
         clock.advance(timedelta(minutes=10))
-        set_policy(
-            session,
-            purpose_key=EMOJI,
-            purposes=PURPOSES,
-            clock=clock,
-            org_id=workspace.org_id,
-            allowed=False,
-        )
+        emoji_policy(session, org_id=workspace.org_id, allowed=False)
         clock.advance(timedelta(minutes=10))
-        set_policy(
-            session,
-            purpose_key=EMOJI,
-            purposes=PURPOSES,
-            clock=clock,
-            org_id=workspace.org_id,
-            allowed=True,
-        )
+        emoji_policy(session, org_id=workspace.org_id, allowed=True)
 
     def consenting(minutes: float) -> set[int]:
         return members_with_effective_consent(
@@ -199,38 +147,17 @@ def test_the_policy_in_force_at_a_moment_is_the_latest_set_at_or_before_it(
 
 
 def test_a_policy_names_exactly_one_existing_scope_and_a_known_purpose(
-    store: Store, workspace: Workspace, clock: ManualClock
+    store: Store, workspace: Workspace, clock: ManualClock, emoji_policy: PolicySetter
 ) -> None:
     with store.transaction() as session:
         with pytest.raises(ConsentError, match="exactly one scope"):
             set_policy(session, purpose_key=EMOJI, purposes=PURPOSES, clock=clock)
         with pytest.raises(ConsentError, match="exactly one scope"):
-            set_policy(
-                session,
-                purpose_key=EMOJI,
-                purposes=PURPOSES,
-                clock=clock,
-                org_id=workspace.org_id,
-                workspace_id=workspace.id,
-            )
+            emoji_policy(session, org_id=workspace.org_id, workspace_id=workspace.id)
         with pytest.raises(UnknownWorkspaceError, match="unknown workspace id 424242"):
-            set_policy(
-                session,
-                purpose_key=EMOJI,
-                purposes=PURPOSES,
-                clock=clock,
-                workspace_id=424242,
-                allowed=False,
-            )
+            emoji_policy(session, workspace_id=424242, allowed=False)
         with pytest.raises(UnknownWorkspaceError, match="unknown org id 424242"):
-            set_policy(
-                session,
-                purpose_key=EMOJI,
-                purposes=PURPOSES,
-                clock=clock,
-                org_id=424242,
-                allowed=False,
-            )
+            emoji_policy(session, org_id=424242, allowed=False)
         with pytest.raises(UnknownPurposeError):
             set_policy(
                 session,
