@@ -87,7 +87,7 @@ def generate_workspace(
         write("users.json", _json(_users(roster)))
         for kind, index_file in INDEX_FILES.items():
             listed = [c for c in roster.conversations if c.kind is kind]
-            write(index_file, _json([_conversation_entry(c, roster) for c in listed]))
+            write(index_file, _json([_conversation_entry(c) for c in listed]))
         for conversation, count in zip(roster.conversations, counts.tolist(), strict=True):
             for layout in lay_out_history(rng, count, day_weights):
                 day_start = START + layout.day * 86_400
@@ -216,7 +216,7 @@ def _bot_entry(bot: BotAccount, team_id: str) -> dict[str, Any]:
     }
 
 
-def _conversation_entry(conversation: Conversation, roster: Roster) -> dict[str, Any]:
+def _conversation_entry(conversation: Conversation) -> dict[str, Any]:
     if conversation.kind is ChannelKind.DIRECT:
         return {
             "id": conversation.slack_id,
