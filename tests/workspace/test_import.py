@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import zipfile
 from datetime import UTC, datetime
@@ -260,6 +261,7 @@ def test_a_bad_file_leaves_an_empty_store_empty(store: Store, tmp_path: Path) ->
         import_export(store, root)
     assert str(raised.value).startswith(where)
     assert workspace_stats(store) == EMPTY
+    assert gc.isenabled()  # the import pauses the cycle collector, and always restarts it
     assert rows(store, select(func.count()).select_from(Org)) == [(0,)]
 
 

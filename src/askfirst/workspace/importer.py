@@ -8,7 +8,9 @@ messages up to date. Any problem raises `ExportError` and the transaction rolls 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -64,7 +66,7 @@ def import_export(
     problem raises `ExportError` and leaves the store exactly as it was.
     """
     clock = clock or SystemClock()
-    with open_export(path, limits) as export:
+    with open_export(path, limits) as export, _cycle_collector_paused():
         conversations = list(export.conversations())
         folders = folder_conversations(export.day_files, conversations)
         with store.transaction() as session:
@@ -83,6 +85,22 @@ def import_export(
             writer.flush()
             after = count_rows(session, [workspace_id])
     return _summary(workspace, len(export.day_files), read, writer.edited, before, after)
+
+
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a bulk load runs, then restore it.
+
+    An import makes millions of short-lived objects and no reference cycles; the collector
+    would walk every live one again each few thousand allocations, about a sixth of the time.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _workspace_id(connection: Connection, name: str, now: datetime) -> int:

@@ -104,16 +104,7 @@ class SlackExport:
 
     def _records(self, entry: Entry, what: str, parse: Callable[[Any], Record]) -> Iterator[Record]:
         text = self.archive.read_text(entry)
-        for index, start, value in json_items(entry.name, text, what, self.limits.max_record_chars):
-            try:
-                yield parse(value)
-            except RecordError as error:
-                raise ExportError(
-                    entry.name,
-                    str(error),
-                    FIX_RECORD,
-                    position=item_position(text, what, index, start),
-                ) from None
+        return json_records(entry.name, text, what, parse, self.limits.max_record_chars)
 
 
 @contextmanager
@@ -147,8 +138,13 @@ def folder_conversations(
     return folders
 
 
-def json_items(name: str, text: str, what: str, max_chars: int) -> Iterator[tuple[int, int, Any]]:
-    """The items of the JSON list `text` as (index, offset, value), decoded one at a time."""
+def json_records(
+    name: str, text: str, what: str, parse: Callable[[Any], Record], max_chars: int
+) -> Iterator[Record]:
+    """The items of the JSON list `text`, each decoded and then parsed as it is reached.
+
+    Only one item's JSON value is alive at a time; an error names the item by its index.
+    """
     at = _skip(text, 0)
     if not text.startswith("[", at):
         _refuse_non_list(name, text, what)
@@ -160,7 +156,13 @@ def json_items(name: str, text: str, what: str, max_chars: int) -> Iterator[tupl
         at = _skip(text, at + 1)
     while not closed:
         start = at
-        value, at = _decode_at(name, text, at)
+        try:
+            value, at = SCAN(text, at)
+        except StopIteration as stop:  # the scanner's way to say a value is missing there
+            missing = json.JSONDecodeError("Expecting value", text, stop.value)
+            raise _invalid_json(name, missing) from None
+        except json.JSONDecodeError as error:
+            raise _invalid_json(name, error) from None
         if at - start > max_chars:
             raise ExportError(
                 name,
@@ -171,7 +173,11 @@ def json_items(name: str, text: str, what: str, max_chars: int) -> Iterator[tupl
             )
         if check_text:
             _refuse_unstorable(name, value, item_position(text, what, index, start))
-        yield index, start, value
+        try:
+            yield parse(value)
+        except RecordError as error:
+            position = item_position(text, what, index, start)
+            raise ExportError(name, str(error), FIX_RECORD, position=position) from None
         index += 1
         separator = SEPARATOR.match(text, at)
         if separator is None:
@@ -180,17 +186,6 @@ def json_items(name: str, text: str, what: str, max_chars: int) -> Iterator[tupl
         at = separator.end()
     if at < len(text):
         raise _invalid_json(name, json.JSONDecodeError("Extra data", text, at))
-
-
-def _decode_at(name: str, text: str, at: int) -> tuple[Any, int]:
-    """The JSON value starting at offset `at`, and the offset just after it."""
-    try:
-        return SCAN(text, at)
-    except StopIteration as stop:
-        error = json.JSONDecodeError("Expecting value", text, stop.value)
-    except json.JSONDecodeError as decode_error:
-        error = decode_error
-    raise _invalid_json(name, error)
 
 
 def item_position(text: str, what: str, index: int, start: int) -> str:

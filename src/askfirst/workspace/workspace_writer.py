@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, or_, select
+from sqlalchemy import Connection, Table, and_, bindparam, or_, select
 
 from askfirst.store.tables.base import Base
 from askfirst.workspace.bulk_insert import BulkInsert, Row, dialect_insert
@@ -49,6 +49,13 @@ MESSAGE_COLUMNS = (
     "edited_ts",
 )
 MessageKey = tuple[int, str]  # (channel id, ts): a message's identity in the store
+# One statement object for every lookup, so SQLAlchemy builds and caches it once.
+STORED = select(
+    TABLES["messages"].c.ts, TABLES["messages"].c.id, TABLES["messages"].c.edited_ts
+).where(
+    TABLES["messages"].c.channel_id == bindparam("channel"),
+    TABLES["messages"].c.ts.in_(bindparam("stamps", expanding=True)),
+)
 
 
 class WorkspaceWriter:
@@ -228,16 +235,13 @@ class WorkspaceWriter:
 
     def _stored(self, keys: list[MessageKey]) -> dict[MessageKey, tuple[int, str | None]]:
         """The id and edit ts of the stored messages among `keys`, one query per channel."""
-        messages = TABLES["messages"]
         by_channel: dict[int, list[str]] = defaultdict(list)
         for channel_id, ts in keys:
             by_channel[channel_id].append(ts)
         stored = {}
         for channel_id, stamps in by_channel.items():
-            query = select(messages.c.ts, messages.c.id, messages.c.edited_ts).where(
-                messages.c.channel_id == channel_id, messages.c.ts.in_(stamps)
-            )
-            for ts, message_id, edited_ts in self.connection.execute(query):
+            found = self.connection.execute(STORED, {"channel": channel_id, "stamps": stamps})
+            for ts, message_id, edited_ts in found:
                 stored[channel_id, ts] = (message_id, edited_ts)
         return stored
 
