@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
@@ -210,3 +211,52 @@ def test_status_views_list_a_members_withdrawals_and_the_open_ones(
 def test_an_unknown_withdrawal_is_named(store: Store, clock: ManualClock) -> None:
     with pytest.raises(UnknownWithdrawalError, match="unknown withdrawal id 31337"):
         move(store, clock, 31337, S.COMPLETE)
+
+
+def test_two_simultaneous_noes_open_one_withdrawal(
+    store: Store, members: list[int], clock: ManualClock
+) -> None:
+    member = members[0]
+    with store.transaction() as session:
+        grant(
+            session,
+            member_id=member,
+            purpose_key=EMOJI,
+            method="page",
+            clock=clock,
+            purposes=PURPOSES,
+        )
+    results: list[Withdrawal | None] = []
+
+    def say_no_in_another_transaction() -> None:
+        with store.transaction() as other:
+            results.append(
+                withdraw(
+                    other,
+                    member_id=member,
+                    purpose_key=EMOJI,
+                    method="api",
+                    clock=clock,
+                    purposes=PURPOSES,
+                )
+            )
+
+    with store.transaction() as session:
+        results.append(
+            withdraw(
+                session,
+                member_id=member,
+                purpose_key=EMOJI,
+                method="page",
+                clock=clock,
+                purposes=PURPOSES,
+            )
+        )
+        second = threading.Thread(target=say_no_in_another_transaction)
+        second.start()
+        second.join(timeout=0.5)
+        assert second.is_alive()  # it waits for the first no to commit
+    second.join(timeout=30)
+    assert [result is not None for result in results] == [True, False]
+    with store.reading() as session:
+        assert len(withdrawals_for_member(session, member)) == 1

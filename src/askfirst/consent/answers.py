@@ -183,7 +183,9 @@ def _current(session: Session, member_id: int, purpose_key: str) -> ConsentAnswe
 
 
 def _member(session: Session, member_id: int) -> Member:
-    member = session.get(Member, member_id)
+    # Locking the member's row serializes their answers on PostgreSQL (SQLite's writers queue
+    # already), so two simultaneous "no"s cannot both see the "yes" and open two withdrawals.
+    member = session.get(Member, member_id, with_for_update=True)
     if member is None:
         raise UnknownMemberError(f"unknown member id {member_id}; use an existing member's id")
     return member

@@ -11,6 +11,7 @@ step the member can watch.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -127,8 +128,8 @@ def mark_overdue(session: Session, *, clock: Clock) -> list[Withdrawal]:
     moved = []
     for record in session.scalars(query.order_by(WithdrawalRecord.id)).all():
         _move(session, record, S.OVERDUE, "the deadline passed before the work was complete", at)
-        moved.append(_view(session, record))
-    return moved
+        moved.append(record)
+    return _views(session, moved)
 
 
 def withdrawal(session: Session, withdrawal_id: int) -> Withdrawal:
@@ -140,7 +141,7 @@ def withdrawals_for_member(session: Session, member_id: int) -> list[Withdrawal]
     """Every withdrawal of a member, oldest first."""
     query = select(WithdrawalRecord).where(WithdrawalRecord.member_id == member_id)
     records = session.scalars(query.order_by(WithdrawalRecord.id)).all()
-    return [_view(session, record) for record in records]
+    return _views(session, records)
 
 
 def open_withdrawals(session: Session, workspace_id: int | None = None) -> list[Withdrawal]:
@@ -151,7 +152,7 @@ def open_withdrawals(session: Session, workspace_id: int | None = None) -> list[
             Member.workspace_id == workspace_id
         )
     records = session.scalars(query.order_by(WithdrawalRecord.id)).all()
-    return [_view(session, record) for record in records]
+    return _views(session, records)
 
 
 def _move(
@@ -216,19 +217,28 @@ def _record(session: Session, withdrawal_id: int) -> WithdrawalRecord:
 
 
 def _view(session: Session, record: WithdrawalRecord) -> Withdrawal:
-    query = select(WithdrawalStep).where(WithdrawalStep.withdrawal_id == record.id)
-    steps = tuple(
-        Step(step.from_status, step.to_status, step.at, step.detail)
-        for step in session.scalars(query.order_by(WithdrawalStep.id))
-    )
-    return Withdrawal(
-        id=record.id,
-        member_id=record.member_id,
-        purpose_key=record.purpose_key,
-        received_at=record.received_at,
-        deadline=record.deadline,
-        status=record.status,
-        status_at=record.status_at,
-        late=record.late,
-        steps=steps,
-    )
+    return _views(session, [record])[0]
+
+
+def _views(session: Session, records: Sequence[WithdrawalRecord]) -> list[Withdrawal]:
+    """The withdrawals with their steps, loaded in one query."""
+    steps: dict[int, list[Step]] = {record.id: [] for record in records}
+    query = select(WithdrawalStep).where(WithdrawalStep.withdrawal_id.in_(steps))
+    for step in session.scalars(query.order_by(WithdrawalStep.id)):
+        steps[step.withdrawal_id].append(
+            Step(step.from_status, step.to_status, step.at, step.detail)
+        )
+    return [
+        Withdrawal(
+            id=record.id,
+            member_id=record.member_id,
+            purpose_key=record.purpose_key,
+            received_at=record.received_at,
+            deadline=record.deadline,
+            status=record.status,
+            status_at=record.status_at,
+            late=record.late,
+            steps=tuple(steps[record.id]),
+        )
+        for record in records
+    ]
