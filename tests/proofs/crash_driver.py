@@ -1,0 +1,97 @@
+"""A process for the crash tests to kill: changes consent and trains, acknowledging each commit.
+
+    python crash_driver.py consent WORKSPACE_ID SEED   flip answers forever
+    python crash_driver.py train WORKSPACE_ID SEED     train both purposes, flip a few answers,
+                                                       forever
+
+It reads the store from ASKFIRST_DATA_DIR / ASKFIRST_DATABASE_URL like the CLI. After each
+committed consent change it prints `ACK <member> <purpose> <answer> <answered_at>` and
+flushes, so every line the test reads is a change the store had already committed.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from collections.abc import Mapping
+
+from sqlalchemy import select
+
+from askfirst.clock import ManualClock, SystemClock
+from askfirst.consent import Purpose, grant, load_purposes, withdraw
+from askfirst.settings import load_settings
+from askfirst.store import Store, open_store
+from askfirst.store.tables import Answer, AnswerMethod, ConsentAnswer, Member
+from askfirst.training.pipeline import TrainingError, train
+
+
+def people(store: Store, workspace_id: int) -> list[int]:
+    with store.reading() as session:
+        query = select(Member.id).where(
+            Member.workspace_id == workspace_id, Member.is_bot.is_(False)
+        )
+        return sorted(session.scalars(query))
+
+
+def latest_answers(store: Store) -> dict[tuple[int, str], Answer]:
+    with store.reading() as session:
+        rows = session.execute(
+            select(
+                ConsentAnswer.member_id, ConsentAnswer.purpose_key, ConsentAnswer.answer
+            ).order_by(ConsentAnswer.answered_at, ConsentAnswer.id)
+        ).all()
+    return {(member, purpose): answer for member, purpose, answer in rows}
+
+
+def flip(
+    store: Store,
+    member_id: int,
+    purpose_key: str,
+    answers: dict[tuple[int, str], Answer],
+    purposes: Mapping[str, Purpose],
+) -> None:
+    """Withdraw a yes or grant anything else, then acknowledge the committed change."""
+    granted = answers.get((member_id, purpose_key)) == Answer.GRANTED
+    change, answer = (withdraw, Answer.WITHDRAWN) if granted else (grant, Answer.GRANTED)
+    clock = ManualClock(SystemClock().now())  # the answer's time, known before it is written
+    with store.transaction() as session:
+        change(
+            session,
+            member_id=member_id,
+            purpose_key=purpose_key,
+            method=AnswerMethod.API,
+            clock=clock,
+            purposes=purposes,
+        )
+    answers[(member_id, purpose_key)] = answer
+    print(f"ACK {member_id} {purpose_key} {answer.value} {clock.now().isoformat()}", flush=True)
+
+
+def main(mode: str, workspace_id: int, seed: int) -> None:
+    settings = load_settings()
+    store = open_store(settings)
+    purposes = load_purposes(settings)
+    members, answers = people(store, workspace_id), latest_answers(store)
+    rng = random.Random(seed)
+    print("READY", flush=True)
+    while True:
+        if mode == "train":
+            for purpose_key in ("emoji_suggestions", "channel_recommendations"):
+                try:
+                    outcome = train(
+                        store,
+                        workspace_id=workspace_id,
+                        purpose_key=purpose_key,
+                        settings=settings,
+                        clock=SystemClock(),
+                        purposes=purposes,
+                    )
+                    print(f"RELEASE {outcome.release.id} {outcome.promoted}", flush=True)
+                except TrainingError as error:
+                    print(f"SKIPPED {error}", flush=True)
+        for _ in range(3 if mode == "train" else 1):
+            flip(store, rng.choice(members), rng.choice(sorted(purposes)), answers, purposes)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
