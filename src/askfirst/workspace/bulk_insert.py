@@ -1,60 +1,91 @@
-"""Fast inserts of many rows: one statement compiled once, rows given as plain tuples.
+"""Fast inserts of many rows into one table: rows as plain tuples, one statement prepared once.
 
-On SQLite the tuples go straight to the driver's `executemany`: SQLAlchemy's per-row parameter
-work would otherwise take as long as SQLite's own. Column types still convert their values (a
-UTC timestamp becomes SQLite's text form) exactly as SQLAlchemy would. On PostgreSQL,
-SQLAlchemy's "insertmanyvalues" already sends one multi-row VALUES per thousand rows, so the rows
-take that path.
+SQLAlchemy's per-row parameter handling would take as long as the database's own work, so rows
+take each driver's fastest road. On SQLite they go straight to `executemany`. On PostgreSQL
+they are streamed with COPY into a temporary staging table, then moved by one
+`INSERT ... SELECT` carrying the same ON CONFLICT clause: the server parses one statement per
+batch instead of thousands of VALUES. Either way each column type still converts its values
+exactly as SQLAlchemy would (a UTC timestamp, an enum).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import count
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Column, Connection, MetaData, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.dml import Insert
 
 Row = tuple[Any, ...]
-
-
-def dialect_insert(connection: Connection, table: Table) -> Any:
-    """An INSERT that can say ON CONFLICT, in the connection's dialect."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+# Adds the ON CONFLICT clause to a dialect's INSERT (of VALUES, or of a SELECT from staging).
+OnConflict = Callable[[Any], Any]
+_staging_names = count(1)
 
 
 class BulkInsert:
-    """An INSERT (or upsert) into `columns`, run with lists of tuples in that order."""
+    """INSERT ... ON CONFLICT into `columns` of `table`, run with lists of tuples in that order."""
 
-    def __init__(self, connection: Connection, statement: Insert, columns: Sequence[str]):
+    def __init__(
+        self,
+        connection: Connection,
+        table: Table,
+        columns: Sequence[str],
+        on_conflict: OnConflict,
+    ):
         self.connection = connection
-        self.statement = statement
         self.columns = tuple(columns)
-        compiled = statement.compile(dialect=connection.dialect, column_keys=list(columns))
-        self.sql = str(compiled)
-        # Straight to the driver only when its placeholders are exactly our columns, in order.
-        self.direct = connection.dialect.name == "sqlite" and compiled.positiontup == list(columns)
-        table = statement.table
         self.conversions: list[tuple[int, Callable[[Any], Any]]] = []
         for index, column in enumerate(self.columns):
             convert = table.c[column].type.bind_processor(connection.dialect)
             if convert is not None:
                 self.conversions.append((index, convert))
+        if connection.dialect.name == "postgresql":
+            self._staging = f"askfirst_incoming_{table.name}_{next(_staging_names)}"
+            self._staging_ready = False
+            staging = Table(
+                self._staging,
+                MetaData(),
+                *(Column(column, table.c[column].type) for column in self.columns),
+            )
+            source = select(*staging.c)
+            self.statement = on_conflict(postgresql.insert(table).from_select(self.columns, source))
+        else:
+            self.statement = on_conflict(sqlite.insert(table))
+            compiled = self.statement.compile(dialect=connection.dialect, column_keys=list(columns))
+            if compiled.positiontup != list(self.columns):
+                raise ValueError(f"{compiled}: its parameters must be exactly {self.columns}")
+            self._sql = str(compiled)
 
     def run(self, rows: list[Row]) -> None:
         if not rows:
             return
-        if not self.direct:
-            self.connection.execute(
-                self.statement, [dict(zip(self.columns, row, strict=True)) for row in rows]
+        rows = self._converted(rows)
+        if self.connection.dialect.name == "postgresql":
+            self._copy_and_move(rows)
+        else:
+            self.connection.exec_driver_sql(self._sql, rows)
+
+    def _copy_and_move(self, rows: list[Row]) -> None:
+        driver: Any = self.connection.connection.dbapi_connection  # psycopg's, for its COPY
+        cursor = driver.cursor()
+        names = ", ".join(self.columns)
+        if not self._staging_ready:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {self._staging} ON COMMIT DROP AS "
+                f"SELECT {names} FROM {self.statement.table.name} WITH NO DATA"
             )
-            return
-        self.connection.exec_driver_sql(self.sql, self._converted(rows))
+            self._staging_ready = True
+        with cursor.copy(f"COPY {self._staging} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        self.connection.execute(self.statement)
+        cursor.execute(f"TRUNCATE {self._staging}")
 
     def _converted(self, rows: list[Row]) -> list[Row]:
         """The rows with each value in the form the driver takes (e.g. a timestamp as text)."""
+        if not self.conversions:
+            return rows
         if len(self.conversions) == 1:  # the common case (messages' posted_at), kept quick
             [(at, convert)] = self.conversions
             return [(*row[:at], convert(row[at]), *row[at + 1 :]) for row in rows]

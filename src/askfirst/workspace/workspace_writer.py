@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, bindparam, or_, select
 
 from askfirst.store.tables.base import Base
-from askfirst.workspace.bulk_insert import BulkInsert, Row, dialect_insert
+from askfirst.workspace.bulk_insert import BulkInsert, Row
 from askfirst.workspace.slack_records import SlackConversation, SlackMessage, SlackUser
 
 BATCH = 5_000
@@ -75,7 +75,9 @@ class WorkspaceWriter:
         self._add_members = self._add("members", MEMBER_COLUMNS)
         self._upsert_channels = self._upsert("channels", CHANNEL_COLUMNS, CHANNEL_COLUMNS[2:-1])
         self._add_memberships = self._add("memberships", ("channel_id", "member_id"))
-        self._upsert_messages = BulkInsert(connection, _message_upsert(connection), MESSAGE_COLUMNS)
+        self._upsert_messages = BulkInsert(
+            connection, TABLES["messages"], MESSAGE_COLUMNS, _newer_edits_win
+        )
         self._add_reactions = self._add("reactions", ("message_id", "member_id", "emoji"))
         self._add_files = self._add(
             "files", ("message_id", "slack_id", "name", "title", "mimetype", "size")
@@ -256,30 +258,35 @@ class WorkspaceWriter:
         self, table_name: str, columns: Sequence[str], updated: Sequence[str]
     ) -> BulkInsert:
         """Insert rows of a workspace table, or update `updated` on the row with that Slack id."""
-        upsert = dialect_insert(self.connection, TABLES[table_name])
-        upsert = upsert.on_conflict_do_update(
-            index_elements=["workspace_id", "slack_id"],
-            set_={column: upsert.excluded[column] for column in updated},
-        )
-        return BulkInsert(self.connection, upsert, columns)
+
+        def update(insert: Any) -> Any:
+            return insert.on_conflict_do_update(
+                index_elements=["workspace_id", "slack_id"],
+                set_={column: insert.excluded[column] for column in updated},
+            )
+
+        return BulkInsert(self.connection, TABLES[table_name], columns, update)
 
     def _add(self, table_name: str, columns: Sequence[str]) -> BulkInsert:
         """Insert rows, skipping those the store holds already."""
-        insert = dialect_insert(self.connection, TABLES[table_name]).on_conflict_do_nothing()
-        return BulkInsert(self.connection, insert, columns)
+        return BulkInsert(
+            self.connection,
+            TABLES[table_name],
+            columns,
+            lambda insert: insert.on_conflict_do_nothing(),
+        )
 
 
-def _message_upsert(connection: Connection) -> Any:
+def _newer_edits_win(insert: Any) -> Any:
     """Insert new messages; a stored one takes the text of a newer edit, else stays as it is."""
     messages = TABLES["messages"]
-    upsert = dialect_insert(connection, messages)
     newer_edit = and_(
-        upsert.excluded.edited_ts.is_not(None),
-        or_(messages.c.edited_ts.is_(None), messages.c.edited_ts < upsert.excluded.edited_ts),
+        insert.excluded.edited_ts.is_not(None),
+        or_(messages.c.edited_ts.is_(None), messages.c.edited_ts < insert.excluded.edited_ts),
     )
-    return upsert.on_conflict_do_update(
+    return insert.on_conflict_do_update(
         index_elements=["channel_id", "ts"],
-        set_={"text": upsert.excluded.text, "edited_ts": upsert.excluded.edited_ts},
+        set_={"text": insert.excluded.text, "edited_ts": insert.excluded.edited_ts},
         where=newer_edit,
     )
 
