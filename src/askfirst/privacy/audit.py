@@ -59,7 +59,7 @@ from askfirst.training.releases import TrainedModel
 from askfirst.training.snapshots import Snapshot, SnapshotFrames
 
 DEFAULT_CANARIES = 1000
-BACKGROUND_MEMBERS = 200
+BACKGROUND_MEMBERS = 600  # enough that a private release still releases a few common keys
 Planter = Callable[[ScratchWorkspace, int, np.random.Generator], list[Canary]]
 PLANTERS: dict[str, Planter] = {
     "emoji_suggestions": plant_emoji_canaries,

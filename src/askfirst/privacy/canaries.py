@@ -28,7 +28,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from askfirst.recommenders.features import STOPWORDS, pair_key, word_key
-from askfirst.recommenders.prior import emoji_prior
+from askfirst.recommenders.prior import POPULAR, emoji_prior
 from askfirst.store.tables import (
     Channel,
     ChannelKind,
@@ -70,12 +70,17 @@ class Canary:
 
 @functools.cache
 def emoji_pool() -> tuple[str, ...]:
-    """A fixed pool of emoji names the prior knows, from which emoji secrets are drawn."""
+    """A fixed pool of emoji names the prior knows, from which emoji secrets are drawn.
+
+    Emoji the prior or the background favours are left out: a secret must rank like any other
+    candidate under a release that knows nothing about it, or exposure measures popularity.
+    """
     prior = emoji_prior()
+    favoured = {prior.canonical.get(name, name) for name in (*POPULAR, *BACKGROUND_EMOJI)}
     names = sorted(
         name
         for name in prior.chars
-        if prior.canonical.get(name) == name and EMOJI_NAME.fullmatch(name)
+        if prior.canonical.get(name) == name and EMOJI_NAME.fullmatch(name) and name not in favoured
     )
     chosen = np.random.default_rng(0).choice(len(names), size=EMOJI_POOL_SIZE, replace=False)
     return tuple(sorted(names[index] for index in chosen))
