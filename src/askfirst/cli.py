@@ -6,6 +6,7 @@ import typer
 
 from askfirst.accounts.commands import member_app, token_app
 from askfirst.consent.commands import consent_app, policy_app
+from askfirst.demo import demo
 from askfirst.journal.commands import journal_app
 from askfirst.privacy.audit_command import audit
 from askfirst.privacy.audit_gate import install_audit_gate
@@ -25,6 +26,7 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(journal_app, name="journal")
 app.add_typer(member_app, name="member")
 app.add_typer(token_app, name="token")
+app.command("demo")(demo)
 app.command("serve")(serve)
 app.command("audit")(audit)
 app.command("generate")(generate)

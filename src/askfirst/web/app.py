@@ -14,11 +14,17 @@ from askfirst.store import Store
 from askfirst.web.api.admin import router as admin_api
 from askfirst.web.api.consent import router as consent_api
 from askfirst.web.api.me import router as me_api
+from askfirst.web.api.serving import router as serving_api
 from askfirst.web.context import AppContext
 from askfirst.web.errors import install_error_handlers
 from askfirst.web.headers import SecurityHeaders
+from askfirst.web.pages.admin import router as admin_page
+from askfirst.web.pages.chat import router as chat_page
 from askfirst.web.pages.home import router as home_page
+from askfirst.web.pages.privacy_center import router as privacy_center_page
+from askfirst.web.pages.public import router as public_page
 from askfirst.web.pages.signin import router as signin_pages
+from askfirst.web.reconcile_loop import reconcile_lifespan
 from askfirst.web.urls import API_PREFIX
 
 STATIC = Path(__file__).parent / "static"
@@ -29,9 +35,15 @@ DESCRIPTION = (
 )
 
 
-def create_app(settings: Settings, store: Store, clock: Clock) -> FastAPI:
-    """The askfirst web app over `store`; it opens no connection other than the store's."""
+def create_app(
+    settings: Settings, store: Store, clock: Clock, *, reconcile_every: float | None = None
+) -> FastAPI:
+    """The askfirst web app over `store`; it opens no connection other than the store's.
+
+    With `reconcile_every` (seconds), it reconciles withdrawals in the background while serving.
+    """
     app = FastAPI(
+        lifespan=None if reconcile_every is None else reconcile_lifespan(reconcile_every),
         title="askfirst",
         description=DESCRIPTION,
         # The interactive docs load their scripts from a CDN; askfirst serves nothing remote.
@@ -42,9 +54,11 @@ def create_app(settings: Settings, store: Store, clock: Clock) -> FastAPI:
     app.state.context = AppContext(settings, store, clock, load_purposes(settings))
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
-    for api in (consent_api, me_api, admin_api):
+    for api in (consent_api, me_api, admin_api, serving_api):
         app.include_router(api, prefix=API_PREFIX)
     app.include_router(signin_pages)
     app.include_router(home_page)
+    for page in (chat_page, privacy_center_page, admin_page, public_page):
+        app.include_router(page)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -1,0 +1,127 @@
+"""The admin console: the workspace's policies, answer counts, releases, withdrawals, the
+journal's verification, and a "train now" action. Admins only; never an individual answer.
+
+Policies here only restrict: they can switch a purpose off for everyone, never a member on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import RedirectResponse
+
+from askfirst.accounts.roles import SignedInMember
+from askfirst.consent import find_purpose, set_policy
+from askfirst.journal import verify
+from askfirst.training.pipeline import TrainingError, train
+from askfirst.web.auth import require_admin
+from askfirst.web.context import AppContext, app_context
+from askfirst.web.pages.admin_view import purpose_rows, release_rows, withdrawal_rows
+from askfirst.web.pages.words import STATUS_WORDS
+from askfirst.web.rendering import render
+
+router = APIRouter(include_in_schema=False)
+ADMIN_PATH = "/admin"
+ALL_PURPOSES = "all"
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """What "train now" did for one purpose, in words."""
+
+    purpose_key: str
+    ok: bool
+    text: str
+
+
+@router.get(ADMIN_PATH)
+def console(
+    request: Request,
+    admin: SignedInMember = Depends(require_admin),
+    context: AppContext = Depends(app_context),
+) -> Response:
+    """The workspace at a glance, with its switches."""
+    return _page(request, admin, context, results=[])
+
+
+@router.post(f"{ADMIN_PATH}/policies/{{purpose}}")
+def change_policy(
+    purpose: str,
+    allowed: bool | None = Form(default=None),
+    include_private: bool | None = Form(default=None),
+    admin: SignedInMember = Depends(require_admin),
+    context: AppContext = Depends(app_context),
+) -> Response:
+    """Allow or forbid a purpose in the workspace, or make private data (in)eligible."""
+    key = find_purpose(context.purposes, purpose).key
+    with context.store.transaction() as session:
+        set_policy(
+            session,
+            purpose_key=key,
+            purposes=context.purposes,
+            clock=context.clock,
+            workspace_id=admin.workspace_id,
+            allowed=allowed,
+            include_private=include_private,
+            actor_member_id=admin.member_id,
+        )
+    return RedirectResponse(f"{ADMIN_PATH}#policy-{key}", status_code=303)
+
+
+@router.post(f"{ADMIN_PATH}/train")
+def train_now(
+    request: Request,
+    purpose: str = Form(default=ALL_PURPOSES, max_length=200),
+    admin: SignedInMember = Depends(require_admin),
+    context: AppContext = Depends(app_context),
+) -> Response:
+    """Train one purpose, or all, now (synchronously) and show what came of it."""
+    keys = (
+        sorted(context.purposes)
+        if purpose == ALL_PURPOSES
+        else [find_purpose(context.purposes, purpose).key]
+    )
+    results = [_train(context, admin.workspace_id, key) for key in keys]
+    return _page(request, admin, context, results=results)
+
+
+def _train(context: AppContext, workspace_id: int, key: str) -> TrainingResult:
+    try:
+        outcome = train(
+            context.store,
+            workspace_id=workspace_id,
+            purpose_key=key,
+            settings=context.settings,
+            clock=context.clock,
+            purposes=context.purposes,
+        )
+    except TrainingError as error:
+        return TrainingResult(key, False, str(error))
+    release = outcome.release
+    served = "now served" if outcome.promoted else f"not served: {outcome.refusal}"
+    text = (
+        f"release {release.id} trained from {release.member_count:,} members "
+        f"(ε {release.epsilon:g}, δ {release.delta:g}); {served}"
+    )
+    return TrainingResult(key, outcome.promoted, text)
+
+
+def _page(
+    request: Request, admin: SignedInMember, context: AppContext, results: list[TrainingResult]
+) -> Response:
+    verification = verify(context.store)
+    at = context.clock.now()
+    values: dict[str, Any] = {
+        "verification": verification,
+        "results": results,
+        "all_purposes": ALL_PURPOSES,
+        "status_words": STATUS_WORDS,
+    }
+    # Rendered inside the reading view: the page shows the rows as that view holds them.
+    with context.store.reading() as session:
+        values["purposes"] = purpose_rows(session, admin.workspace_id, context.purposes)
+        values["releases"] = release_rows(session, admin.workspace_id, context.purposes)
+        values["withdrawals"] = withdrawal_rows(session, admin.workspace_id, context.purposes, at)
+        return render(request, "admin.html", values, member=admin)

@@ -1,0 +1,277 @@
+"""What the chat page shows: a member's channels, one channel's messages with their threads
+and reactions, read in one consistent view of the store."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from askfirst.consent import Purpose, consent_status
+from askfirst.recommenders.prior import emoji_prior
+from askfirst.store.tables import Channel, ChannelKind, Member, Membership, Message, Reaction
+from askfirst.training.serving import EMOJI, served_release
+from askfirst.training.snapshots import snapshot_members
+from askfirst.web.errors import NotFound
+
+# Top-level messages shown per channel (their thread replies come with them).
+PAGE_MESSAGES = 50
+SHORTCODE = re.compile(r":([a-z0-9_+\-']{1,100}):")
+# A few reactions offered on every message, as Slack offers a short list.
+QUICK_REACTIONS = ("+1", "heart", "joy", "tada", "eyes", "pray")
+DIRECT_KINDS = (ChannelKind.DIRECT, ChannelKind.MULTI_DIRECT)
+KIND_ORDER = {
+    ChannelKind.PUBLIC: 0,
+    ChannelKind.PRIVATE: 1,
+    ChannelKind.MULTI_DIRECT: 2,
+    ChannelKind.DIRECT: 3,
+}
+
+
+@dataclass(frozen=True)
+class ChannelLink:
+    """A conversation as the sidebar names it."""
+
+    id: int
+    name: str  # the channel's own name (what the emoji suggester knows it by)
+    label: str  # "#deploys", "🔒 design-leads", "ada, bob"
+    kind: ChannelKind
+
+    @property
+    def direct(self) -> bool:
+        return self.kind in DIRECT_KINDS
+
+
+@dataclass(frozen=True)
+class ReactionView:
+    emoji: str
+    char: str
+    count: int
+    mine: bool
+
+
+@dataclass
+class MessageView:
+    """A message as shown: author, time, text with :shortcodes: as emoji, reactions, replies."""
+
+    id: int
+    ts: str
+    author: str
+    posted_at: datetime
+    text: str
+    reactions: list[ReactionView] = field(default_factory=list)
+    replies: list[MessageView] = field(default_factory=list)
+
+
+def emoji_char(name: str) -> str:
+    """The character of a Slack short name, or the name in colons when it is unknown."""
+    prior = emoji_prior()
+    canonical = prior.canonical_name(name)
+    return prior.chars.get(canonical, f":{name}:") if canonical else f":{name}:"
+
+
+def with_emoji(text: str) -> str:
+    """Slack text with known `:shortcodes:` shown as their emoji."""
+    return SHORTCODE.sub(lambda found: emoji_char(found.group(1)), text)
+
+
+def my_channels(session: Session, member: Member) -> list[ChannelLink]:
+    """The conversations the member belongs to: channels first, then direct messages."""
+    query = (
+        select(Channel)
+        .join(Membership, Membership.channel_id == Channel.id)
+        .where(Membership.member_id == member.id, Channel.is_archived.is_(False))
+    )
+    channels = list(session.scalars(query))
+    others = _other_members(session, [c.id for c in channels if c.kind in DIRECT_KINDS], member)
+    links = [ChannelLink(c.id, c.name, _label(c, others.get(c.id, [])), c.kind) for c in channels]
+    return sorted(links, key=lambda link: (KIND_ORDER[link.kind], link.label.lower()))
+
+
+def open_channel(
+    session: Session, member: Member, channel_id: str | None, mine: list[ChannelLink]
+) -> Channel:
+    """The channel the page shows: the one asked for if the member may read it, else a default.
+
+    A member may read public channels of their workspace and conversations they belong to.
+    """
+    if channel_id is None or channel_id == "":
+        return _default_channel(session, member, mine)
+    channel = session.get(Channel, int(channel_id)) if is_row_id(channel_id) else None
+    mine_ids = {link.id for link in mine}
+    readable = channel is not None and channel.workspace_id == member.workspace_id
+    if (
+        channel is None
+        or not readable
+        or (channel.kind is not ChannelKind.PUBLIC and channel.id not in mine_ids)
+    ):
+        raise NotFound(
+            f"channel {channel_id!r} is not a conversation you can read; "
+            "pick one from the list of channels on the chat page"
+        )
+    return channel
+
+
+def is_row_id(value: str) -> bool:
+    """Whether `value` can name a row: digits only, small enough for any database's integer."""
+    return value.isascii() and value.isdigit() and len(value) <= 9
+
+
+def is_member_of(session: Session, channel_id: int, member_id: int) -> bool:
+    return session.get(Membership, (channel_id, member_id)) is not None
+
+
+def channel_messages(
+    session: Session, channel: Channel, member_id: int, limit: int = PAGE_MESSAGES
+) -> list[MessageView]:
+    """The channel's newest `limit` top-level messages, oldest first, each with its replies."""
+    top_level = or_(Message.thread_ts.is_(None), Message.thread_ts == Message.ts)
+    newest = session.scalars(
+        select(Message)
+        .where(Message.channel_id == channel.id, top_level)
+        .order_by(Message.posted_at.desc(), Message.id.desc())
+        .limit(limit)
+    ).all()
+    parents = list(reversed(newest))
+    replies = _replies(session, channel.id, [m.ts for m in parents])
+    every = parents + replies
+    names = _author_names(session, {m.author_id for m in every if m.author_id is not None})
+    reactions = _reactions(session, [m.id for m in every], member_id)
+    views = {m.id: _view(m, names, reactions) for m in every}
+    by_ts = {m.ts: views[m.id] for m in parents}
+    for reply in replies:
+        if reply.thread_ts in by_ts:
+            by_ts[reply.thread_ts].replies.append(views[reply.id])
+    return [views[m.id] for m in parents]
+
+
+def channel_id_by_name(session: Session, workspace_id: int, names: Iterable[str]) -> dict[str, int]:
+    """Public, open channels of a workspace by name (names recommendations point at)."""
+    wanted = list(names)
+    if not wanted:
+        return {}
+    query = select(Channel.name, Channel.id).where(
+        Channel.workspace_id == workspace_id,
+        Channel.kind == ChannelKind.PUBLIC,
+        Channel.is_archived.is_(False),
+        Channel.name.in_(wanted),
+    )
+    return {row.name: row.id for row in session.execute(query)}
+
+
+def _default_channel(session: Session, member: Member, mine: list[ChannelLink]) -> Channel:
+    public = [link for link in mine if link.kind is ChannelKind.PUBLIC]
+    preferred = next((link for link in public if link.name == "general"), None)
+    chosen = preferred or (public[0] if public else (mine[0] if mine else None))
+    if chosen is None:
+        raise NotFound(
+            "you are not in any conversation yet; ask a member of a channel to invite you"
+        )
+    return session.get_one(Channel, chosen.id)
+
+
+def _label(channel: Channel, others: list[str]) -> str:
+    if channel.kind is ChannelKind.PUBLIC:
+        return f"#{channel.name}"
+    if channel.kind is ChannelKind.PRIVATE:
+        return f"🔒 {channel.name}"
+    return ", ".join(sorted(others)) or "just you"
+
+
+def _other_members(
+    session: Session, channel_ids: list[int], member: Member
+) -> dict[int, list[str]]:
+    if not channel_ids:
+        return {}
+    query = (
+        select(Membership.channel_id, Member.name, Member.real_name)
+        .join(Member, Member.id == Membership.member_id)
+        .where(Membership.channel_id.in_(channel_ids), Member.id != member.id)
+    )
+    others: dict[int, list[str]] = defaultdict(list)
+    for row in session.execute(query):
+        others[row.channel_id].append(row.real_name or row.name)
+    return dict(others)
+
+
+def _replies(session: Session, channel_id: int, parent_ts: list[str]) -> list[Message]:
+    if not parent_ts:
+        return []
+    query = (
+        select(Message)
+        .where(
+            Message.channel_id == channel_id,
+            and_(Message.thread_ts.in_(parent_ts), Message.thread_ts != Message.ts),
+        )
+        .order_by(Message.posted_at, Message.id)
+    )
+    return list(session.scalars(query))
+
+
+def _author_names(session: Session, author_ids: set[int]) -> dict[int, str]:
+    if not author_ids:
+        return {}
+    query = select(Member.id, Member.name, Member.real_name).where(Member.id.in_(author_ids))
+    return {row.id: row.real_name or row.name for row in session.execute(query)}
+
+
+def _reactions(
+    session: Session, message_ids: list[int], member_id: int
+) -> dict[int, list[ReactionView]]:
+    if not message_ids:
+        return {}
+    query = select(Reaction.message_id, Reaction.emoji, Reaction.member_id).where(
+        Reaction.message_id.in_(message_ids)
+    )
+    counts: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for row in session.execute(query):
+        counts[row.message_id][row.emoji].append(row.member_id)
+    return {
+        message_id: [
+            ReactionView(name, emoji_char(name), len(who), member_id in who)
+            for name, who in sorted(by_emoji.items(), key=lambda item: (-len(item[1]), item[0]))
+        ]
+        for message_id, by_emoji in counts.items()
+    }
+
+
+def _view(
+    message: Message, names: dict[int, str], reactions: dict[int, list[ReactionView]]
+) -> MessageView:
+    author = names.get(message.author_id, "someone") if message.author_id else "a bot"
+    return MessageView(
+        id=message.id,
+        ts=message.ts,
+        author=author,
+        posted_at=message.posted_at,
+        text=with_emoji(message.text),
+        reactions=reactions.get(message.id, []),
+    )
+
+
+@dataclass(frozen=True)
+class TrainingNote:
+    """Whether a member's own data helps train a purpose now, and what is served to them."""
+
+    purpose_key: str
+    effective: bool
+    reason: str
+    release_id: int | None  # the served release; None: the public prior alone
+    in_served_release: bool  # the served release was trained with this member's data
+
+
+def training_note(
+    session: Session, member: Member, purposes: Mapping[str, Purpose], at: datetime
+) -> TrainingNote:
+    """The note next to the suggestions: effective consent for emoji suggestions, and the source."""
+    status = consent_status(session, member_id=member.id, purpose_key=EMOJI, purposes=purposes)
+    release = served_release(session, workspace_id=member.workspace_id, purpose_key=EMOJI, at=at)
+    contains = release is not None and member.id in snapshot_members(session, release.snapshot_id)
+    return TrainingNote(
+        EMOJI, status.effective, status.reason, None if release is None else release.id, contains
+    )

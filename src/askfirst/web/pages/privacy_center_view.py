@@ -1,0 +1,178 @@
+"""What a member's privacy center shows: each purpose with its notice, answer and budget, the
+releases and journal entries about them, and their withdrawals. Their own data only."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from askfirst.consent import (
+    Answer,
+    ConsentStatus,
+    Notice,
+    Purpose,
+    Withdrawal,
+    consent_status,
+    current_notice,
+    policy_for_workspace,
+    withdrawals_for_member,
+)
+from askfirst.consent.notices import category_words, duration_words
+from askfirst.journal import entries, entries_about_member
+from askfirst.store.tables import Member, Release, ReleaseCharge
+from askfirst.training.budgets import budget_status
+from askfirst.web.pages.budget_chart import BudgetChart, budget_chart
+from askfirst.web.pages.words import STATUS_WORDS, purpose_title
+
+ANSWER_WORDS = {
+    Answer.GRANTED: "you said yes",
+    Answer.WITHDRAWN: "you withdrew",
+    Answer.REFUSED: "you said no",
+    None: "not asked yet",
+}
+JOURNAL_ANSWERS = {
+    Answer.GRANTED.value: "You said yes to",
+    Answer.WITHDRAWN.value: "You withdrew from",
+    Answer.REFUSED.value: "You said no to",
+}
+TIMELINE_LENGTH = 40
+
+
+@dataclass(frozen=True)
+class PurposeCard:
+    """One purpose as the member sees it, with the one switch that grants or withdraws."""
+
+    purpose: Purpose
+    notice: Notice
+    reads: list[str]
+    deadline: str
+    status: ConsentStatus
+    answer: str
+    switched_on: bool  # the member's yes to the notice shown now
+    blocked: str | None  # why saying yes cannot be given now (a policy); None when it can
+    chart: BudgetChart
+    spent: float
+    remaining: float
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """Something that happened to the member's data, newest first on the page."""
+
+    at: datetime
+    text: str
+    journal_seq: int | None
+
+
+def purpose_cards(
+    session: Session, member: Member, purposes: Mapping[str, Purpose], at: datetime
+) -> list[PurposeCard]:
+    """Every purpose with its notice, the member's answer, and their budget."""
+    return [_card(session, member, purposes, key, at) for key in sorted(purposes)]
+
+
+def _card(
+    session: Session, member: Member, purposes: Mapping[str, Purpose], key: str, at: datetime
+) -> PurposeCard:
+    purpose = purposes[key]
+    status = consent_status(session, member_id=member.id, purpose_key=key, purposes=purposes)
+    shown = current_notice(session, workspace_id=member.workspace_id, purpose=purpose, at=at)
+    policy = policy_for_workspace(session, workspace_id=member.workspace_id, purpose_key=key)
+    switched_on = status.answer is Answer.GRANTED and (
+        status.notice_version == status.current_notice_version
+    )
+    budget = budget_status(session, member_id=member.id, purpose_key=key, at=at, purposes=purposes)
+    return PurposeCard(
+        purpose=purpose,
+        notice=shown,
+        reads=[category_words(category) for category in sorted(shown.reads)],
+        deadline=duration_words(purpose.withdrawal_deadline),
+        status=status,
+        answer=ANSWER_WORDS[status.answer],
+        switched_on=switched_on,
+        blocked=_blocked_reason(policy.org.allowed, policy.workspace.allowed, switched_on),
+        chart=budget_chart(budget, purpose.title),
+        spent=budget.spent,
+        remaining=budget.remaining,
+    )
+
+
+def _blocked_reason(org_allows: bool, workspace_allows: bool, switched_on: bool) -> str | None:
+    if switched_on:
+        return None  # a yes can always be taken back
+    if not org_allows:
+        return "your organisation has switched this purpose off, so it cannot be turned on"
+    if not workspace_allows:
+        return "your workspace admin has switched this purpose off, so it cannot be turned on"
+    return None
+
+
+def my_withdrawals(session: Session, member_id: int) -> list[Withdrawal]:
+    """The member's withdrawals, newest first."""
+    return list(reversed(withdrawals_for_member(session, member_id)))
+
+
+def timeline(
+    session: Session, member: Member, purposes: Mapping[str, Purpose]
+) -> list[TimelineEvent]:
+    """Releases that contain the member and the journal entries about them, newest first."""
+    events = _release_events(session, member, purposes)
+    events += _journal_events(session, member.id, purposes)
+    events.sort(key=lambda event: event.at, reverse=True)
+    return events[:TIMELINE_LENGTH]
+
+
+def _release_events(
+    session: Session, member: Member, purposes: Mapping[str, Purpose]
+) -> list[TimelineEvent]:
+    query = (
+        select(Release)
+        .join(ReleaseCharge, ReleaseCharge.release_id == Release.id)
+        .where(ReleaseCharge.member_id == member.id)
+    )
+    mine = list(session.scalars(query))
+    created = {
+        entry.payload.get("release_id"): entry.seq
+        for entry in entries(session, kind="release.created", workspace_id=member.workspace_id)
+    }
+    return [
+        TimelineEvent(
+            release.created_at,
+            f"Your data was used in release {release.id} of "
+            f"{purpose_title(purposes, release.purpose_key)} (ε {release.epsilon:.3g}, "
+            f"δ {release.delta:.3g}); {_release_state(release)}",
+            created.get(release.id),
+        )
+        for release in mine
+    ]
+
+
+def _release_state(release: Release) -> str:
+    if release.retired_at is not None:
+        return f"no longer served since {release.retired_at:%Y-%m-%d %H:%M} UTC"
+    if release.promoted_at is not None:
+        return "served now"
+    return "not served"
+
+
+def _journal_events(
+    session: Session, member_id: int, purposes: Mapping[str, Purpose]
+) -> list[TimelineEvent]:
+    events = []
+    for entry in entries_about_member(session, member_id):
+        payload = entry.payload
+        if entry.kind == "consent.changed":
+            said = JOURNAL_ANSWERS.get(str(payload.get("answer")), str(payload.get("answer")))
+            title = purpose_title(purposes, str(payload.get("purpose")))
+            text = f"{said} {title} (by {payload.get('method')})"
+        elif entry.kind == "withdrawal.status":
+            word = STATUS_WORDS.get(str(payload.get("to")), str(payload.get("to")))
+            text = f"Withdrawal {payload.get('withdrawal_id')}: {word} — {payload.get('detail')}"
+        else:
+            text = entry.kind
+        events.append(TimelineEvent(entry.at, text, entry.seq))
+    return events

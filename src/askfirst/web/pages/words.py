@@ -1,0 +1,21 @@
+"""How the pages name things: purposes by title, withdrawal statuses in plain words."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from askfirst.consent import Purpose, WithdrawalStatus
+
+S = WithdrawalStatus
+STATUS_WORDS: dict[str, str] = {
+    S.RECEIVED.value: "Received",
+    S.EXCLUDED_FROM_NEW_TRAINING.value: "Left out of new training",
+    S.SERVED_RELEASES_REPLACED.value: "Served models replaced",
+    S.COMPLETE.value: "Complete",
+    S.OVERDUE.value: "Overdue",
+}
+
+
+def purpose_title(purposes: Mapping[str, Purpose], key: str) -> str:
+    """A purpose's title; its key when it is no longer configured."""
+    return purposes[key].title if key in purposes else key
