@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from training_chat import Chat
+from training_chat import Chat, ChatFactory
 
 from askfirst.clock import ManualClock
 from askfirst.consent import Purpose, load_purposes
@@ -16,8 +15,6 @@ from askfirst.store import Store
 from askfirst.store.tables import Org, Workspace
 
 _numbers = itertools.count(1_000_000)
-
-ChatFactory = Callable[..., Chat]
 
 
 @pytest.fixture

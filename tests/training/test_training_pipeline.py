@@ -28,7 +28,8 @@ from askfirst.store.tables import (
     SnapshotMember,
 )
 from askfirst.training.budgets import budget_status
-from askfirst.training.fitters import fit_emoji_suggestions
+from askfirst.training.fitters import Fitter, fit_emoji_suggestions
+from askfirst.training.gates import PromotionGate
 from askfirst.training.pipeline import NoMembersError, TrainingOutcome, train
 from askfirst.training.releases import TrainedModel, served
 from askfirst.training.snapshots import Snapshot as SnapshotView
@@ -48,7 +49,13 @@ def busy(chat: Chat, members: int = 10) -> list[int]:
     return people
 
 
-def run(chat: Chat, settings: Settings, **options: object) -> TrainingOutcome:
+def run(
+    chat: Chat,
+    settings: Settings,
+    *,
+    fitter: Fitter | None = None,
+    gates: tuple[PromotionGate, ...] | None = None,
+) -> TrainingOutcome:
     return train(
         chat.store,
         workspace_id=chat.workspace_id,
@@ -56,7 +63,8 @@ def run(chat: Chat, settings: Settings, **options: object) -> TrainingOutcome:
         settings=settings,
         clock=chat.clock,
         purposes=chat.purposes,
-        **options,  # type: ignore[arg-type]
+        fitter=fitter,
+        gates=gates,
     )
 
 
@@ -147,7 +155,7 @@ def unrecordable_fit(
     ],
 )
 def test_a_failed_run_leaves_no_rows_and_no_artifact(
-    store: Store, chat: Chat, settings: Settings, fitter: object, error: type[Exception]
+    store: Store, chat: Chat, settings: Settings, fitter: Fitter, error: type[Exception]
 ) -> None:
     busy(chat)
     journal_before = count(store, JournalEntry)
@@ -164,7 +172,11 @@ def test_a_gate_that_refuses_keeps_the_served_release(
 ) -> None:
     busy(chat)
     first = run(chat, settings).release
-    refused = run(chat, settings, gates=(lambda session, release, **_: "audit failed",))
+
+    def audit(session: Session, release: Release, **_: object) -> str:
+        return "audit failed"
+
+    refused = run(chat, settings, gates=(audit,))
     assert not refused.promoted
     assert refused.refusal == "audit failed"
     with store.reading() as session:

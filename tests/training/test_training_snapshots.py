@@ -11,13 +11,13 @@ from askfirst.consent import set_policy
 from askfirst.journal import entries
 from askfirst.store import Store
 from askfirst.store.tables import ChannelKind, SnapshotMember
-from askfirst.training.snapshots import read_snapshot, take_snapshot
+from askfirst.training.snapshots import Snapshot, SnapshotFrames, read_snapshot, take_snapshot
 
 EMOJI = "emoji_suggestions"
 CHANNELS = "channel_recommendations"
 
 
-def snapshot_of(chat: Chat, purpose_key: str = EMOJI):  # type: ignore[no-untyped-def]
+def snapshot_of(chat: Chat, purpose_key: str = EMOJI) -> tuple[Snapshot, SnapshotFrames]:
     with chat.store.reading() as session:
         return read_snapshot(
             session,
@@ -106,14 +106,15 @@ def test_private_channels_are_left_out_by_default(chat: Chat) -> None:
 def test_a_private_conversation_needs_every_member_of_it(chat: Chat) -> None:
     a, b, c = chat.members
     with chat.store.transaction() as session:
-        for scope in ({"org_id": _org_of(chat)}, {"workspace_id": chat.workspace_id}):
+        for org_id, workspace_id in ((_org_of(chat), None), (None, chat.workspace_id)):
             set_policy(
                 session,
                 purpose_key=EMOJI,
                 purposes=chat.purposes,
                 clock=chat.clock,
+                org_id=org_id,
+                workspace_id=workspace_id,
                 include_private=True,
-                **scope,
             )
     chat.channel("pair", ChannelKind.DIRECT, a, b)
     chat.channel("trio", ChannelKind.PRIVATE, a, b, c)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -110,3 +110,7 @@ class Chat:
                 purposes=self.purposes,
                 actor_member_id=member,
             )
+
+
+# Makes a fresh org and workspace with the given number of people (the `new_chat` fixture).
+ChatFactory = Callable[..., Chat]

@@ -32,11 +32,26 @@ from askfirst.store.tables import (
     WithdrawalRecord,
 )
 from askfirst.training.artifacts import ArtifactError, read_artifact
-from askfirst.training.releases import served
+from askfirst.training.releases import served as promoted
 
 log = logging.getLogger(__name__)
 EMOJI = "emoji_suggestions"
 CHANNELS = "channel_recommendations"
+
+
+@dataclass(frozen=True)
+class ServedArtifact:
+    """Where the served release's artifact is and the hash it must have."""
+
+    release_id: int
+    path: str
+    sha256: str
+
+    @classmethod
+    def of(cls, release: Release | None) -> ServedArtifact | None:
+        if release is None:
+            return None
+        return cls(release.id, release.artifact_path, release.artifact_sha256)
 
 
 @dataclass(frozen=True)
@@ -68,7 +83,7 @@ def withdrawn_past_deadline(session: Session, release: Release, *, at: datetime)
         )
         .where(
             WithdrawalRecord.purpose_key == release.purpose_key,
-            WithdrawalRecord.received_at > release.watermark,
+            WithdrawalRecord.received_at >= release.watermark,
             WithdrawalRecord.deadline <= at,
         )
     )
@@ -79,7 +94,7 @@ def served_release(
     session: Session, *, workspace_id: int, purpose_key: str, at: datetime
 ) -> Release | None:
     """The release to predict from at `at`: the promoted one, unless a withdrawal forbids it."""
-    release = served(session, workspace_id=workspace_id, purpose_key=purpose_key)
+    release = promoted(session, workspace_id=workspace_id, purpose_key=purpose_key)
     if release is None:
         return None
     withdrawn = withdrawn_past_deadline(session, release, at=at)
@@ -107,10 +122,10 @@ def suggest_emoji(
 ) -> EmojiSuggestions:
     """The top-k emoji for draft `text` in a workspace."""
     with store.reading() as session:
-        release = served_release(
-            session, workspace_id=workspace_id, purpose_key=EMOJI, at=clock.now()
+        served = ServedArtifact.of(
+            served_release(session, workspace_id=workspace_id, purpose_key=EMOJI, at=clock.now())
         )
-    suggester, release_id = _emoji_suggester(settings.releases_dir, release)
+    suggester, release_id = _emoji_suggester(settings.releases_dir, served)
     return EmojiSuggestions(suggester.suggest(text, channel=channel, k=k), release_id)
 
 
@@ -122,38 +137,35 @@ def recommend_channels(
         member = session.get(Member, member_id)
         if member is None:
             raise LookupError(f"unknown member id {member_id}; use an existing member's id")
-        release = served_release(
-            session, workspace_id=member.workspace_id, purpose_key=CHANNELS, at=clock.now()
+        served = ServedArtifact.of(
+            served_release(
+                session, workspace_id=member.workspace_id, purpose_key=CHANNELS, at=clock.now()
+            )
         )
         mine, joinable = _member_channels(session, member), _joinable(session, member)
-    recommender, release_id = _channel_recommender(settings.releases_dir, release)
+    recommender, release_id = _channel_recommender(settings.releases_dir, served)
     return ChannelRecommendations(recommender.recommend(mine, joinable, k=k), release_id)
 
 
 def _emoji_suggester(
-    releases_dir: Path, release: Release | None
+    releases_dir: Path, served: ServedArtifact | None
 ) -> tuple[EmojiSuggester, int | None]:
-    if release is not None:
+    if served is not None:
         try:
-            return _learned_emoji(releases_dir, release.artifact_path, release.artifact_sha256), (
-                release.id
-            )
+            return _learned_emoji(releases_dir, served.path, served.sha256), served.release_id
         except ArtifactError as error:
-            log.error("release %s not served: %s", release.id, error)
+            log.error("release %s not served: %s", served.release_id, error)
     return _prior_emoji(), None
 
 
 def _channel_recommender(
-    releases_dir: Path, release: Release | None
+    releases_dir: Path, served: ServedArtifact | None
 ) -> tuple[ChannelRecommender, int | None]:
-    if release is not None:
+    if served is not None:
         try:
-            recommender = _learned_channels(
-                releases_dir, release.artifact_path, release.artifact_sha256
-            )
-            return recommender, release.id
+            return _learned_channels(releases_dir, served.path, served.sha256), served.release_id
         except ArtifactError as error:
-            log.error("release %s not served: %s", release.id, error)
+            log.error("release %s not served: %s", served.release_id, error)
     return ChannelRecommender.from_artifact(None), None
 
 

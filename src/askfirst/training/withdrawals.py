@@ -87,15 +87,8 @@ def batch_by_purpose(
     """Open withdrawals grouped by (workspace, purpose): each group costs at most one retrain."""
     pending = list(withdrawals)
     ids = {w.member_id for w in pending}
-    workspaces = (
-        dict(
-            session.execute(
-                select(Member.id, Member.workspace_id).where(Member.id.in_(ids))
-            ).tuples()
-        )
-        if ids
-        else {}
-    )
+    query = select(Member.id, Member.workspace_id).where(Member.id.in_(ids))
+    workspaces: dict[int, int] = {row.id: row.workspace_id for row in session.execute(query)}
     batches: dict[tuple[int, str], list[Withdrawal]] = defaultdict(list)
     for pending_one in pending:
         batches[(workspaces[pending_one.member_id], pending_one.purpose_key)].append(pending_one)
@@ -106,7 +99,7 @@ def contained(
     release: Release, members: frozenset[int], batch: Iterable[Withdrawal]
 ) -> list[Withdrawal]:
     """The withdrawals of `batch` whose member `release` (with member list `members`) contains."""
-    return [w for w in batch if w.member_id in members and release.watermark < w.received_at]
+    return [w for w in batch if w.member_id in members and release.watermark <= w.received_at]
 
 
 def still_contained(

@@ -1,0 +1,102 @@
+"""Serving: the promoted release when it is sound, the public prior otherwise."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from training_chat import Chat, ChatFactory
+
+from askfirst.settings import Settings
+from askfirst.store import Store
+from askfirst.store.tables import ChannelKind
+from askfirst.training.pipeline import train
+from askfirst.training.serving import recommend_channels, suggest_emoji
+
+EMOJI = "emoji_suggestions"
+CHANNELS = "channel_recommendations"
+
+
+def test_without_a_release_the_public_prior_still_suggests(
+    store: Store, chat: Chat, settings: Settings
+) -> None:
+    result = suggest_emoji(
+        store,
+        settings=settings,
+        clock=chat.clock,
+        workspace_id=chat.workspace_id,
+        text="happy birthday, let's party",
+    )
+    assert result.release_id is None
+    assert result.suggestions
+    assert all(s.source == "prior" for s in result.suggestions)
+
+
+def test_a_trained_release_is_served(store: Store, chat: Chat, settings: Settings) -> None:
+    for member in chat.members:
+        chat.channel(f"c{member}", ChannelKind.PUBLIC, member)
+        chat.post(member, f"c{member}", "ship it 🚀", ago=timedelta(seconds=1))
+        chat.grant(member, EMOJI)
+    release = train(
+        store,
+        workspace_id=chat.workspace_id,
+        purpose_key=EMOJI,
+        settings=settings,
+        clock=chat.clock,
+        purposes=chat.purposes,
+    ).release
+    result = suggest_emoji(
+        store, settings=settings, clock=chat.clock, workspace_id=chat.workspace_id, text="ship"
+    )
+    assert result.release_id == release.id
+
+
+def test_a_changed_artifact_is_refused_and_the_prior_served(
+    store: Store, chat: Chat, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    a = chat.members[0]
+    chat.channel("general", ChannelKind.PUBLIC, a)
+    chat.post(a, "general", "ship it 🚀", ago=timedelta(seconds=1))
+    chat.grant(a, EMOJI)
+    release = train(
+        store,
+        workspace_id=chat.workspace_id,
+        purpose_key=EMOJI,
+        settings=settings,
+        clock=chat.clock,
+        purposes=chat.purposes,
+    ).release
+    artifact = settings.releases_dir / release.artifact_path
+    artifact.write_text(
+        artifact.read_text().replace('"counts":{', '"counts":{"w:ship|rocket":9e9,')
+    )
+    result = suggest_emoji(
+        store, settings=settings, clock=chat.clock, workspace_id=chat.workspace_id, text="ship"
+    )
+    assert result.release_id is None
+    assert "does not match its recorded SHA-256" in caplog.text
+
+
+def test_channel_recommendations_come_from_the_release_and_are_joinable(
+    store: Store, new_chat: ChatFactory, settings: Settings
+) -> None:
+    chat: Chat = new_chat(members=0)
+    people = [chat.member() for _ in range(40)]
+    chat.channel("general", ChannelKind.PUBLIC, *people)
+    chat.channel("python", ChannelKind.PUBLIC, *people[:30])
+    chat.channel("secret", ChannelKind.PRIVATE, *people[:30])
+    for member in people:
+        chat.grant(member, CHANNELS)
+    release = train(
+        store,
+        workspace_id=chat.workspace_id,
+        purpose_key=CHANNELS,
+        settings=settings,
+        clock=chat.clock,
+        purposes=chat.purposes,
+    ).release
+    newcomer = chat.member()
+    chat.join("general", newcomer)
+    result = recommend_channels(store, settings=settings, clock=chat.clock, member_id=newcomer)
+    assert result.release_id == release.id
+    assert {c.name for c in result.channels} <= {"python"}
