@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from askfirst.clock import Clock
 from askfirst.consent.errors import GrantRefusedError, StaleNoticeError, UnknownMemberError
-from askfirst.consent.history import latest_answers
+from askfirst.consent.history import LatestAnswer, latest_answers
 from askfirst.consent.notices import Notice, current_notice, record_notice
 from askfirst.consent.purposes import Purpose, find_purpose
 from askfirst.consent.withdrawals import Withdrawal, open_withdrawal
@@ -173,11 +173,11 @@ def _record(
     return row
 
 
-def _grants(row: ConsentAnswer, shown: Notice) -> bool:
+def _grants(row: LatestAnswer, shown: Notice) -> bool:
     return row.answer == Answer.GRANTED and row.notice_version == shown.version
 
 
-def _current(session: Session, member_id: int, purpose_key: str) -> ConsentAnswer | None:
+def _current(session: Session, member_id: int, purpose_key: str) -> LatestAnswer | None:
     rows = latest_answers(session, member_id=member_id, purpose_key=purpose_key)
     return rows[0] if rows else None
 
@@ -191,7 +191,9 @@ def _member(session: Session, member_id: int) -> Member:
     return member
 
 
-def _change(row: ConsentAnswer, previous: Answer | None, *, changed: bool) -> ConsentChange:
+def _change(
+    row: ConsentAnswer | LatestAnswer, previous: Answer | None, *, changed: bool
+) -> ConsentChange:
     return ConsentChange(
         member_id=row.member_id,
         purpose_key=row.purpose_key,

@@ -37,17 +37,23 @@ def members_with_effective_consent(
     answers = latest_answers(session, at=at, purpose_key=purpose_key, workspace_id=workspace_id)
     granted = {row.notice_version for row in answers if row.answer == Answer.GRANTED}
     reads = notice_reads(session, granted)
-    return {
-        row.member_id
-        for row in answers
-        if effective_consent(
-            policy.org.allowed,
-            policy.workspace.allowed,
-            row.answer,
-            reads.get(row.notice_version),
-            current_reads,
-        ).granted
-    }
+    # Policies are the same for every member here, so the verdict depends only on the answer
+    # and the version answered: decide each distinct pair once.
+    verdicts: dict[tuple[Answer, str], bool] = {}
+    consenting = set()
+    for row in answers:
+        key = (row.answer, row.notice_version)
+        if key not in verdicts:
+            verdicts[key] = effective_consent(
+                policy.org.allowed,
+                policy.workspace.allowed,
+                row.answer,
+                reads.get(row.notice_version),
+                current_reads,
+            ).granted
+        if verdicts[key]:
+            consenting.add(row.member_id)
+    return consenting
 
 
 def eligible_channel_kinds(

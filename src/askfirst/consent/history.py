@@ -6,12 +6,37 @@ One query, used by the gate, by a member's own status view and by the admin coun
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from askfirst.store.tables import ConsentAnswer, Member
+from askfirst.store.tables import Answer, AnswerMethod, ConsentAnswer, Member
+
+COLUMNS = (
+    ConsentAnswer.id,
+    ConsentAnswer.member_id,
+    ConsentAnswer.purpose_key,
+    ConsentAnswer.answer,
+    ConsentAnswer.answered_at,
+    ConsentAnswer.method,
+    ConsentAnswer.notice_version,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LatestAnswer:
+    """A member's answer for a purpose as it stood at a moment (plain values, cheap to load)."""
+
+    id: int
+    member_id: int
+    purpose_key: str
+    answer: Answer
+    answered_at: datetime
+    method: AnswerMethod
+    notice_version: str
 
 
 def latest_answers(
@@ -21,9 +46,10 @@ def latest_answers(
     purpose_key: str | None = None,
     workspace_id: int | None = None,
     member_id: int | None = None,
-) -> list[ConsentAnswer]:
+) -> list[LatestAnswer]:
     """The latest answer per member and purpose given at or before `at` (all when None)."""
-    return list(session.scalars(_latest_query(at, purpose_key, workspace_id, member_id)))
+    rows = session.execute(_latest_query(at, purpose_key, workspace_id, member_id))
+    return [LatestAnswer(**row._mapping) for row in rows]
 
 
 def _latest_query(
@@ -31,7 +57,7 @@ def _latest_query(
     purpose_key: str | None,
     workspace_id: int | None,
     member_id: int | None,
-) -> Select[ConsentAnswer]:
+) -> Select[*tuple[Any, ...]]:
     rank = (
         func.row_number()
         .over(
@@ -40,7 +66,7 @@ def _latest_query(
         )
         .label("rank")
     )
-    ranked = select(ConsentAnswer.id, rank)
+    ranked = select(*COLUMNS, rank)
     if at is not None:
         ranked = ranked.where(ConsentAnswer.answered_at <= at)
     if purpose_key is not None:
@@ -52,9 +78,4 @@ def _latest_query(
             Member.workspace_id == workspace_id
         )
     latest = ranked.subquery()
-    return (
-        select(ConsentAnswer)
-        .join(latest, latest.c.id == ConsentAnswer.id)
-        .where(latest.c.rank == 1)
-        .order_by(ConsentAnswer.member_id, ConsentAnswer.purpose_key)
-    )
+    return select(*(latest.c[column.key] for column in COLUMNS)).where(latest.c.rank == 1)

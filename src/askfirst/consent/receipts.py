@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from askfirst.consent.errors import ConsentError, UnknownMemberError
-from askfirst.consent.history import latest_answers
+from askfirst.consent.history import LatestAnswer, latest_answers
 from askfirst.consent.notices import duration_words, notice_reads
 from askfirst.consent.purposes import Purpose, find_purpose
-from askfirst.store.tables import AnswerMethod, ConsentAnswer, Member
+from askfirst.store.tables import AnswerMethod, Member
 
 RECEIPT_VERSION = "KI-CR-v1.1.0"
 PURPOSE_CATEGORY = "Personalized Experience"
@@ -54,11 +54,10 @@ def consent_receipt(
     wanted = sorted(purposes) if purpose_keys is None else list(purpose_keys)
     for key in wanted:
         find_purpose(purposes, key)
-    answers = [
-        row
-        for row in latest_answers(session, member_id=member_id)
-        if row.purpose_key in set(wanted)
-    ]
+    rows = latest_answers(session, member_id=member_id)
+    answers = sorted(
+        (row for row in rows if row.purpose_key in set(wanted)), key=lambda row: row.purpose_key
+    )
     if not answers:
         raise ConsentError(
             f"member {member_id} has not answered {', '.join(wanted) or 'any purpose'}; "
@@ -93,7 +92,7 @@ def consent_receipt(
     }
 
 
-def _service(purpose: Purpose, row: ConsentAnswer, reads: frozenset[str]) -> dict[str, Any]:
+def _service(purpose: Purpose, row: LatestAnswer, reads: frozenset[str]) -> dict[str, Any]:
     deadline = duration_words(purpose.withdrawal_deadline)
     termination = f"until withdrawn; withdrawal reaches served models within {deadline}"
     return {
