@@ -12,6 +12,7 @@ from askfirst.privacy.audit_command import audit
 from askfirst.privacy.audit_gate import install_audit_gate
 from askfirst.settings import load_settings
 from askfirst.store import open_store
+from askfirst.training.commands import reconcile_command, releases_command, train_command
 from askfirst.web.serve import serve
 from askfirst.workspace.generate_command import generate
 from askfirst.workspace.import_commands import import_command, stats_command
@@ -32,6 +33,9 @@ app.command("audit")(audit)
 app.command("generate")(generate)
 app.command("import")(import_command)
 app.command("stats")(stats_command)
+app.command("train")(train_command)
+app.command("releases")(releases_command)
+app.command("reconcile")(reconcile_command)
 # ASKFIRST_AUDIT_GATE=1: promotion (askfirst train, the server) requires a passing canary audit.
 install_audit_gate()
 

@@ -14,6 +14,7 @@ from askfirst.recommenders.fitting import (
     fit_channels,
     fit_emoji,
 )
+from askfirst.training.errors import MechanismOverBudgetError, NoTrainerError
 from askfirst.training.releases import TrainedModel
 from askfirst.training.snapshots import Snapshot, SnapshotFrames
 
@@ -31,14 +32,6 @@ class Fitter(Protocol):
         purpose: Purpose,
         rng: np.random.Generator,
     ) -> TrainedModel: ...
-
-
-class NoTrainerError(ValueError):
-    """A purpose (declared in purposes.toml) that askfirst has no recommender for."""
-
-
-class MechanismOverBudgetError(RuntimeError):
-    """A fit whose mechanism spends more ε than the purpose declares (a bug: never charged)."""
 
 
 def fit_emoji_suggestions(

@@ -28,24 +28,14 @@ from askfirst.store import Store
 from askfirst.store.tables import Release, Workspace
 from askfirst.training.artifacts import remove_artifact
 from askfirst.training.budgets import members_who_can_pay, spent_by_member
+from askfirst.training.errors import BudgetRaceError, NoMembersError
+from askfirst.training.errors import TrainingError as TrainingError
 from askfirst.training.fitters import Fitter, fitter_for
 from askfirst.training.gates import PromotionGate, first_refusal, promotion_gates
 from askfirst.training.releases import TrainedModel, create_release, promote, retire
 from askfirst.training.snapshots import Snapshot, read_snapshot, record_snapshot
 
 log = logging.getLogger(__name__)
-
-
-class TrainingError(RuntimeError):
-    """A training run that could not produce a release; the store is unchanged."""
-
-
-class NoMembersError(TrainingError):
-    """No member's data is eligible: nobody consents, has budget left, or has data."""
-
-
-class BudgetRaceError(TrainingError):
-    """Another release charged this snapshot's members while it was being trained."""
 
 
 @dataclass(frozen=True)
