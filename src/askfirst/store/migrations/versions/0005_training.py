@@ -14,7 +14,7 @@ from askfirst.store.tables.base import UTCDateTime
 revision = "0005"
 down_revision = "0001"
 branch_labels = None
-depends_on = ("0002",)
+depends_on = ("0002", "0003")
 
 PROMOTED = sa.text("status = 'promoted'")
 
