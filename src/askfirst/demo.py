@@ -159,16 +159,19 @@ def make_accounts(
     purposes: Mapping[str, Purpose],
     clock: Clock,
 ) -> list[SignIn]:
-    """Accounts for `people`, each with the login, role and answers FEATURED gives them."""
+    """Accounts for `people`, each with the login, role and answers FEATURED gives them.
+
+    The answers are the demo's, not the members': they are recorded with method `cli`.
+    """
     sign_ins = []
     for (login, role, answers), member in zip(FEATURED, people, strict=True):
         password = new_secret()[:16]
         enrol_member(session, workspace, member.slack_id, member.name, password, clock, role, login)
         for key, answer in answers.items():
-            grant(session, member_id=member.id, purpose_key=key, method=AnswerMethod.PAGE,
+            grant(session, member_id=member.id, purpose_key=key, method=AnswerMethod.CLI,
                   clock=clock, purposes=purposes)  # fmt: skip
             if answer == "yes-then-no":
-                withdraw(session, member_id=member.id, purpose_key=key, method=AnswerMethod.PAGE,
+                withdraw(session, member_id=member.id, purpose_key=key, method=AnswerMethod.CLI,
                          clock=clock, purposes=purposes)  # fmt: skip
         sign_ins.append(SignIn(login, password, role, _answer_words(answers, purposes)))
     return sign_ins
@@ -299,8 +302,8 @@ def describe(report: DemoReport, url: str) -> str:
         )
     simulated = ", ".join(f"{count:,} {answer}" for answer, count in report.simulated.items())
     lines += [
-        f"the other members' answers are simulated ({simulated}), recorded with method "
-        '"cli" so that training has data',
+        f"the other members' answers are simulated ({simulated}) so that training has data; "
+        'every answer above was recorded by this command, with method "cli"',
         "demo terms (purposes.toml): ε 4 per release, budget ε 40 per 365 days, "
         "withdrawals complete within 60 s",
         *report.releases,

@@ -101,9 +101,10 @@ def _train(context: AppContext, workspace_id: int, key: str) -> TrainingResult:
         return TrainingResult(key, False, str(error))
     release = outcome.release
     served = "now served" if outcome.promoted else f"not served: {outcome.refusal}"
+    members = f"{release.member_count:,} member{'' if release.member_count == 1 else 's'}"
     text = (
-        f"release {release.id} trained from {release.member_count:,} members "
-        f"(ε {release.epsilon:g}, δ {release.delta:g}); {served}"
+        f"release {release.id} trained from {members} "
+        f"(ε {release.epsilon:.3g}, δ {release.delta:.3g}); {served}"
     )
     return TrainingResult(key, outcome.promoted, text)
 

@@ -152,7 +152,7 @@ def _page(
             "channels": mine,
             "channel": shown,
             "label": next((c.label for c in mine if c.id == shown.id), f"#{shown.name}"),
-            "joined": is_member_of(session, shown.id, me.id),
+            "joined": is_member_of(session, shown.id, me.id) and not shown.is_archived,
             "messages": channel_messages(session, shown, me.id),
             "note": training_note(session, me, context.purposes, context.clock.now()),
             "recommendations": [

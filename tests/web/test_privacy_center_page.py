@@ -1,0 +1,226 @@
+"""The privacy center: one switch each way, notices, budget chart, timeline, withdrawals,
+receipts and export; a forbidden purpose is shown disabled with the reason; bad input
+changes nothing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import func, select
+
+from askfirst.clock import ManualClock
+from askfirst.consent import load_purposes, set_policy
+from askfirst.settings import Settings
+from askfirst.store import Store
+from askfirst.store.tables import (
+    ConsentAnswer,
+    Release,
+    ReleaseCharge,
+    ReleaseStatus,
+    Snapshot,
+)
+
+SWITCH = re.compile(
+    r'<button type="submit" role="switch" aria-checked="(true|false)"[^>]*?(disabled)?>'
+)
+
+
+def switches(page: str) -> list[tuple[str, bool]]:
+    """(aria-checked, disabled) of each purpose's switch, in page order."""
+    return [(checked, bool(disabled)) for checked, disabled in SWITCH.findall(page)]
+
+
+def answers(store: Store) -> list[tuple[str, str, str]]:
+    with store.reading() as session:
+        rows = session.scalars(select(ConsentAnswer).order_by(ConsentAnswer.id))
+        return [(r.purpose_key, r.answer.value, r.method.value) for r in rows]
+
+
+def test_one_click_grants_and_one_click_withdraws(
+    store: Store, people: Any, browser_for: Callable[[str], Any]
+) -> None:
+    ada = browser_for("ada")
+    page = ada.client.get("/privacy-center").text
+    assert switches(page) == [("false", False), ("false", False)]
+    assert "Use my data for emoji suggestions" in page and "not asked yet" in page
+    form = {"csrf_token": ada.csrf_token, "answer": "granted"}
+    done = ada.client.post(
+        "/privacy-center/consents/emoji_suggestions", data=form, follow_redirects=False
+    )
+    assert (
+        done.status_code == 303 and done.headers["location"] == "/privacy-center#emoji_suggestions"
+    )
+    page = ada.client.get("/privacy-center").text
+    assert switches(page) == [("false", False), ("true", False)]
+    assert "Press the switch to withdraw" in page
+    ada.client.post(
+        "/privacy-center/consents/emoji_suggestions", data={**form, "answer": "withdrawn"}
+    )
+    assert answers(store) == [
+        ("emoji_suggestions", "granted", "page"),
+        ("emoji_suggestions", "withdrawn", "page"),
+    ]
+    page = ada.client.get("/privacy-center").text
+    assert switches(page) == [("false", False), ("false", False)]
+    row = page.split('id="withdrawals"')[1]
+    assert 'data-open="true"' in row and "Left out of new training" in row
+    assert "2026-01-01 00:15:00 UTC" in row  # received at 00:00, 15 minutes to complete
+    assert "You withdrew from Emoji suggestions (by page)" in page
+
+
+def test_a_forbidden_purpose_is_disabled_with_the_reason(
+    store: Store,
+    people: Any,
+    clock: ManualClock,
+    browser_for: Callable[[str], Any],
+    settings: Settings,
+) -> None:
+    with store.transaction() as session:
+        set_policy(
+            session,
+            purpose_key="channel_recommendations",
+            purposes=load_purposes(settings),
+            clock=clock,
+            workspace_id=people.ada.workspace_id,
+            allowed=False,
+        )
+    page = browser_for("ada").client.get("/privacy-center").text
+    assert switches(page) == [("false", True), ("false", False)]
+    assert "your workspace admin has switched this purpose off, so it cannot be turned on" in page
+
+
+def test_a_yes_can_be_withdrawn_even_after_the_admin_forbids(
+    store: Store,
+    people: Any,
+    clock: ManualClock,
+    browser_for: Callable[[str], Any],
+    settings: Settings,
+) -> None:
+    ada = browser_for("ada")
+    form = {"csrf_token": ada.csrf_token, "answer": "granted"}
+    ada.client.post("/privacy-center/consents/emoji_suggestions", data=form)
+    with store.transaction() as session:
+        set_policy(
+            session,
+            purpose_key="emoji_suggestions",
+            purposes=load_purposes(settings),
+            clock=clock,
+            workspace_id=people.ada.workspace_id,
+            allowed=False,
+        )
+    page = ada.client.get("/privacy-center").text
+    assert switches(page)[1] == ("true", False)
+    assert "your workspace has switched this purpose off" in page
+
+
+def test_the_notice_receipt_and_export_are_there(
+    people: Any, browser_for: Callable[[str], Any]
+) -> None:
+    ada = browser_for("ada")
+    page = ada.client.get("/privacy-center").text
+    assert "the text of your messages in public channels" in page
+    assert "ε = 1.0, δ = 1e-06" in page and "15 minutes" in page
+    assert "none yet: a receipt records an answer" in page and "receipts/" not in page
+    form = {"csrf_token": ada.csrf_token, "answer": "withdrawn"}
+    ada.client.post("/privacy-center/consents/emoji_suggestions", data=form)
+    page = ada.client.get("/privacy-center").text
+    assert 'href="/api/v1/me/receipts/emoji_suggestions" download' in page
+    assert 'href="/api/v1/me/export" download' in page
+    receipt = ada.client.get("/api/v1/me/receipts/emoji_suggestions")
+    assert receipt.status_code == 200 and "attachment" in receipt.headers["content-disposition"]
+    assert ada.client.get("/api/v1/me/export").json()["account"]["login"] == "ada"
+
+
+def test_budget_chart_and_timeline_show_the_releases_that_contain_me(
+    store: Store, people: Any, clock: ManualClock, browser_for: Callable[[str], Any]
+) -> None:
+    ada = browser_for("ada")
+    at = clock.now()
+    with store.transaction() as session:
+        for epsilon, status in ((1.0, ReleaseStatus.RETIRED), (2.5, ReleaseStatus.PROMOTED)):
+            snapshot = Snapshot(
+                workspace_id=people.ada.workspace_id,
+                purpose_key="emoji_suggestions",
+                watermark=at,
+                taken_at=at,
+                channel_kinds="public",
+                member_count=1,
+                message_count=0,
+                reaction_count=0,
+                membership_count=0,
+                left_out_for_budget=0,
+            )
+            session.add(snapshot)
+            session.flush()
+            release = Release(
+                workspace_id=people.ada.workspace_id,
+                purpose_key="emoji_suggestions",
+                snapshot_id=snapshot.id,
+                watermark=at,
+                member_count=1,
+                epsilon=epsilon,
+                delta=1e-6,
+                mechanism={},
+                utility={},
+                status=status,
+                status_detail="",
+                created_at=at,
+                promoted_at=at,
+                retired_at=at if status is ReleaseStatus.RETIRED else None,
+                artifact_path="",
+                artifact_sha256="",
+            )
+            session.add(release)
+            session.flush()
+            session.add(
+                ReleaseCharge(
+                    release_id=release.id,
+                    member_id=people.ada.member_id,
+                    purpose_key="emoji_suggestions",
+                    epsilon=epsilon,
+                    charged_at=at,
+                )
+            )
+    page = ada.client.get("/privacy-center").text
+    emoji = page.split('id="emoji_suggestions"')[1].split("</section>")[0]
+    assert "ε 3.5 spent and ε 6.5 remaining of\n     ε 10.0 per 365 days" in emoji
+    assert "ε 3.5 spent of 10 over 365 days by 2 releases; ε 6.5 remaining" in emoji  # <desc>
+    bars = re.findall(r'<rect x="([\d.]+)" y="8.0" width="([\d.]+)"', emoji)
+    assert bars[1:] == [("0.0", "52.0"), ("52.0", "130.0")]  # 520 px for ε 10
+    assert "release 2 of Emoji suggestions (ε 2.5, δ 1e-06); served now" in page
+    assert "no longer served since 2026-01-01 00:00 UTC" in page
+
+
+def test_bad_answers_are_refused_readably_and_change_nothing(
+    store: Store, people: Any, browser_for: Callable[[str], Any]
+) -> None:
+    ada = browser_for("ada")
+    token = ada.csrf_token
+    cases = [
+        ("/privacy-center/consents/mind_reading", {"csrf_token": token, "answer": "granted"}, 404,
+         "unknown purpose &#39;mind_reading&#39;"),
+        ("/privacy-center/consents/emoji_suggestions", {"csrf_token": token, "answer": "maybe"},
+         422, "answer"),
+        ("/privacy-center/consents/emoji_suggestions",
+         {"csrf_token": token, "answer": "granted", "notice_version": "0" * 64}, 409,
+         "is no longer the one shown"),
+        ("/privacy-center/consents/emoji_suggestions", {"answer": "granted"}, 403,
+         "no valid CSRF token"),
+        ("/privacy-center/consents/emoji_suggestions",
+         {"csrf_token": "forged", "answer": "granted"}, 403, "no valid CSRF token"),
+    ]  # fmt: skip
+    for path, form, status, words in cases:
+        response = ada.client.post(path, data=form)
+        assert response.status_code == status, response.text
+        assert words in response.text and "Traceback" not in response.text
+    assert answers(store) == []
+    with store.reading() as session:
+        assert session.scalar(select(func.count()).select_from(ConsentAnswer)) == 0
+
+
+def test_the_page_needs_sign_in(client: Any) -> None:
+    response = client.get("/privacy-center", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/signin?next=/privacy-center"
