@@ -218,13 +218,6 @@ def test_a_member_in_every_role_leaves_within_the_bounds(store: Store) -> None:
     assert_within_sensitivity(with_x, chat.counts(seed=5), EMOJI_BOUNDS)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect: the consent gate drops B's reactions on X's messages when X leaves, "
-    "and nothing bounds how many there are, so one member moves a c:<channel>|<emoji> count "
-    "by the number of their reactors (see docs/privacy-model.md, 'Reactions on a member's "
-    "messages')",
-)
 def test_reactions_others_gave_a_member_leave_within_the_bounds(store: Store) -> None:
     chat = Workspace(store, ManualClock())
     for reactor in chat.others:  # everyone reacts to X's launch, and to nothing else

@@ -18,10 +18,11 @@ from askfirst.recommenders.prior import emoji_prior
 
 @dataclass(frozen=True)
 class EmojiSnapshotFrames:
-    """An emoji snapshot's consenting data: messages (owned by authors), reactions (reactors)."""
+    """An emoji snapshot's consenting data: messages, each owned by its author."""
 
     messages: pl.DataFrame  # message_id, member_id (author), channel_name, text
-    reactions: pl.DataFrame  # message_id, member_id (reactor), channel_name, emoji
+    # Ignored, and about to go: reactions no longer feed the aggregates (see emoji_contributions).
+    reactions: pl.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -43,13 +44,13 @@ def message_emoji(messages: pl.DataFrame) -> pl.DataFrame:
 
 
 def emoji_contributions(frames: EmojiSnapshotFrames, bounds: Bounds, seed: int) -> pl.DataFrame:
-    """The "w:", "e:" keys of authors and the "c:" keys of reactors."""
-    return pl.concat(
-        [
-            _message_contributions(frames.messages, bounds, seed),
-            _reaction_contributions(frames.reactions, bounds, seed),
-        ]
-    )
+    """The "w:", "e:" and "c:" keys of authors, from their own messages' inline emoji.
+
+    Reactions are deliberately not used: a reaction is also data of the message's author, and
+    removing one author would then move the records of every member who reacted to them — a
+    change no per-member bound covers (docs/privacy-mechanisms.md, "Why not reactions").
+    """
+    return _message_contributions(frames.messages, bounds, seed)
 
 
 def channel_contributions(frames: ChannelSnapshotFrames, bounds: Bounds, seed: int) -> pl.DataFrame:
@@ -75,7 +76,7 @@ def channel_contributions(frames: ChannelSnapshotFrames, bounds: Bounds, seed: i
 
 
 def _message_contributions(messages: pl.DataFrame, bounds: Bounds, seed: int) -> pl.DataFrame:
-    coded = message_emoji(messages.select("message_id", "member_id", "text"))
+    coded = message_emoji(messages.select("message_id", "member_id", "channel_name", "text"))
     kept_messages = keep_per_owner(
         coded.select("message_id", "member_id").unique(),
         owner="member_id",
@@ -90,6 +91,10 @@ def _message_contributions(messages: pl.DataFrame, bounds: Bounds, seed: int) ->
         cap=bounds.emoji_per_message,
         seed=seed,
     ).select("message_id", "member_id", "emoji")
+    channels = coded.select("message_id", "channel_name").unique("message_id")
+    channel_keys = emoji.join(channels, on="message_id").select(
+        "member_id", key=pl.concat_str(pl.lit("c:"), "channel_name", pl.lit("|"), "emoji")
+    )
     owned = messages.join(kept_messages, on=["message_id", "member_id"], how="semi")
     words = _message_words(owned, bounds, seed)
     # Joined on the author too: a message's words only ever pair with its own author's emoji.
@@ -97,7 +102,7 @@ def _message_contributions(messages: pl.DataFrame, bounds: Bounds, seed: int) ->
         "member_id", key=pl.concat_str(pl.lit("w:"), "word", pl.lit("|"), "emoji")
     )
     emoji_keys = emoji.select("member_id", key=pl.concat_str(pl.lit("e:"), "emoji"))
-    return _contributions(pl.concat([word_keys, emoji_keys]))
+    return _contributions(pl.concat([word_keys, emoji_keys, channel_keys]))
 
 
 def _message_words(messages: pl.DataFrame, bounds: Bounds, seed: int) -> pl.DataFrame:
@@ -110,22 +115,6 @@ def _message_words(messages: pl.DataFrame, bounds: Bounds, seed: int) -> pl.Data
     )
     return keep_per_owner(
         words, owner="message_id", identity=["word"], cap=bounds.words_per_message, seed=seed
-    )
-
-
-def _reaction_contributions(reactions: pl.DataFrame, bounds: Bounds, seed: int) -> pl.DataFrame:
-    named = reactions.with_columns(emoji=_canonical(pl.col("emoji"))).drop_nulls("emoji")
-    kept = keep_per_owner(
-        named,
-        owner="member_id",
-        identity=["message_id", "emoji"],
-        cap=bounds.records_per_member,
-        seed=seed,
-    )
-    return _contributions(
-        kept.select(
-            "member_id", key=pl.concat_str(pl.lit("c:"), "channel_name", pl.lit("|"), "emoji")
-        )
     )
 
 

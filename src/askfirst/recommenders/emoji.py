@@ -94,7 +94,7 @@ class LearnedEmoji:
         return score
 
     def _channel_lift(self, name: str, total: float, channel_counts: dict[str, float]) -> float:
-        """log P(emoji | channel) / P(emoji): reactions in the channel, shrunk to the marginal."""
+        """log P(emoji | channel) / P(emoji) from inline emoji there, shrunk to the marginal."""
         alpha = self.smoothing
         marginal = (total + alpha) / (sum(self.totals.values()) + alpha)
         in_channel = (channel_counts.get(name, 0.0) + alpha * marginal) / (

@@ -3,9 +3,9 @@
 Keys (the owner of each record is the member who created it):
 
 - emoji suggestions: a message's author owns "w:<word>|<emoji>" for the words and inline
-  `:emoji:` of that same message and "e:<emoji>" for the emoji itself; a reaction's reactor
-  owns "c:<channel>|<emoji>" (the channel, never the message text, so an author's words never
-  enter another member's records).
+  `:emoji:` of that same message, "e:<emoji>" for the emoji itself and "c:<channel>|<emoji>"
+  for the channel it was written in. Reactions feed nothing: a reaction is data of two
+  members (reactor and author), and no per-member bound covers removing the author.
 - channel recommendations: a member owns "n:<channel>" for each channel they are in and
   "p:<a>|<b>" for each sorted pair of them.
 

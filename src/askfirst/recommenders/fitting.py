@@ -68,13 +68,10 @@ def fit_emoji(
     holdout_members: frozenset[int] = frozenset(),
     kind: Kind = "gaussian",
 ) -> FitResult:
-    """The emoji suggester's release from messages and reactions of consenting members."""
+    """The emoji suggester's release from the messages of consenting members."""
     bounds = bounds or EMOJI_BOUNDS
     mechanism = calibrate(epsilon, delta, bounds.l0, kind, bounds.linf)
-    training = EmojiSnapshotFrames(
-        messages=_without(frames.messages, holdout_members),
-        reactions=_without(frames.reactions, holdout_members),
-    )
+    training = EmojiSnapshotFrames(messages=_without(frames.messages, holdout_members))
     contributions = emoji_contributions(training, bounds, draw_seed(rng))
     result = _fit(EMOJI_PURPOSE, contributions, mechanism, bounds, engine, rng)
     held_out = frames.messages.filter(pl.col("member_id").is_in(list(holdout_members)))
