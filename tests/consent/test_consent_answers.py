@@ -13,6 +13,7 @@ from askfirst.consent import (
     Answer,
     AnswerMethod,
     ConsentChange,
+    ConsentError,
     GrantRefusedError,
     PolicyChange,
     StaleNoticeError,
@@ -301,3 +302,13 @@ def test_a_notice_that_reads_less_keeps_the_grant(
         emoji_policy(session, workspace_id=workspace.id, include_private=False)
         status = consent_status(session, member_id=member, purpose_key=EMOJI, purposes=PURPOSES)
     assert status.effective and status.notice_version != status.current_notice_version
+
+
+def test_an_unknown_method_is_named_with_the_known_ones(
+    store: Store, members: list[int], say_yes: YesSayer, say_no: NoSayer
+) -> None:
+    with store.transaction() as session:
+        with pytest.raises(ConsentError, match="unknown answer method 'email'; use one of: page"):
+            say_yes(session, members[0], method="email")
+        with pytest.raises(ConsentError, match="unknown answer method 'email'"):
+            say_no(session, members[0], method="email")

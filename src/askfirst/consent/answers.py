@@ -15,7 +15,12 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from askfirst.clock import Clock
-from askfirst.consent.errors import GrantRefusedError, StaleNoticeError, UnknownMemberError
+from askfirst.consent.errors import (
+    ConsentError,
+    GrantRefusedError,
+    StaleNoticeError,
+    UnknownMemberError,
+)
 from askfirst.consent.history import LatestAnswer, latest_answers
 from askfirst.consent.notices import Notice, current_notice, record_notice
 from askfirst.consent.purposes import Purpose, find_purpose
@@ -57,7 +62,7 @@ def grant(
     `notice_version`, when given, is the version the member read; if the notice changed since,
     the grant is refused as stale. Granting what is already granted records nothing.
     """
-    method = AnswerMethod(method)
+    method = _method(method)
     _refuse_grant_not_by_member(member_id, method, actor_member_id)
     purpose = find_purpose(purposes, purpose_key)
     member = _member(session, member_id)
@@ -93,7 +98,7 @@ def withdraw(
     After a yes it opens a withdrawal (returned) that excludes the member from new training at
     once. Saying no again when the answer is already no records nothing.
     """
-    method = AnswerMethod(method)
+    method = _method(method)
     purpose = find_purpose(purposes, purpose_key)
     member = _member(session, member_id)
     previous = _current(session, member_id, purpose_key)
@@ -109,6 +114,14 @@ def withdraw(
     if previous is None:
         return None
     return open_withdrawal(session, member_id=member_id, purpose=purpose, answer_id=row.id, at=at)
+
+
+def _method(value: AnswerMethod | str) -> AnswerMethod:
+    try:
+        return AnswerMethod(value)
+    except ValueError:
+        known = ", ".join(method.value for method in AnswerMethod)
+        raise ConsentError(f"unknown answer method {value!r}; use one of: {known}") from None
 
 
 def _refuse_grant_not_by_member(
