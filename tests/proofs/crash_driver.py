@@ -1,8 +1,6 @@
-"""A process for the crash tests to kill: changes consent and trains, acknowledging each commit.
+"""A process for the crash tests to kill: changes consent forever, acknowledging each commit.
 
-    python crash_driver.py consent WORKSPACE_ID SEED   flip answers forever
-    python crash_driver.py train WORKSPACE_ID SEED     train both purposes, flip a few answers,
-                                                       forever
+    python crash_driver.py WORKSPACE_ID SEED
 
 It reads the store from ASKFIRST_DATA_DIR / ASKFIRST_DATABASE_URL like the CLI. After each
 committed consent change it prints `ACK <member> <purpose> <answer> <answered_at>` and
@@ -22,7 +20,6 @@ from askfirst.consent import Purpose, grant, load_purposes, withdraw
 from askfirst.settings import load_settings
 from askfirst.store import Store, open_store
 from askfirst.store.tables import Answer, AnswerMethod, ConsentAnswer, Member
-from askfirst.training.pipeline import TrainingError, train
 
 
 def people(store: Store, workspace_id: int) -> list[int]:
@@ -67,7 +64,7 @@ def flip(
     print(f"ACK {member_id} {purpose_key} {answer.value} {clock.now().isoformat()}", flush=True)
 
 
-def main(mode: str, workspace_id: int, seed: int) -> None:
+def main(workspace_id: int, seed: int) -> None:
     settings = load_settings()
     store = open_store(settings)
     purposes = load_purposes(settings)
@@ -75,23 +72,8 @@ def main(mode: str, workspace_id: int, seed: int) -> None:
     rng = random.Random(seed)
     print("READY", flush=True)
     while True:
-        if mode == "train":
-            for purpose_key in ("emoji_suggestions", "channel_recommendations"):
-                try:
-                    outcome = train(
-                        store,
-                        workspace_id=workspace_id,
-                        purpose_key=purpose_key,
-                        settings=settings,
-                        clock=SystemClock(),
-                        purposes=purposes,
-                    )
-                    print(f"RELEASE {outcome.release.id} {outcome.promoted}", flush=True)
-                except TrainingError as error:
-                    print(f"SKIPPED {error}", flush=True)
-        for _ in range(3 if mode == "train" else 1):
-            flip(store, rng.choice(members), rng.choice(sorted(purposes)), answers, purposes)
+        flip(store, rng.choice(members), rng.choice(sorted(purposes)), answers, purposes)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
+    main(int(sys.argv[1]), int(sys.argv[2]))
