@@ -163,19 +163,32 @@ def test_the_server_connects_only_to_itself_and_the_database(
         assert any(e.port == POSTGRES_PORT for e in traced) == uses_postgres
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["train", "all"],
+        # the canary audit also trains through the whole pipeline, in a scratch store
+        ["audit", "emoji_suggestions", "--canaries", "30"],
+    ],
+    ids=["train", "audit"],
+)
 def test_a_training_run_connects_only_to_the_database(
-    settings: Settings, token: str, tmp_path: Path
+    settings: Settings, token: str, tmp_path: Path, command: list[str]
 ) -> None:
-    # The canary audit trains through the whole pipeline (gate, bounding, OpenDP, registry).
-    events, trace = tmp_path / "audit.jsonl", tmp_path / "audit.strace"
-    command = askfirst(
-        settings, events, "audit", "emoji_suggestions", "--canaries", "30", trace=trace
+    events, trace = tmp_path / "train.jsonl", tmp_path / "train.strace"
+    finished = subprocess.run(
+        askfirst(settings, events, *command, trace=trace),
+        env=environment(settings),
+        capture_output=True,
+        timeout=300,
     )
-    finished = subprocess.run(command, env=environment(settings), capture_output=True, timeout=300)
     assert finished.returncode == 0, finished.stderr.decode()
     assert unexpected_events(read_network_events(events), {POSTGRES_PORT}) == []
     if STRACE:
-        assert unexpected_events(traced_connections(trace), {POSTGRES_PORT}) == []
+        traced = traced_connections(trace)
+        assert unexpected_events(traced, {POSTGRES_PORT}) == []
+        uses_postgres = settings.database_url.startswith("postgresql")
+        assert any(e.port == POSTGRES_PORT for e in traced) == uses_postgres
 
 
 def test_the_recorder_sees_a_connection_that_leaves(tmp_path: Path) -> None:
