@@ -26,7 +26,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    # FULL: an acknowledged consent change survives a power cut, not just a killed process.
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
 
 
