@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -112,3 +115,25 @@ def test_the_gate_refuses_a_nonsense_canary_count() -> None:
     assert gate_canaries({"ASKFIRST_AUDIT_CANARIES": "250"}) == 250
     with pytest.raises(ValueError, match="at least 10"):
         gate_canaries({"ASKFIRST_AUDIT_CANARIES": "five"})
+
+
+def test_askfirst_train_audits_before_promoting_when_the_gate_is_on(
+    store: Store, settings: Settings, workspace_id: int
+) -> None:
+    env = {
+        **os.environ,
+        "ASKFIRST_DATA_DIR": str(settings.data_dir),
+        "ASKFIRST_DATABASE_URL": settings.database_url,
+        "ASKFIRST_AUDIT_GATE": "1",
+        "ASKFIRST_AUDIT_CANARIES": "30",
+    }
+    trained = subprocess.run(
+        [sys.executable, "-m", "askfirst.cli", "train", PURPOSE],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert trained.returncode == 0, trained.stderr
+    assert "promoted" in trained.stdout
+    assert [a["passed"] for a in audits(store)] == [True]
