@@ -59,7 +59,6 @@ from askfirst.training.releases import TrainedModel
 from askfirst.training.snapshots import Snapshot, SnapshotFrames
 
 DEFAULT_CANARIES = 1000
-BACKGROUND_MEMBERS = 600  # enough that a private release still releases a few common keys
 Planter = Callable[[ScratchWorkspace, int, np.random.Generator], list[Canary]]
 PLANTERS: dict[str, Planter] = {
     "emoji_suggestions": plant_emoji_canaries,
@@ -107,10 +106,14 @@ def run_audit(
     purposes: Mapping[str, Purpose],
     canaries: int = DEFAULT_CANARIES,
     privacy: bool = True,
-    background: int = BACKGROUND_MEMBERS,
+    background: int | None = None,
     seed: int | None = None,
 ) -> AuditReport:
-    """Plant `canaries` canaries, train `purpose_key` once in a scratch store, attack it."""
+    """Plant `canaries` canaries, train `purpose_key` once in a scratch store, attack it.
+
+    `background` ordinary members (default: half as many as canaries, at least 100) give the
+    release common keys to learn, so that a private release is not simply empty.
+    """
     purpose = find_purpose(purposes, purpose_key)
     if purpose.key not in PLANTERS:
         known = ", ".join(sorted(PLANTERS))
@@ -120,7 +123,13 @@ def run_audit(
     rng = np.random.default_rng(secrets.randbits(128) if seed is None else seed)
     with tempfile.TemporaryDirectory(prefix="askfirst-audit-") as folder:
         planted, artifact, model = _train_with_canaries(
-            Path(folder), purpose, purposes, canaries, background, privacy, rng
+            Path(folder),
+            purpose,
+            purposes,
+            canaries,
+            max(100, canaries // 2) if background is None else background,
+            privacy,
+            rng,
         )
     return _attack(purpose, planted, artifact, model, privacy, rng)
 

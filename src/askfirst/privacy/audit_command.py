@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -64,8 +65,7 @@ def describe(report: AuditReport) -> list[str]:
         f"  canaries: {report.canaries}, {report.included} included (each with probability ½); "
         "trained once through the normal pipeline in a scratch store",
         f"  release: ε = {report.declared_epsilon:.3g}, δ = {report.declared_delta:.3g} "
-        f"({mechanism.get('kind')} noise, scale {float(mechanism.get('scale', 0)):.3g}, "
-        f"threshold {mechanism.get('threshold')}); {report.keys_released} keys released",
+        f"({_noise(mechanism)}); {report.keys_released} keys released",
         f"  membership attack: {report.correct_guesses} of {report.guesses} guesses right, "
         f"so ε ≥ {report.epsilon_lower_bound:.2f} at 95% confidence "
         f"(declared {report.declared_epsilon:.3g})",
@@ -75,3 +75,12 @@ def describe(report: AuditReport) -> list[str]:
         f"  secrets found in the artifact: {report.secrets_in_artifact}",
         "  note: " + LIMIT_NOTE.format(m=report.canaries, limit=report.largest_checkable_epsilon),
     ]
+
+
+def _noise(mechanism: dict[str, Any]) -> str:
+    if mechanism.get("kind") == "none":
+        return "no noise, no threshold: exact counts of every key"
+    scale = float(mechanism.get("scale", 0.0))
+    return (
+        f"{mechanism.get('kind')} noise, scale {scale:.3g}, threshold {mechanism.get('threshold')}"
+    )
