@@ -33,6 +33,7 @@ POSTGRES_URL = os.environ.get(
 MEMBERS = 2_000
 SEED = 1
 SIZES = (100_000, 1_000_000)
+NAN = float("nan")
 
 
 @dataclass
@@ -41,12 +42,20 @@ class Measurement:
     database: str  # "-" for generate
     messages: int
     seconds: float  # the work itself, timed inside the subprocess
-    cpu_seconds: float  # the subprocess's user + system time (a database server's not included)
+    # The work's own CPU time (user + system) in the subprocess: steadier than `seconds` on a
+    # busy machine. A database server's CPU time is not included.
+    work_cpu_seconds: float
+    cpu_seconds: float  # the whole subprocess's CPU time, start-up and migrations included
     peak_rss_mb: float  # the subprocess's maximum resident set size
+    load_average: float  # the machine's 1-minute load average when the step ended
 
     @property
     def per_second(self) -> float:
         return self.messages / self.seconds if self.seconds else 0.0
+
+    @property
+    def per_cpu_second(self) -> float:
+        return self.messages / self.work_cpu_seconds if self.work_cpu_seconds else 0.0
 
 
 def main() -> None:
@@ -73,7 +82,10 @@ def _generated(size: int) -> tuple[Path, Measurement]:
     export = CACHE / f"workspace-m{MEMBERS}-n{size}-s{SEED}.zip"
     figures = export.with_suffix(".json")
     if export.exists() and figures.exists():
-        return export, Measurement(**json.loads(figures.read_text()))
+        cached = json.loads(figures.read_text())
+        # Figures cached before the step's own CPU time and the load were recorded lack them.
+        older = {"work_cpu_seconds": cached["cpu_seconds"], "load_average": NAN}
+        return export, Measurement(**{**older, **cached})
     measurement = _run("generate", "-", size, ["generate", str(export), str(size)])
     figures.write_text(json.dumps(asdict(measurement)))
     return export, measurement
@@ -117,7 +129,16 @@ def _run(step: str, database: str, size: int, child_args: list[str]) -> Measurem
         raise SystemExit(f"{step} on {database} handled {report['messages']} of {size} messages")
     cpu = usage.ru_utime + usage.ru_stime
     # ru_maxrss is in kilobytes on Linux.
-    return Measurement(step, database, size, report["seconds"], cpu, usage.ru_maxrss / 1024)
+    return Measurement(
+        step,
+        database,
+        size,
+        report["seconds"],
+        report["cpu_seconds"],
+        cpu,
+        usage.ru_maxrss / 1024,
+        os.getloadavg()[0],
+    )
 
 
 def _child(args: list[str]) -> dict[str, Any]:
@@ -125,33 +146,43 @@ def _child(args: list[str]) -> dict[str, Any]:
         from askfirst.workspace.generator import generate_workspace
 
         out, size = Path(args[1]), int(args[2])
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         summary = generate_workspace(out, MEMBERS, size, SEED)
-        return {"messages": summary.messages, "seconds": time.perf_counter() - started}
+        return {
+            "messages": summary.messages,
+            "seconds": time.perf_counter() - started,
+            "cpu_seconds": time.process_time() - cpu_started,
+        }
     from askfirst.settings import Settings
     from askfirst.store import open_store
     from askfirst.workspace.importer import import_export
 
     export, url, data_dir = Path(args[1]), args[2], Path(args[3])
     store = open_store(Settings(data_dir=data_dir, database_url=url))
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     imported = import_export(store, export)
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     store.engine.dispose()
-    return {"messages": imported.messages_added, "seconds": seconds}
+    return {"messages": imported.messages_added, "seconds": seconds, "cpu_seconds": cpu_seconds}
 
 
 def _print_table(measurements: list[Measurement]) -> None:
     header = (
-        f"{'step':<9}{'database':<12}{'messages':>11}{'seconds':>10}{'msg/s':>11}{'peak MB':>10}"
+        f"{'step':<9}{'database':<12}{'messages':>11}{'seconds':>9}{'msg/s':>9}"
+        f"{'CPU s':>8}{'msg/CPU s':>11}{'peak MB':>9}{'load':>6}"
     )
     print(header)
     print("-" * len(header))
     for m in measurements:
         print(
-            f"{m.step:<9}{m.database:<12}{m.messages:>11,}{m.seconds:>10.1f}"
-            f"{m.per_second:>11,.0f}{m.cpu_seconds:>8.1f}{m.peak_rss_mb:>10.0f}"
+            f"{m.step:<9}{m.database:<12}{m.messages:>11,}{m.seconds:>9.2f}{m.per_second:>9,.0f}"
+            f"{m.work_cpu_seconds:>8.2f}{m.per_cpu_second:>11,.0f}{m.peak_rss_mb:>9.0f}"
+            f"{m.load_average:>6.1f}"
         )
+    print(
+        "\nseconds and msg/s: wall clock; CPU s: the step's own CPU time (on PostgreSQL the "
+        "server's is not counted); load: the 1-minute load average (2 would fill this machine)."
+    )
 
 
 def _commit() -> str:
@@ -177,7 +208,12 @@ def _write_results(measurements: list[Measurement]) -> None:
             "load_average": os.getloadavg(),
         },
         "measurements": [
-            {**asdict(m), "messages_per_second": round(m.per_second)} for m in measurements
+            {
+                **asdict(m),
+                "messages_per_second": round(m.per_second),
+                "messages_per_cpu_second": round(m.per_cpu_second),
+            }
+            for m in measurements
         ],
     }
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
