@@ -112,8 +112,18 @@ def build_demo(
     step: Step = lambda line: None,
     clock: Clock | None = None,
 ) -> tuple[DemoReport, Store]:
-    """Build the demo in a fresh `data_dir`; returns what was built and the open store."""
-    started = time.perf_counter()
+    """Build the demo in a fresh `data_dir`; returns what was built and the open store.
+
+    `step` is told what each step did and how long it took, as it finishes.
+    """
+    started = lap = time.perf_counter()
+
+    def done(what: str) -> None:
+        nonlocal lap
+        now = time.perf_counter()
+        step(f"{what} ({now - lap:.1f} s)")
+        lap = now
+
     clock = clock or SystemClock()
     fresh_folder(data_dir)
     settings = demo_settings(data_dir)
@@ -121,10 +131,10 @@ def build_demo(
     report = DemoReport(settings)
     export = data_dir / "demo-workspace.zip"
     summary = generate_workspace(export, members, messages, seed)
-    step(f"generated {summary.members:,} members and {summary.messages:,} messages")
+    done(f"generated {summary.members:,} members and {summary.messages:,} messages")
     store = open_store(settings)
     imported = import_export(store, export, WORKSPACE, clock=clock)
-    step(f"imported: {imported.messages_added:,} messages, {imported.reactions_added:,} reactions")
+    done(f"imported {imported.messages_added:,} messages, {imported.reactions_added:,} reactions")
     purposes = load_purposes(settings)
     with store.transaction() as session:
         workspace = find_workspace(session, WORKSPACE)
@@ -133,12 +143,12 @@ def build_demo(
         report.sign_ins = make_accounts(session, workspace, featured, purposes, clock)
         others = sorted(_people(session, workspace_id) - {m.id for m in featured})
         report.simulated = simulate_answers(session, others, purposes, clock, random.Random(seed))
-    step(f"{len(report.sign_ins)} accounts; simulated answers for {len(others):,} other members")
+    done(f"{len(report.sign_ins)} accounts; simulated answers for {len(others):,} other members")
     for key in sorted(purposes):
         report.releases.append(_train(store, workspace_id, key, settings, clock, purposes))
-        step(report.releases[-1])
-    done = reconcile(store, clock=clock, settings=settings, purposes=purposes).completed
-    step(f"withdrawals reconciled: {len(done)} complete")
+        done(report.releases[-1])
+    completed = reconcile(store, clock=clock, settings=settings, purposes=purposes).completed
+    done(f"withdrawals reconciled: {len(completed)} complete")
     report.seconds = time.perf_counter() - started
     return report, store
 

@@ -50,7 +50,7 @@ def test_the_member_sees_the_admin_s_switch(people: Any, browser_for: Callable[[
         f"/admin/policies/{EMOJI}", data={"csrf_token": root.csrf_token, "allowed": "false"}
     )
     page = ada.client.get("/privacy-center").text
-    assert "your workspace admin has switched this purpose off, so it cannot be turned on" in page
+    assert "Your workspace admin has switched this purpose off, so it cannot be turned on" in page
 
 
 def test_counts_never_name_anyone(people: Any, browser_for: Callable[[str], Any]) -> None:

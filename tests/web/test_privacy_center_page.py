@@ -44,7 +44,10 @@ def test_one_click_grants_and_one_click_withdraws(
     ada = browser_for("ada")
     page = ada.client.get("/privacy-center").text
     assert switches(page) == [("false", False), ("false", False)]
-    assert "Use my data for emoji suggestions" in page and "not asked yet" in page
+    assert (
+        "Use my data for emoji suggestions" in page
+        and "Not asked yet: answer to say yes or no." in page
+    )
     form = {"csrf_token": ada.csrf_token, "answer": "granted"}
     done = ada.client.post(
         "/privacy-center/consents/emoji_suggestions", data=form, follow_redirects=False
@@ -88,7 +91,7 @@ def test_a_forbidden_purpose_is_disabled_with_the_reason(
         )
     page = browser_for("ada").client.get("/privacy-center").text
     assert switches(page) == [("false", True), ("false", False)]
-    assert "your workspace admin has switched this purpose off, so it cannot be turned on" in page
+    assert "Your workspace admin has switched this purpose off, so it cannot be turned on" in page
 
 
 def test_a_yes_can_be_withdrawn_even_after_the_admin_forbids(
@@ -112,7 +115,7 @@ def test_a_yes_can_be_withdrawn_even_after_the_admin_forbids(
         )
     page = ada.client.get("/privacy-center").text
     assert switches(page)[1] == ("true", False)
-    assert "your workspace has switched this purpose off" in page
+    assert "Your workspace has switched this purpose off." in page
 
 
 def test_the_notice_receipt_and_export_are_there(

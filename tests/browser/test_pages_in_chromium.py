@@ -1,0 +1,143 @@
+"""The product as people use it, in Chromium: consent, suggestions, withdrawal to complete,
+an admin's switch, and the public privacy page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import BrowserContext, expect
+from sqlalchemy import select
+
+from askfirst.accounts.enrolment import find_workspace
+from askfirst.clock import SystemClock
+from askfirst.consent import load_purposes
+from askfirst.consent.notices import duration_words
+from askfirst.demo import WORKSPACE
+from askfirst.store.tables import Account
+from askfirst.training.pipeline import train
+from askfirst.training.serving import EMOJI
+from conftest import DemoServer, Screenshots, sign_in
+
+pytestmark = pytest.mark.browser
+CHANNELS = "channel_recommendations"
+COMPLETE_WITHIN_MS = 60_000
+
+
+def member_id(server: DemoServer, login: str) -> int:
+    with server.store.reading() as session:
+        return session.scalars(select(Account.member_id).where(Account.login == login)).one()
+
+
+def train_emoji_now(server: DemoServer) -> frozenset[int]:
+    """Train emoji suggestions as the admin's button would; the members of the new release."""
+    settings = server.report.settings
+    with server.store.reading() as session:
+        workspace_id = find_workspace(session, WORKSPACE).id
+    outcome = train(
+        server.store,
+        workspace_id=workspace_id,
+        purpose_key=EMOJI,
+        settings=settings,
+        clock=SystemClock(),
+        purposes=load_purposes(settings),
+    )
+    assert outcome.promoted
+    return outcome.snapshot.members
+
+
+def test_a_member_grants_sees_suggestions_withdraws_and_watches_it_complete(
+    demo_server: DemoServer, browser: BrowserContext, screenshot: Screenshots
+) -> None:
+    page = browser.new_page()
+    sign_in(page, demo_server, "cy", "/privacy-center")
+    switch = page.get_by_role("switch", name="Use my data for emoji suggestions")
+    expect(switch).to_have_attribute("aria-checked", "false")
+    screenshot(page, "privacy-center-not-asked")
+    switch.click()
+    expect(switch).to_have_attribute("aria-checked", "true")
+    expect(page.locator("#state-emoji_suggestions")).to_contain_text("In use")
+    screenshot(page, "granted")
+
+    # Train now, so that the served release holds cy's data and the withdrawal has work to do.
+    assert member_id(demo_server, "cy") in train_emoji_now(demo_server)
+
+    page.goto(demo_server.url + "/chat")
+    note = page.locator("#suggestion-note")
+    expect(note).to_contain_text("Your messages help train these suggestions")
+    expect(note).to_contain_text("with your data in it")
+    draft = page.get_by_label("Message #general")
+    draft.press_sequentially("we deploy the release today", delay=20)
+    suggestions = page.locator("#suggestions button")
+    expect(suggestions.first).to_be_visible()
+    screenshot(page, "suggestions")
+    suggestions.first.click()
+    expect(draft).to_have_value(re.compile(r"^we deploy the release today :[a-z0-9_+-]+: $"))
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".messages")).to_contain_text("we deploy the release today")
+
+    draft.fill("   ")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("alert")).to_contain_text("text is empty; write something to post")
+    screenshot(page, "empty-message-refused")
+
+    page.goto(demo_server.url + "/privacy-center")
+    switch = page.get_by_role("switch", name="Use my data for emoji suggestions")
+    switch.click()
+    expect(switch).to_have_attribute("aria-checked", "false")
+    status = page.locator("#withdrawals .status").first
+    expect(status).not_to_have_attribute("data-status", "complete")
+    screenshot(page, "withdrawal-received")
+    page.evaluate("window.stillTheSamePage = true")
+    expect(status).to_have_attribute("data-status", "complete", timeout=COMPLETE_WITHIN_MS)
+    assert page.evaluate("window.stillTheSamePage") is True  # updated without a reload
+    expect(page.locator("#withdrawals .steps").first).to_contain_text("Complete")
+    screenshot(page, "withdrawal-complete")
+
+
+def test_an_admin_forbids_a_purpose_and_the_member_sees_why(
+    demo_server: DemoServer, browser: BrowserContext, screenshot: Screenshots
+) -> None:
+    admin = browser.new_page()
+    sign_in(admin, demo_server, "admin", "/admin")
+    screenshot(admin, "admin-console")
+    admin.get_by_role("button", name="Forbid Channel recommendations in this workspace").click()
+    row = admin.locator(f"#policy-{CHANNELS}")
+    expect(row).to_contain_text("Forbidden")
+    admin.get_by_role("button", name="Train now").click()
+    results = admin.get_by_role("status")
+    expect(results.filter(has_text="emoji_suggestions:")).to_contain_text("now served")
+    expect(results.filter(has_text="channel_recommendations:")).to_contain_text(
+        "nothing was trained"  # forbidden: nobody's data is eligible
+    )
+    screenshot(admin, "forbidden-and-trained")
+
+    browser.clear_cookies()  # the admin signs out of this browser; the member signs in
+    page = browser.new_page()
+    sign_in(page, demo_server, "cy", "/privacy-center")
+    switch = page.get_by_role("switch", name="Use my data for channel recommendations")
+    expect(switch).to_be_disabled()
+    expect(page.locator(f"#state-{CHANNELS}")).to_contain_text(
+        "Your workspace admin has switched this purpose off, so it cannot be turned on"
+    )
+    screenshot(page, "member-sees-it-disabled")
+
+
+def test_the_public_page_lists_what_the_configuration_says(
+    demo_server: DemoServer, browser: BrowserContext, screenshot: Screenshots
+) -> None:
+    page = browser.new_page()
+    page.goto(demo_server.url + "/privacy")
+    expect(page.get_by_role("heading", name="How askfirst uses data here")).to_be_visible()
+    for key, purpose in load_purposes(demo_server.report.settings).items():
+        card = page.locator(f"#purpose-{key}")
+        expect(card).to_contain_text(purpose.title)
+        expect(card).to_contain_text(f"ε = {purpose.epsilon}, δ = {purpose.delta}")
+        expect(card).to_contain_text(
+            f"ε {purpose.budget_epsilon} per {purpose.budget_window_days} days"
+        )
+        expect(card).to_contain_text(duration_words(purpose.withdrawal_deadline))
+        expect(card).to_contain_text(purpose.trains)
+        expect(page.locator(f"#last-trained-{key}")).to_contain_text("UTC")  # the demo trained
+    expect(page.locator("#third-parties")).to_contain_text("Nothing goes to third parties.")
+    screenshot(page, "public-privacy-page")
