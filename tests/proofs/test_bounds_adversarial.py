@@ -79,21 +79,20 @@ def ordinary_messages(rng: np.random.Generator, members: int = 300) -> pl.DataFr
 
 def adversary_messages(rng: np.random.Generator) -> pl.DataFrame:
     """A million messages, each 12 random words of 3,000 and 4 of 60 emoji (100k distinct)."""
-    sentences = np.array(
-        [
-            " ".join(rng.choice(VOCABULARY, size=12))
-            + " :"
-            + ": :".join(rng.choice(EMOJI, 4))
-            + ":"
-            for _ in range(100_000)
-        ]
-    )
+    distinct = 100_000
+    words = np.array(VOCABULARY)[rng.integers(len(VOCABULARY), size=(distinct, 12))]
+    codes = np.array([f":{name}:" for name in EMOJI])[rng.integers(len(EMOJI), size=(distinct, 4))]
+    sentences = pl.DataFrame({"words": words, "codes": codes}).select(
+        text=pl.concat_list(pl.col("words").arr.to_list(), pl.col("codes").arr.to_list()).list.join(
+            " "
+        )
+    )["text"]
     return pl.DataFrame(
         {
             "message_id": np.arange(10**8, 10**8 + MILLION, dtype=np.int64),
             "member_id": np.full(MILLION, ADVERSARY, dtype=np.int64),
             "channel_name": np.array(CHANNELS)[rng.integers(len(CHANNELS), size=MILLION)],
-            "text": sentences[rng.integers(len(sentences), size=MILLION)],
+            "text": sentences.gather(rng.integers(distinct, size=MILLION)),
         }
     )
 
