@@ -65,7 +65,13 @@ def build_world(store: Store, people: Any, clock: ManualClock) -> World:
             return row.id
 
         opener = message(general, bob, "1700000000.000100", "we shipped the release :tada:", None)
-        message(general, ada, "1700000001.000100", "congrats on the launch", "1700000000.000100")
+        message(
+            general,
+            ada,
+            "1700000001.000100",
+            "congrats <@U-bob> on the launch",
+            "1700000000.000100",
+        )
         message(deploys, bob, "1700000002.000100", "deploy at noon", None)
         hidden = message(secret, bob, "1700000003.000100", "the secret plan", None)
         message(direct, bob, "1700000004.000100", "hi ada, a direct word", None)

@@ -41,7 +41,7 @@ def test_the_chat_shows_channels_threads_and_reactions(
     page = browser_for("ada").client.get("/chat").text
     assert "#general" in page and "#deploys" not in page.split("Channels you might like")[0]
     assert "we shipped the release 🎉" in page  # :tada: shown as the emoji
-    assert "congrats on the launch" in page and 'aria-label="Replies in this thread"' in page
+    assert "congrats @bob on the launch" in page and 'aria-label="Replies in this thread"' in page
     assert 'aria-label="tada: 1 reaction; press to add yours"' in page
     assert "bob" in page.split("Direct messages")[1]  # the direct conversation, named by who
     assert "#secret" not in page and "#old" not in page  # not hers; archived

@@ -19,9 +19,12 @@ def serve(
 
     from askfirst.web.app import create_app
     from askfirst.web.cookies import LOOPBACK_HOSTS
+    from askfirst.web.reconcile_loop import DEFAULT_INTERVAL_SECONDS
 
     settings = load_settings()
-    app = create_app(settings, open_store(settings), SystemClock())
+    # Withdrawals reach the models with nobody running a command: reconcile while serving.
+    store = open_store(settings)
+    app = create_app(settings, store, SystemClock(), reconcile_every=DEFAULT_INTERVAL_SECONDS)
     if host not in LOOPBACK_HOSTS:
         typer.echo(
             "note: off loopback, session cookies are Secure: put a TLS proxy in front "

@@ -22,6 +22,8 @@ from askfirst.web.errors import NotFound
 # Top-level messages shown per channel (their thread replies come with them).
 PAGE_MESSAGES = 50
 SHORTCODE = re.compile(r":([a-z0-9_+\-']{1,100}):")
+# Slack's mentions: <@U024BE7LH>, or <@U024BE7LH|ada> in older exports.
+MENTION = re.compile(r"<@([A-Z0-9][A-Za-z0-9_-]{0,63})(?:\|[^>]*)?>")
 # A few reactions offered on every message, as Slack offers a short list.
 QUICK_REACTIONS = ("+1", "heart", "joy", "tada", "eyes", "pray")
 DIRECT_KINDS = (ChannelKind.DIRECT, ChannelKind.MULTI_DIRECT)
@@ -141,8 +143,9 @@ def channel_messages(
     replies = _replies(session, channel.id, [m.ts for m in parents])
     every = parents + replies
     names = _author_names(session, {m.author_id for m in every if m.author_id is not None})
+    mentioned = _mentioned(session, channel.workspace_id, [m.text for m in every])
     reactions = _reactions(session, [m.id for m in every], member_id)
-    views = {m.id: _view(m, names, reactions) for m in every}
+    views = {m.id: _view(m, names, mentioned, reactions) for m in every}
     by_ts = {m.ts: views[m.id] for m in parents}
     for reply in replies:
         if reply.thread_ts in by_ts:
@@ -240,16 +243,31 @@ def _reactions(
     }
 
 
+def _mentioned(session: Session, workspace_id: int, texts: list[str]) -> dict[str, str]:
+    """Names of the members the texts mention, by Slack id."""
+    ids = {found for text in texts for found in MENTION.findall(text)}
+    if not ids:
+        return {}
+    query = select(Member.slack_id, Member.name, Member.real_name).where(
+        Member.workspace_id == workspace_id, Member.slack_id.in_(ids)
+    )
+    return {row.slack_id: row.real_name or row.name for row in session.execute(query)}
+
+
 def _view(
-    message: Message, names: dict[int, str], reactions: dict[int, list[ReactionView]]
+    message: Message,
+    names: dict[int, str],
+    mentioned: dict[str, str],
+    reactions: dict[int, list[ReactionView]],
 ) -> MessageView:
     author = names.get(message.author_id, "someone") if message.author_id else "a bot"
+    text = MENTION.sub(lambda found: f"@{mentioned.get(found.group(1), 'someone')}", message.text)
     return MessageView(
         id=message.id,
         ts=message.ts,
         author=author,
         posted_at=message.posted_at,
-        text=with_emoji(message.text),
+        text=with_emoji(text),
         reactions=reactions.get(message.id, []),
     )
 
