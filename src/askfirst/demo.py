@@ -31,6 +31,7 @@ from askfirst.settings import Settings, sqlite_url
 from askfirst.store import Store, open_store
 from askfirst.store.tables import AnswerMethod, Member, Message, Role, Workspace
 from askfirst.training.pipeline import TrainingError, train
+from askfirst.training.snapshots import people
 from askfirst.training.withdrawals import reconcile
 from askfirst.workspace.generator import generate_workspace
 from askfirst.workspace.importer import import_export
@@ -141,7 +142,7 @@ def build_demo(
         workspace_id = workspace.id
         featured = most_active(session, workspace_id, len(FEATURED))
         report.sign_ins = make_accounts(session, workspace, featured, purposes, clock)
-        others = sorted(_people(session, workspace_id) - {m.id for m in featured})
+        others = sorted(people(session, workspace_id) - {m.id for m in featured})
         report.simulated = simulate_answers(session, others, purposes, clock, random.Random(seed))
     done(f"{len(report.sign_ins)} accounts; simulated answers for {len(others):,} other members")
     for key in sorted(purposes):
@@ -165,16 +166,16 @@ FEATURED: list[tuple[str, Role, dict[str, str]]] = [
 def make_accounts(
     session: Session,
     workspace: Workspace,
-    people: list[Member],
+    members: list[Member],
     purposes: Mapping[str, Purpose],
     clock: Clock,
 ) -> list[SignIn]:
-    """Accounts for `people`, each with the login, role and answers FEATURED gives them.
+    """Accounts for `members`, each with the login, role and answers FEATURED gives them.
 
     The answers are the demo's, not the members': they are recorded with method `cli`.
     """
     sign_ins = []
-    for (login, role, answers), member in zip(FEATURED, people, strict=True):
+    for (login, role, answers), member in zip(FEATURED, members, strict=True):
         password = new_secret()[:16]
         enrol_member(session, workspace, member.slack_id, member.name, password, clock, role, login)
         for key, answer in answers.items():
@@ -213,7 +214,7 @@ def most_active(session: Session, workspace_id: int, count: int) -> list[Member]
     query = (
         select(Member)
         .join(Message, Message.author_id == Member.id)
-        .where(Member.id.in_(_people(session, workspace_id)))
+        .where(Member.id.in_(people(session, workspace_id)))
         .group_by(Member.id)
         .order_by(written.desc(), Member.id)
         .limit(count)
@@ -222,16 +223,6 @@ def most_active(session: Session, workspace_id: int, count: int) -> list[Member]
     if len(found) < count:
         raise DemoError(f"the demo workspace has {len(found)} active people; it needs {count}")
     return found
-
-
-def _people(session: Session, workspace_id: int) -> set[int]:
-    query = select(Member.id).where(
-        Member.workspace_id == workspace_id,
-        Member.is_bot.is_(False),
-        Member.is_deleted.is_(False),
-        Member.is_placeholder.is_(False),
-    )
-    return set(session.scalars(query))
 
 
 def _answer_words(answers: Mapping[str, str], purposes: Mapping[str, Purpose]) -> str:

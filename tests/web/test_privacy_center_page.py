@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from askfirst.clock import ManualClock
@@ -20,6 +21,7 @@ from askfirst.store.tables import (
     ReleaseCharge,
     ReleaseStatus,
     Snapshot,
+    Workspace,
 )
 
 SWITCH = re.compile(
@@ -73,25 +75,42 @@ def test_one_click_grants_and_one_click_withdraws(
     assert "You withdrew from Emoji suggestions (by page)" in page
 
 
+def forbid(store: Store, clock: ManualClock, settings: Settings, key: str, **scope: int) -> None:
+    """Switch `key` off in one scope (`org_id=` or `workspace_id=`), as an admin would."""
+    with store.transaction() as session:
+        set_policy(
+            session,
+            purpose_key=key,
+            purposes=load_purposes(settings),
+            clock=clock,
+            allowed=False,
+            **scope,
+        )
+
+
+@pytest.mark.parametrize(
+    ("scope", "reason"),
+    [
+        ("workspace", "Your workspace admin has switched this purpose off, so it cannot be"),
+        ("org", "Your organisation has switched this purpose off, so it cannot be turned on"),
+    ],
+)
 def test_a_forbidden_purpose_is_disabled_with_the_reason(
     store: Store,
     people: Any,
     clock: ManualClock,
     browser_for: Callable[[str], Any],
     settings: Settings,
+    scope: str,
+    reason: str,
 ) -> None:
-    with store.transaction() as session:
-        set_policy(
-            session,
-            purpose_key="channel_recommendations",
-            purposes=load_purposes(settings),
-            clock=clock,
-            workspace_id=people.ada.workspace_id,
-            allowed=False,
-        )
+    workspace_id = people.ada.workspace_id
+    with store.reading() as session:
+        ids = {"workspace": workspace_id, "org": session.get_one(Workspace, workspace_id).org_id}
+    forbid(store, clock, settings, "channel_recommendations", **{f"{scope}_id": ids[scope]})
     page = browser_for("ada").client.get("/privacy-center").text
     assert switches(page) == [("false", True), ("false", False)]
-    assert "Your workspace admin has switched this purpose off, so it cannot be turned on" in page
+    assert reason in page
 
 
 def test_a_yes_can_be_withdrawn_even_after_the_admin_forbids(
@@ -104,15 +123,7 @@ def test_a_yes_can_be_withdrawn_even_after_the_admin_forbids(
     ada = browser_for("ada")
     form = {"csrf_token": ada.csrf_token, "answer": "granted"}
     ada.client.post("/privacy-center/consents/emoji_suggestions", data=form)
-    with store.transaction() as session:
-        set_policy(
-            session,
-            purpose_key="emoji_suggestions",
-            purposes=load_purposes(settings),
-            clock=clock,
-            workspace_id=people.ada.workspace_id,
-            allowed=False,
-        )
+    forbid(store, clock, settings, "emoji_suggestions", workspace_id=people.ada.workspace_id)
     page = ada.client.get("/privacy-center").text
     assert switches(page)[1] == ("true", False)
     assert "Your workspace has switched this purpose off." in page

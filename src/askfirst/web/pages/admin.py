@@ -13,9 +13,11 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from askfirst.accounts.roles import SignedInMember
-from askfirst.consent import find_purpose, set_policy
+from askfirst.consent import find_purpose
 from askfirst.journal import verify
 from askfirst.training.pipeline import TrainingError, train
+from askfirst.web.api.admin import change_policy as apply_policy
+from askfirst.web.api.schemas import PolicyIn
 from askfirst.web.auth import require_admin
 from askfirst.web.context import AppContext, app_context
 from askfirst.web.pages.admin_view import purpose_rows, release_rows, withdrawal_rows
@@ -55,19 +57,9 @@ def change_policy(
     context: AppContext = Depends(app_context),
 ) -> Response:
     """Allow or forbid a purpose in the workspace, or make private data (in)eligible."""
-    key = find_purpose(context.purposes, purpose).key
-    with context.store.transaction() as session:
-        set_policy(
-            session,
-            purpose_key=key,
-            purposes=context.purposes,
-            clock=context.clock,
-            workspace_id=admin.workspace_id,
-            allowed=allowed,
-            include_private=include_private,
-            actor_member_id=admin.member_id,
-        )
-    return RedirectResponse(f"{ADMIN_PATH}#policy-{key}", status_code=303)
+    body = PolicyIn(allowed=allowed, include_private=include_private)
+    changed = apply_policy(purpose, body, admin, context)  # the API's own route, one code path
+    return RedirectResponse(f"{ADMIN_PATH}#policy-{changed.purpose}", status_code=303)
 
 
 @router.post(f"{ADMIN_PATH}/train")
