@@ -36,6 +36,7 @@ from askfirst.store.tables.workspace import (
 )
 from askfirst.workspace.export_archive import ExportError
 from askfirst.workspace.importer import import_export
+from askfirst.workspace.posting import post_message
 from askfirst.workspace.stats import workspace_stats
 
 EMPTY = {
@@ -317,6 +318,57 @@ def test_batches_of_thousands_keep_every_reaction_file_and_thread(
     assert rows(store, replies) == [(1_260,)]
     last = stored_message(store, "busy", f"{1_700_000_000 + 12_599}.000100")
     assert (last["author"], last["text"]) == (members[12_599 % 30], "m12599")
+
+
+def test_a_message_named_twice_in_far_apart_batches_is_kept_once_with_its_newest_edit(
+    store: Store, tmp_path: Path
+) -> None:
+    write_json(tmp_path / "users.json", [{"id": "U1", "name": "one"}, {"id": "U2", "name": "two"}])
+    write_json(tmp_path / "channels.json", [{"id": "C1", "name": "busy", "members": ["U1"]}])
+    twice = {"type": "message", "user": "U1", "text": "first", "ts": "1699999999.000001"}
+    filler = [
+        {"type": "message", "user": "U1", "text": f"m{n}", "ts": f"{1_700_000_000 + n}.000100"}
+        for n in range(6_000)  # more than a batch: the second copy is written in a later one
+    ]
+    once = {**twice, "reactions": [{"name": "tada", "users": ["U1"]}]}
+    write_json(tmp_path / "busy/2023-11-14.json", [once, *filler])
+    again = {
+        **twice,
+        "text": "second",
+        "edited": {"ts": "1700000500.000000"},
+        "reactions": [{"name": "eyes", "users": ["U2"]}],
+        "files": [{"id": "F1", "name": "f.txt"}],
+    }
+    write_json(tmp_path / "busy/2023-11-15.json", [again])
+    summary = import_export(store, tmp_path)
+    assert (summary.messages_read, summary.messages_added) == (6_002, 6_001)
+    assert (summary.messages_edited, summary.reactions_added, summary.files_added) == (1, 2, 1)
+    stored = stored_message(store, "busy", "1699999999.000001")
+    assert (stored["text"], stored["edited_ts"]) == ("second", "1700000500.000000")
+    reacted = select(Reaction.emoji, Message.ts).join(Message, Message.id == Reaction.message_id)
+    assert rows(store, reacted) == [("eyes", twice["ts"]), ("tada", twice["ts"])]
+
+
+def test_posting_after_an_import_and_importing_after_posting_give_distinct_ids(
+    store: Store, tmp_path: Path
+) -> None:
+    import_export(store, VIEWER)
+    enrique = select(Channel.id).where(Channel.name == "enrique")
+    hamza = select(Member.id).where(Member.slack_id == "U0BMQB6JE")
+    clock = ManualClock(datetime(2016, 4, 2, tzinfo=UTC))
+    with store.transaction() as session:
+        channel_id, author_id = session.scalar(enrique), session.scalar(hamza)
+        assert channel_id is not None and author_id is not None
+        posted = post_message(
+            session, channel_id=channel_id, author_id=author_id, text="after", clock=clock
+        )
+    later = import_export(store, later_export(tmp_path))
+    assert later.messages_added == 2
+    with store.reading() as session:
+        ids = session.scalars(select(Message.id)).all()
+        after = session.scalars(select(Message.text).where(Message.id == posted.id)).all()
+    assert len(ids) == len(set(ids)) == SAMPLE_COUNTS["messages"] + 3
+    assert after == ["after"]
 
 
 def test_each_workspace_name_is_its_own_workspace_and_org(store: Store, tmp_path: Path) -> None:

@@ -57,16 +57,16 @@ class BulkInsert:
                 raise ValueError(f"{compiled}: its parameters must be exactly {self.columns}")
             self._sql = str(compiled)
 
-    def run(self, rows: list[Row]) -> None:
+    def run(self, rows: list[Row]) -> int:
+        """Insert `rows`; returns how many the database counted as inserted or updated."""
         if not rows:
-            return
+            return 0
         rows = self._converted(rows)
         if self.connection.dialect.name == "postgresql":
-            self._copy_and_move(rows)
-        else:
-            self.connection.exec_driver_sql(self._sql, rows)
+            return self._copy_and_move(rows)
+        return int(self.connection.exec_driver_sql(self._sql, rows).rowcount)
 
-    def _copy_and_move(self, rows: list[Row]) -> None:
+    def _copy_and_move(self, rows: list[Row]) -> int:
         driver: Any = self.connection.connection.dbapi_connection  # psycopg's, for its COPY
         cursor = driver.cursor()
         names = ", ".join(self.columns)
@@ -79,8 +79,9 @@ class BulkInsert:
         with cursor.copy(f"COPY {self._staging} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
-        self.connection.execute(self.statement)
+        moved = self.connection.execute(self.statement).rowcount
         cursor.execute(f"TRUNCATE {self._staging}")
+        return int(moved)
 
     def _converted(self, rows: list[Row]) -> list[Row]:
         """The rows with each value in the form the driver takes (e.g. a timestamp as text)."""

@@ -2,7 +2,8 @@
 
 Rows go in a few thousand at a time as `INSERT ... ON CONFLICT`, so writing what the store
 already holds adds nothing; Slack ids map to store ids through dictionaries, never a query per
-row. Reactions and files need their message's id: it is looked up once per batch.
+row. Reactions and files need their message's id: a new message gets its id before it is
+written, and only messages of conversations that held messages before the import are looked up.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, or_, select
+from sqlalchemy import Connection, Table, bindparam, exists, func, select, update
 
 from askfirst.store.tables.base import Base
 from askfirst.workspace.bulk_insert import BulkInsert, Row
@@ -39,6 +40,7 @@ CHANNEL_COLUMNS = (
     "created_at",
 )
 MESSAGE_COLUMNS = (
+    "id",
     "channel_id",
     "author_id",
     "ts",
@@ -49,13 +51,19 @@ MESSAGE_COLUMNS = (
     "edited_ts",
 )
 MessageKey = tuple[int, str]  # (channel id, ts): a message's identity in the store
+MESSAGES = TABLES["messages"]
 # One statement object for every lookup, so SQLAlchemy builds and caches it once.
-STORED = select(
-    TABLES["messages"].c.ts, TABLES["messages"].c.id, TABLES["messages"].c.edited_ts
-).where(
-    TABLES["messages"].c.channel_id == bindparam("channel"),
-    TABLES["messages"].c.ts.in_(bindparam("stamps", expanding=True)),
+STORED = select(MESSAGES.c.ts, MESSAGES.c.id, MESSAGES.c.edited_ts).where(
+    MESSAGES.c.channel_id == bindparam("channel"),
+    MESSAGES.c.ts.in_(bindparam("stamps", expanding=True)),
 )
+NEWER_EDIT = (
+    update(MESSAGES)
+    .where(MESSAGES.c.id == bindparam("message_id"))
+    .values(text=bindparam("edited_text"), edited_ts=bindparam("edit"))
+)
+# Draws ids from the messages' own sequence, so rows posted later never collide with them.
+NEXT_IDS = "SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, %s)"
 
 
 class WorkspaceWriter:
@@ -69,14 +77,20 @@ class WorkspaceWriter:
         # How many stored messages took the text of a newer edit.
         self.edited = 0
         self._messages: dict[MessageKey, SlackMessage] = {}
+        # Conversations that held messages before this import: only theirs can be stored already.
+        self._stored_channels: set[int] = set()
+        self._next_id = self._first_free_id()
         # Authors and reactors met in messages but not in the store: (name, is a bot).
         self._strangers: dict[str, tuple[str | None, bool]] = {}
         self._upsert_members = self._upsert("members", MEMBER_COLUMNS, MEMBER_COLUMNS[2:])
         self._add_members = self._add("members", MEMBER_COLUMNS)
         self._upsert_channels = self._upsert("channels", CHANNEL_COLUMNS, CHANNEL_COLUMNS[2:-1])
         self._add_memberships = self._add("memberships", ("channel_id", "member_id"))
-        self._upsert_messages = BulkInsert(
-            connection, TABLES["messages"], MESSAGE_COLUMNS, _newer_edits_win
+        self._insert_messages = BulkInsert(
+            connection,
+            MESSAGES,
+            MESSAGE_COLUMNS,
+            lambda insert: insert.on_conflict_do_nothing(index_elements=["channel_id", "ts"]),
         )
         self._add_reactions = self._add("reactions", ("message_id", "member_id", "emoji"))
         self._add_files = self._add(
@@ -119,6 +133,7 @@ class WorkspaceWriter:
         for chunk in _chunks(rows, key=lambda row: row[1]):
             self._upsert_channels.run(chunk)
         self.channels = self._ids(TABLES["channels"])
+        self._stored_channels = self._channels_with_messages()
         for conversation in conversations:
             for slack_id in conversation.member_ids:
                 self._meet(slack_id, None, False)
@@ -157,29 +172,78 @@ class WorkspaceWriter:
             return
         self._add_strangers()
         messages, self._messages = self._messages, {}
-        self.edited += self._count_edits(messages)
+        ids = self._write_messages(messages)
+        linked = [(ids[key], m) for key, m in messages.items() if m.reactions or m.files]
+        if linked:
+            self._write_reactions_and_files(linked)
+
+    def _write_messages(self, messages: dict[MessageKey, SlackMessage]) -> dict[MessageKey, int]:
+        """Insert the new messages, bring stored ones a newer edit; every message's store id."""
+        stored = self._stored([key for key in messages if key[0] in self._stored_channels])
+        new = [key for key in messages if key not in stored]
+        ids = dict(zip(new, self._reserve_ids(len(new)), strict=True))
         members = self.members
-        self._upsert_messages.run(
+        inserted = self._insert_messages.run(
             [
                 (
-                    channel_id,
+                    ids[key],
+                    key[0],
                     None if m.author_id is None else members[m.author_id],
-                    ts,
+                    key[1],
                     m.posted_at,
                     m.thread_ts,
                     m.subtype,
                     m.text,
                     m.edited_ts,
                 )
-                for (channel_id, ts), m in messages.items()
+                for key in new
+                for m in (messages[key],)
             ]
         )
-        linked = [key for key, message in messages.items() if message.reactions or message.files]
-        if linked:
-            stored = self._stored(linked)
-            self._write_reactions_and_files(
-                [(stored[key][0], messages[key]) for key in linked if key in stored]
-            )
+        if inserted < len(new):  # the export names a message twice, in two batches
+            stored |= self._stored(new)
+        ids |= {key: message_id for key, (message_id, _edit) in stored.items()}
+        self._bring_newer_edits(messages, stored)
+        return ids
+
+    def _bring_newer_edits(
+        self,
+        messages: dict[MessageKey, SlackMessage],
+        stored: dict[MessageKey, tuple[int, str | None]],
+    ) -> None:
+        """Stored messages take the text of a newer edit, else stay as they are."""
+        newer = [
+            {"message_id": message_id, "edited_text": message.text, "edit": message.edited_ts}
+            for key, (message_id, stored_edit) in stored.items()
+            for message in (messages[key],)
+            if message.edited_ts is not None
+            and (stored_edit is None or stored_edit < message.edited_ts)
+        ]
+        if newer:
+            self.connection.execute(NEWER_EDIT, newer)
+            self.edited += len(newer)
+
+    def _reserve_ids(self, count: int) -> Sequence[int]:
+        """Ids for `count` new messages, never used before."""
+        if self._next_id is None:
+            return self.connection.exec_driver_sql(NEXT_IDS, (count,)).scalars().all()
+        first, self._next_id = self._next_id, self._next_id + count
+        return range(first, first + count)
+
+    def _first_free_id(self) -> int | None:
+        """On SQLite, the id after the largest: the import holds the write lock, so no other
+        writer can take it. None on PostgreSQL, where ids come from the table's sequence."""
+        if self.connection.dialect.name != "sqlite":
+            return None
+        return int(self.connection.execute(select(func.max(MESSAGES.c.id))).scalar() or 0) + 1
+
+    def _channels_with_messages(self) -> set[int]:
+        channels = TABLES["channels"]
+        query = select(channels.c.id).where(
+            channels.c.workspace_id == self.workspace_id,
+            exists().where(MESSAGES.c.channel_id == channels.c.id),
+        )
+        return set(self.connection.execute(query).scalars())
 
     def _meet(self, slack_id: str, name: str | None, is_bot: bool) -> None:
         if slack_id not in self.members and slack_id not in self._strangers:
@@ -205,17 +269,6 @@ class WorkspaceWriter:
         )
         self.members = self._ids(TABLES["members"])
         self._strangers = {}
-
-    def _count_edits(self, messages: dict[MessageKey, SlackMessage]) -> int:
-        """How many stored messages this batch brings a newer edit to."""
-        edited = [key for key, message in messages.items() if message.edited_ts is not None]
-        if not edited:
-            return 0
-        return sum(
-            1
-            for key, (_id, stored_edit) in self._stored(edited).items()
-            if stored_edit is None or stored_edit < str(messages[key].edited_ts)
-        )
 
     def _write_reactions_and_files(self, messages: list[tuple[int, SlackMessage]]) -> None:
         members = self.members
@@ -275,20 +328,6 @@ class WorkspaceWriter:
             columns,
             lambda insert: insert.on_conflict_do_nothing(),
         )
-
-
-def _newer_edits_win(insert: Any) -> Any:
-    """Insert new messages; a stored one takes the text of a newer edit, else stays as it is."""
-    messages = TABLES["messages"]
-    newer_edit = and_(
-        insert.excluded.edited_ts.is_not(None),
-        or_(messages.c.edited_ts.is_(None), messages.c.edited_ts < insert.excluded.edited_ts),
-    )
-    return insert.on_conflict_do_update(
-        index_elements=["channel_id", "ts"],
-        set_={"text": insert.excluded.text, "edited_ts": insert.excluded.edited_ts},
-        where=newer_edit,
-    )
 
 
 def _chunks(rows: Iterable[Row], key: Callable[[Row], Hashable]) -> Iterator[list[Row]]:
