@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from browser_demo import DemoServer, Screenshots, sign_in
 from playwright.sync_api import BrowserContext, expect
 from sqlalchemy import select
 
@@ -17,7 +18,6 @@ from askfirst.demo import WORKSPACE
 from askfirst.store.tables import Account
 from askfirst.training.pipeline import train
 from askfirst.training.serving import EMOJI
-from conftest import DemoServer, Screenshots, sign_in
 
 pytestmark = pytest.mark.browser
 CHANNELS = "channel_recommendations"

@@ -1,0 +1,69 @@
+"""What the browser tests share: the demo server they drive, Chromium's settings, signing
+in through the page, and screenshots of every page visited."""
+
+from __future__ import annotations
+
+import re
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from playwright.sync_api import Page
+
+from askfirst.demo import DemoReport, SignIn
+from askfirst.store import Store
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Small enough to build in seconds, large enough for every page to have something to show.
+MEMBERS, MESSAGES = 60, 3_000
+RECONCILE_EVERY = 0.5  # seconds: a withdrawal completes while the test watches
+
+
+@dataclass(frozen=True)
+class DemoServer:
+    url: str
+    report: DemoReport
+    store: Store
+
+    def sign_in(self, login: str) -> SignIn:
+        return next(s for s in self.report.sign_ins if s.login == login)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class Screenshots:
+    """Saves each page a test visits to test-artifacts/screenshots/<test>-<nn>-<what>.png."""
+
+    def __init__(self, folder: Path, test_name: str) -> None:
+        self.folder = folder
+        self.prefix = re.sub(r"[^a-z0-9_]+", "-", test_name.lower()).strip("-")
+        self.taken = 0
+
+    def __call__(self, page: Page, what: str) -> Path:
+        self.taken += 1
+        path = self.folder / f"{self.prefix}-{self.taken:02d}-{what}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+def sign_in(page: Page, server: DemoServer, login: str, path: str) -> None:
+    """Open `path`, get sent to the sign-in page, sign in, and land back on `path`."""
+    page.goto(server.url + path)
+    page.get_by_label("Login").fill(login)
+    page.get_by_label("Password").fill(server.sign_in(login).password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"**{path}")
