@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from slack_samples import (
     SAMPLE_COUNTS,
     VIEWER,
@@ -19,6 +21,7 @@ from slack_samples import (
     zulip_shaped_export,
 )
 from sqlalchemy import func, select
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import aliased
 from typer.testing import CliRunner
 
@@ -37,7 +40,9 @@ from askfirst.store.tables.workspace import (
 from askfirst.workspace.export_archive import ExportError
 from askfirst.workspace.importer import import_export
 from askfirst.workspace.posting import post_message
+from askfirst.workspace.slack_records import TS, ts_instant
 from askfirst.workspace.stats import workspace_stats
+from askfirst.workspace.workspace_writer import stored_instant
 
 EMPTY = {
     "workspaces": 0,
@@ -347,6 +352,33 @@ def test_a_message_named_twice_in_far_apart_batches_is_kept_once_with_its_newest
     assert (stored["text"], stored["edited_ts"]) == ("second", "1700000500.000000")
     reacted = select(Reaction.emoji, Message.ts).join(Message, Message.id == Reaction.message_id)
     assert rows(store, reacted) == [("eyes", twice["ts"]), ("tada", twice["ts"])]
+
+
+STAMPS = ["1452837352.000006", "1700000000.000000", "1700000000.5", "1700000001", "0.0000009"]
+
+
+def test_posted_at_reads_back_as_the_instant_of_the_ts_and_compares_in_sql(
+    store: Store, tmp_path: Path
+) -> None:
+    write_json(tmp_path / "channels.json", [{"id": "C1", "name": "times"}])
+    messages = [{"type": "message", "user": "U1", "ts": ts} for ts in STAMPS]
+    write_json(tmp_path / "times/2023-11-14.json", messages)
+    import_export(store, tmp_path)
+    with store.reading() as session:
+        for ts in STAMPS:
+            # The ORM binds the datetime itself: on SQLite this compares the stored text.
+            found = select(Message.ts).where(Message.posted_at == ts_instant(ts))
+            assert session.scalars(found).all() == [ts]
+            assert stored_message(store, "times", ts)["posted_at"] == ts_instant(ts)
+    assert ts_instant("1700000000.5") == datetime(2023, 11, 14, 22, 13, 20, 500_000, tzinfo=UTC)
+
+
+@given(st.from_regex(TS, fullmatch=True))
+def test_the_stored_text_of_a_ts_is_what_the_orm_writes_for_its_instant(ts: str) -> None:
+    on_sqlite = sqlite.dialect()
+    posted_at = Message.__table__.c.posted_at.type.dialect_impl(on_sqlite)
+    assert stored_instant(ts) == posted_at.bind_processor(on_sqlite)(ts_instant(ts))
+    assert datetime.fromisoformat(stored_instant(ts, "+00:00")) == ts_instant(ts)
 
 
 def test_posting_after_an_import_and_importing_after_posting_give_distinct_ids(

@@ -166,6 +166,7 @@ def test_a_damaged_day_file_is_named_with_the_place(
     [
         ({"ts": 1704200000.0001}, '"ts" must be a string like "1453847123.000002", not a number'),
         ({"ts": "yesterday"}, '"ts" must be a string'),
+        ({"ts": "999999999999.000000"}, '"ts" must be a string like'),  # past the year 9999
         ({"text": ["a", "list"]}, '"text" must be a string, not a list'),
         ({"user": 7}, '"user" must be a string'),
         ({"thread_ts": True}, '"thread_ts" must be a string'),

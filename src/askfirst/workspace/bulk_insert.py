@@ -5,12 +5,13 @@ take each driver's fastest road. On SQLite they go straight to `executemany`. On
 they are streamed with COPY into a temporary staging table, then moved by one
 `INSERT ... SELECT` carrying the same ON CONFLICT clause: the server parses one statement per
 batch instead of thousands of VALUES. Either way each column type still converts its values
-exactly as SQLAlchemy would (a UTC timestamp, an enum).
+exactly as SQLAlchemy would (a UTC timestamp, an enum), except in columns the caller fills with
+the driver's form already.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from itertools import count
 from typing import Any
 
@@ -32,13 +33,18 @@ class BulkInsert:
         table: Table,
         columns: Sequence[str],
         on_conflict: OnConflict,
+        ready: Collection[str] = (),
     ):
+        """`ready` names columns whose values come in the form the driver takes (text)."""
         self.connection = connection
         self.columns = tuple(columns)
         self.conversions: list[tuple[int, Callable[[Any], Any]]] = []
         for index, column in enumerate(self.columns):
-            convert = table.c[column].type.bind_processor(connection.dialect)
-            if convert is not None:
+            # The dialect's own form of the type, as the ORM binds it (on SQLite a timestamp
+            # is text; handing the driver a datetime would store another text form).
+            kind = table.c[column].type.dialect_impl(connection.dialect)
+            convert = kind.bind_processor(connection.dialect)
+            if convert is not None and column not in ready:
                 self.conversions.append((index, convert))
         if connection.dialect.name == "postgresql":
             self._staging = f"askfirst_incoming_{table.name}_{next(_staging_names)}"
@@ -87,9 +93,6 @@ class BulkInsert:
         """The rows with each value in the form the driver takes (e.g. a timestamp as text)."""
         if not self.conversions:
             return rows
-        if len(self.conversions) == 1:  # the common case (messages' posted_at), kept quick
-            [(at, convert)] = self.conversions
-            return [(*row[:at], convert(row[at]), *row[at + 1 :]) for row in rows]
         converted = []
         for row in rows:
             values = list(row)

@@ -7,6 +7,7 @@ saying what was wrong with it; the reader adds which file and which position.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,6 +15,9 @@ from typing import Any
 from askfirst.store.tables.workspace import ChannelKind
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# A Slack ts: seconds since 1970 and a fraction, "1453847123.000002". Eleven digits of seconds
+# reach the year 5138; more would pass the last year a datetime holds (9999).
+TS = re.compile(r"[0-9]{1,11}(?:\.[0-9]{1,9})?")
 # The widths of the store's columns: a longer value is not something Slack writes.
 ID_CHARS = 64
 NAME_CHARS = 200
@@ -67,8 +71,7 @@ class SlackFile:
 
 @dataclass(slots=True)  # not frozen: that would double the cost of making a million of them
 class SlackMessage:
-    ts: str
-    posted_at: datetime
+    ts: str  # checked to be a Slack ts, so `posted_at` is always defined
     # The Slack id of the author: a user id, or a bot id when only a bot is named.
     author_id: str | None
     # How to name the author if askfirst has not met them yet, and whether it is a bot.
@@ -81,20 +84,17 @@ class SlackMessage:
     reactions: tuple[SlackReaction, ...] = ()
     files: tuple[SlackFile, ...] = ()
 
+    @property
+    def posted_at(self) -> datetime:
+        """The UTC instant of the message's ts (made when asked: the import writes the ts)."""
+        return ts_instant(self.ts)
+
 
 def ts_instant(ts: Any, label: str = "ts") -> datetime:
     """The UTC instant of a Slack ts, exact to the microsecond (a float would round it)."""
-    if isinstance(ts, str):
-        seconds, dot, fraction = ts.partition(".")
-        if (
-            seconds.isdigit()
-            and seconds.isascii()
-            and len(seconds) <= 12
-            and (not dot or (fraction.isdigit() and fraction.isascii() and len(fraction) <= 9))
-        ):
-            micros = int(fraction[:6].ljust(6, "0")) if fraction else 0
-            return EPOCH + timedelta(0, int(seconds), micros)
-    raise RecordError(f'"{label}" must be a string like "1453847123.000002", not {shown(ts)}')
+    seconds, _, fraction = _ts(ts, label).partition(".")
+    micros = int(fraction[:6].ljust(6, "0")) if fraction else 0
+    return EPOCH + timedelta(0, int(seconds), micros)
 
 
 def user_record(value: Any) -> SlackUser:
@@ -136,8 +136,7 @@ def message_record(value: Any, max_text_chars: int) -> SlackMessage:
     """One message of a day file, with its thread link, edit, reactions and file metadata."""
     message = _object(value, "a message")
     get = message.get
-    ts = get("ts")
-    posted_at = ts_instant(ts)
+    ts = _ts(get("ts"), "ts")
     text = _message_text(get("text"), max_text_chars)
     subtype = get("subtype")
     if subtype is not None:
@@ -153,8 +152,7 @@ def message_record(value: Any, max_text_chars: int) -> SlackMessage:
     files = get("files")
     legacy_file = get("file")
     return SlackMessage(
-        str(ts),
-        posted_at,
+        ts,
         *author,
         thread_ts=None if thread_ts is None else _ts(thread_ts, "thread_ts"),
         subtype=subtype,
@@ -280,8 +278,9 @@ def _optional_ts(value: Any, label: str) -> str | None:
 
 
 def _ts(value: Any, label: str) -> str:
-    ts_instant(value, label)
-    return str(value)
+    if isinstance(value, str) and TS.fullmatch(value) is not None:
+        return value
+    raise RecordError(f'"{label}" must be a string like "1453847123.000002", not {shown(value)}')
 
 
 def _ids(value: Any, label: str) -> tuple[str, ...]:

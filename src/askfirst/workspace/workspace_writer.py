@@ -8,6 +8,7 @@ written, and only messages of conversations that held messages before the import
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import Any
@@ -91,6 +92,7 @@ class WorkspaceWriter:
             MESSAGES,
             MESSAGE_COLUMNS,
             lambda insert: insert.on_conflict_do_nothing(index_elements=["channel_id", "ts"]),
+            ready=["posted_at"],
         )
         self._add_reactions = self._add("reactions", ("message_id", "member_id", "emoji"))
         self._add_files = self._add(
@@ -183,6 +185,7 @@ class WorkspaceWriter:
         new = [key for key in messages if key not in stored]
         ids = dict(zip(new, self._reserve_ids(len(new)), strict=True))
         members = self.members
+        zone = "" if self.connection.dialect.name == "sqlite" else "+00:00"
         inserted = self._insert_messages.run(
             [
                 (
@@ -190,7 +193,7 @@ class WorkspaceWriter:
                     key[0],
                     None if m.author_id is None else members[m.author_id],
                     key[1],
-                    m.posted_at,
+                    stored_instant(key[1], zone),
                     m.thread_ts,
                     m.subtype,
                     m.text,
@@ -328,6 +331,17 @@ class WorkspaceWriter:
             columns,
             lambda insert: insert.on_conflict_do_nothing(),
         )
+
+
+def stored_instant(ts: str, zone: str = "") -> str:
+    """The UTC instant of a checked Slack ts as text, made without a datetime.
+
+    Without `zone` it is the text SQLAlchemy stores on SQLite for that instant, so SQL
+    comparisons with the timestamps the ORM binds hold; PostgreSQL needs `zone` "+00:00".
+    """
+    seconds, _, fraction = ts.partition(".")
+    moment = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(int(seconds)))
+    return f"{moment}.{fraction[:6].ljust(6, '0')}{zone}"
 
 
 def _chunks(rows: Iterable[Row], key: Callable[[Row], Hashable]) -> Iterator[list[Row]]:
