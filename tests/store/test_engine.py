@@ -75,3 +75,11 @@ def test_reading_sees_one_state_while_another_writer_commits(store: Store) -> No
         assert len(reader.scalars(select(Org)).all()) == 1
     with store.reading() as reader:
         assert len(reader.scalars(select(Org)).all()) == 2
+
+
+def test_migrations_form_one_line() -> None:
+    from alembic.script import ScriptDirectory
+
+    from askfirst.store.engine import alembic_config
+
+    assert len(ScriptDirectory.from_config(alembic_config()).get_heads()) == 1

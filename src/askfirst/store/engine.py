@@ -59,8 +59,7 @@ def migrate(engine: Engine) -> None:
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        # Each area's tables come in their own branch off the base migration, hence "heads".
-        command.upgrade(config, "heads")
+        command.upgrade(config, "head")
 
 
 @dataclass

@@ -6,6 +6,8 @@ says what to do, never a stack trace.
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -22,6 +24,8 @@ from askfirst.consent.errors import (
 )
 from askfirst.web.rendering import render
 from askfirst.web.urls import API_PREFIX, signin_url
+
+logger = logging.getLogger(__name__)
 
 
 class Forbidden(Exception):
@@ -103,4 +107,6 @@ async def _http_error(request: Request, error: Exception) -> Response:
 
 
 async def _unexpected_error(request: Request, error: Exception) -> Response:
+    # The visitor sees a plain message; the operator's log keeps the traceback.
+    logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
     return error_response(request, 500, "internal_error", INTERNAL_DETAIL)

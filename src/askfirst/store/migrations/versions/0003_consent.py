@@ -1,7 +1,7 @@
 """consent: notices shown, restrict-only policies, answers, withdrawals and their steps
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Depends on: 0002 (consent changes are journaled in the same transaction)
 """
 
@@ -13,9 +13,9 @@ from alembic import op
 from askfirst.store.tables.base import UTCDateTime
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
-depends_on = "0002"
+depends_on = None
 
 BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 ANSWERS = ("granted", "withdrawn", "refused")

@@ -1,7 +1,7 @@
 """training: snapshots and their members, releases, budget charges
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from alembic import op
 from askfirst.store.tables.base import UTCDateTime
 
 revision = "0005"
-down_revision = "0001"
+down_revision = "0004"
 branch_labels = None
-depends_on = ("0002", "0003")
+depends_on = None
 
 PROMOTED = sa.text("status = 'promoted'")
 
