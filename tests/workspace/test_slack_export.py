@@ -110,6 +110,18 @@ def test_a_zip_reads_exactly_as_the_folder_it_came_from(tmp_path: Path) -> None:
         assert from_zip == from_folder
 
 
+def test_day_files_decoded_whole_or_item_by_item_give_the_same_messages() -> None:
+    # Files over the record limit are read item by item: with 5,000 characters, 9 of the
+    # sample's 17 day files (its largest message is 3,445 characters of JSON).
+    with open_export(VIEWER) as export:
+        whole = all_messages(export)
+    with open_export(VIEWER, Limits(max_record_chars=5_000)) as export:
+        one_by_one = all_messages(export)
+        large = [day for day in export.day_files if day.entry.size > 5_000]
+    assert len(large) == 9
+    assert one_by_one == whole
+
+
 def test_zulip_shapes_give_every_conversation_kind_threads_and_broadcasts(tmp_path: Path) -> None:
     root = zulip_shaped_export(tmp_path)
     with open_export(root) as export:
