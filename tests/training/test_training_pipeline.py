@@ -28,9 +28,10 @@ from askfirst.store.tables import (
     SnapshotMember,
 )
 from askfirst.training.budgets import budget_status
+from askfirst.training.errors import NoMembersError
 from askfirst.training.fitters import Fitter, fit_emoji_suggestions
 from askfirst.training.gates import PromotionGate
-from askfirst.training.pipeline import NoMembersError, TrainingOutcome, train
+from askfirst.training.pipeline import TrainingOutcome, train
 from askfirst.training.releases import TrainedModel, served
 from askfirst.training.snapshots import Snapshot as SnapshotView
 from askfirst.training.snapshots import SnapshotFrames

@@ -10,7 +10,6 @@ from training_chat import Chat, ChatFactory
 from askfirst.settings import Settings
 from askfirst.store import Store
 from askfirst.store.tables import ChannelKind
-from askfirst.training.pipeline import train
 from askfirst.training.serving import recommend_channels, suggest_emoji
 
 EMOJI = "emoji_suggestions"
@@ -37,14 +36,7 @@ def test_a_trained_release_is_served(store: Store, chat: Chat, settings: Setting
         chat.channel(f"c{member}", ChannelKind.PUBLIC, member)
         chat.post(member, f"c{member}", "ship it 🚀", ago=timedelta(seconds=1))
         chat.grant(member, EMOJI)
-    release = train(
-        store,
-        workspace_id=chat.workspace_id,
-        purpose_key=EMOJI,
-        settings=settings,
-        clock=chat.clock,
-        purposes=chat.purposes,
-    ).release
+    release = chat.train(settings).release
     result = suggest_emoji(
         store, settings=settings, clock=chat.clock, workspace_id=chat.workspace_id, text="ship"
     )
@@ -58,14 +50,7 @@ def test_a_changed_artifact_is_refused_and_the_prior_served(
     chat.channel("general", ChannelKind.PUBLIC, a)
     chat.post(a, "general", "ship it 🚀", ago=timedelta(seconds=1))
     chat.grant(a, EMOJI)
-    release = train(
-        store,
-        workspace_id=chat.workspace_id,
-        purpose_key=EMOJI,
-        settings=settings,
-        clock=chat.clock,
-        purposes=chat.purposes,
-    ).release
+    release = chat.train(settings).release
     artifact = settings.releases_dir / release.artifact_path
     artifact.write_text(
         artifact.read_text().replace('"counts":{', '"counts":{"w:ship|rocket":9e9,')
@@ -87,14 +72,7 @@ def test_channel_recommendations_come_from_the_release_and_are_joinable(
     chat.channel("secret", ChannelKind.PRIVATE, *people[:30])
     for member in people:
         chat.grant(member, CHANNELS)
-    release = train(
-        store,
-        workspace_id=chat.workspace_id,
-        purpose_key=CHANNELS,
-        settings=settings,
-        clock=chat.clock,
-        purposes=chat.purposes,
-    ).release
+    release = chat.train(settings, CHANNELS).release
     newcomer = chat.member()
     chat.join("general", newcomer)
     result = recommend_channels(store, settings=settings, clock=chat.clock, member_id=newcomer)

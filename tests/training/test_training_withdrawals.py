@@ -13,7 +13,7 @@ from askfirst.consent import withdrawal, withdrawals_for_member
 from askfirst.settings import Settings
 from askfirst.store import Store
 from askfirst.store.tables import ChannelKind, Release, ReleaseStatus, WithdrawalStatus
-from askfirst.training.pipeline import TrainingOutcome, train
+from askfirst.training.pipeline import TrainingOutcome
 from askfirst.training.releases import served
 from askfirst.training.serving import served_release, suggest_emoji
 from askfirst.training.snapshots import snapshot_members
@@ -33,14 +33,7 @@ def busy(chat: Chat, members: int = 8) -> list[int]:
 
 
 def trained(chat: Chat, settings: Settings) -> TrainingOutcome:
-    return train(
-        chat.store,
-        workspace_id=chat.workspace_id,
-        purpose_key=EMOJI,
-        settings=settings,
-        clock=chat.clock,
-        purposes=chat.purposes,
-    )
+    return chat.train(settings)
 
 
 def run_reconcile(chat: Chat, settings: Settings) -> ReconcileReport:
@@ -211,14 +204,7 @@ def test_withdrawing_from_one_purpose_leaves_the_other_served(
     people = busy(chat)
     for member in people:
         chat.grant(member, purpose_key)
-    channels = train(
-        store,
-        workspace_id=chat.workspace_id,
-        purpose_key=purpose_key,
-        settings=settings,
-        clock=chat.clock,
-        purposes=chat.purposes,
-    ).release
+    channels = chat.train(settings, purpose_key).release
     trained(chat, settings)
     chat.withdraw(people[0], EMOJI)
     run_reconcile(chat, settings)

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from askfirst.clock import ManualClock
 from askfirst.consent import Purpose, grant, withdraw
+from askfirst.settings import Settings
 from askfirst.store import Store
 from askfirst.store.tables import (
     AnswerMethod,
@@ -19,6 +20,7 @@ from askfirst.store.tables import (
     Message,
     Reaction,
 )
+from askfirst.training.pipeline import TrainingOutcome, train
 
 _numbers = itertools.count()
 
@@ -86,6 +88,16 @@ class Chat:
     def react(self, member: int, message_id: int, emoji: str) -> None:
         with self.store.transaction() as session:
             session.add(Reaction(message_id=message_id, member_id=member, emoji=emoji))
+
+    def train(self, settings: Settings, purpose_key: str = "emoji_suggestions") -> TrainingOutcome:
+        return train(
+            self.store,
+            workspace_id=self.workspace_id,
+            purpose_key=purpose_key,
+            settings=settings,
+            clock=self.clock,
+            purposes=self.purposes,
+        )
 
     def grant(self, member: int, purpose_key: str) -> None:
         with self.store.transaction() as session:

@@ -93,13 +93,10 @@ def releases_command(
 
 def reconcile_command() -> None:
     """Once: mark overdue withdrawals, replace served releases that contain withdrawn members."""
-    settings = load_settings()
-    report = reconcile(
-        open_store(settings),
-        clock=SystemClock(),
-        settings=settings,
-        purposes=load_purposes(settings),
-    )
+    with _opened() as (store, settings):
+        report = reconcile(
+            store, clock=SystemClock(), settings=settings, purposes=load_purposes(settings)
+        )
     typer.echo(
         f"withdrawals completed: {len(report.completed)}, overdue: {len(report.overdue)}; "
         f"releases promoted: {len(report.promoted)}, retired: {len(report.retired)}"
