@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, exists, func, select, update
@@ -63,6 +64,9 @@ NEWER_EDIT = (
     .where(MESSAGES.c.id == bindparam("message_id"))
     .values(text=bindparam("edited_text"), edited_ts=bindparam("edit"))
 )
+# The text of each minute of a day ("13:07") and each second of a minute ("05"), looked up.
+MINUTES = [f"{hour:02}:{minute:02}" for hour in range(24) for minute in range(60)]
+SECONDS = [f"{second:02}" for second in range(60)]
 # Draws ids from the messages' own sequence, so rows posted later never collide with them.
 NEXT_IDS = "SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, %s)"
 
@@ -151,21 +155,22 @@ class WorkspaceWriter:
     def add_messages(self, channel_id: int, messages: Iterable[SlackMessage]) -> int:
         """Queue messages (with reactions and files), writing each full batch; returns how many."""
         queued = self._messages
-        members = self.members
+        known = self.members.__contains__
         count = 0
         for message in messages:
             count += 1
             author = message.author_id
-            if author is not None and author not in members:
+            if author is not None and not known(author):
                 self._meet(author, message.author_name, message.author_is_bot)
             for reaction in message.reactions:
-                for slack_id in reaction.member_ids:
-                    self._meet(slack_id, None, False)
+                if not all(map(known, reaction.member_ids)):
+                    for slack_id in reaction.member_ids:
+                        self._meet(slack_id, None, False)
             queued[channel_id, message.ts] = message
             if len(queued) >= BATCH:
                 self.flush()
                 queued = self._messages
-                members = self.members
+                known = self.members.__contains__
         return count
 
     def flush(self) -> None:
@@ -189,18 +194,18 @@ class WorkspaceWriter:
         inserted = self._insert_messages.run(
             [
                 (
-                    ids[key],
-                    key[0],
+                    message_id,
+                    channel_id,
                     None if m.author_id is None else members[m.author_id],
-                    key[1],
-                    stored_instant(key[1], zone),
+                    ts,
+                    stored_instant(ts, zone),
                     m.thread_ts,
                     m.subtype,
                     m.text,
                     m.edited_ts,
                 )
-                for key in new
-                for m in (messages[key],)
+                for (channel_id, ts), message_id in ids.items()
+                for m in (messages[channel_id, ts],)
             ]
         )
         if inserted < len(new):  # the export names a message twice, in two batches
@@ -340,8 +345,16 @@ def stored_instant(ts: str, zone: str = "") -> str:
     comparisons with the timestamps the ORM binds hold; PostgreSQL needs `zone` "+00:00".
     """
     seconds, _, fraction = ts.partition(".")
-    moment = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(int(seconds)))
-    return f"{moment}.{fraction[:6].ljust(6, '0')}{zone}"
+    day, second = divmod(int(seconds), 86400)
+    minute, second = divmod(second, 60)
+    micros = fraction[:6].ljust(6, "0")
+    return f"{_day_text(day)} {MINUTES[minute]}:{SECONDS[second]}.{micros}{zone}"
+
+
+@lru_cache(maxsize=1024)
+def _day_text(day: int) -> str:
+    """A day counted from 1970-01-01 as 'YYYY-MM-DD'; an export's messages share few days."""
+    return time.strftime("%Y-%m-%d", time.gmtime(day * 86400))
 
 
 def _chunks(rows: Iterable[Row], key: Callable[[Row], Hashable]) -> Iterator[list[Row]]:
