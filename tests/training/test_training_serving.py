@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from training_chat import Chat, ChatFactory
 
+from askfirst.consent import set_policy
 from askfirst.settings import Settings
 from askfirst.store import Store
 from askfirst.store.tables import ChannelKind
@@ -78,3 +79,30 @@ def test_channel_recommendations_come_from_the_release_and_are_joinable(
     result = recommend_channels(store, settings=settings, clock=chat.clock, member_id=newcomer)
     assert result.release_id == release.id
     assert {c.name for c in result.channels} <= {"python"}
+
+
+def test_a_purpose_switched_off_serves_the_prior(
+    store: Store, chat: Chat, settings: Settings
+) -> None:
+    a = chat.members[0]
+    chat.channel("general", ChannelKind.PUBLIC, a)
+    chat.post(a, "general", "ship it 🚀", ago=timedelta(seconds=1))
+    chat.grant(a, EMOJI)
+    release = chat.train(settings).release
+
+    def source() -> int | None:
+        return suggest_emoji(
+            store, settings=settings, clock=chat.clock, workspace_id=chat.workspace_id, text="ship"
+        ).release_id
+
+    assert source() == release.id
+    with store.transaction() as session:
+        set_policy(
+            session,
+            purpose_key=EMOJI,
+            purposes=chat.purposes,
+            clock=chat.clock,
+            workspace_id=chat.workspace_id,
+            allowed=False,
+        )
+    assert source() is None

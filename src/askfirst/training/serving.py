@@ -2,8 +2,9 @@
 
 What the web layer and the CLI call. Serving reads only promoted releases, checks each
 artifact's SHA-256 when it loads it, and refuses, at prediction time, a release that contains a
-member whose withdrawal deadline has passed (even if `reconcile` never ran): it then serves the
-public prior and logs why. Predictions never fail for want of a release.
+member whose withdrawal deadline has passed (even if `reconcile` never ran), and any release of
+a purpose the org or workspace has switched off: it then serves the public prior. Predictions
+never fail for want of a release.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from askfirst.clock import Clock
+from askfirst.consent.policies import policy_for_workspace
 from askfirst.recommenders.channels import ChannelRecommender, ChannelSuggestion
 from askfirst.recommenders.emoji import EmojiSuggester, Suggestion
 from askfirst.settings import Settings
@@ -93,9 +95,15 @@ def withdrawn_past_deadline(session: Session, release: Release, *, at: datetime)
 def served_release(
     session: Session, *, workspace_id: int, purpose_key: str, at: datetime
 ) -> Release | None:
-    """The release to predict from at `at`: the promoted one, unless a withdrawal forbids it."""
+    """The release to predict from at `at`: the promoted one, unless the purpose is switched
+    off for the workspace or a withdrawal past its deadline forbids it."""
     release = promoted(session, workspace_id=workspace_id, purpose_key=purpose_key)
     if release is None:
+        return None
+    policy = policy_for_workspace(
+        session, workspace_id=workspace_id, purpose_key=purpose_key, at=at
+    )
+    if not policy.allowed:
         return None
     withdrawn = withdrawn_past_deadline(session, release, at=at)
     if withdrawn:
