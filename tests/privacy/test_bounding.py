@@ -64,9 +64,27 @@ def test_kept_keys_are_a_uniform_subset_not_the_first_ones() -> None:
     assert max(counts.values()) < 150  # 100 expected per key
 
 
+def test_a_member_over_l0_keeps_the_keys_they_used_most() -> None:
+    # Member 1 used k0..k2 in 3 records each, k3..k39 once: the three always stay.
+    frame = contributions([(1, f"k{i}") for i in range(3)] * 3 + [(1, f"k{i}") for i in range(40)])
+    for seed in range(20):
+        kept = bound_contributions(frame, Bounds(l0=5, linf=2), seed)["key"].to_list()
+        assert len(kept) == 5
+        assert {"k0", "k1", "k2"} <= set(kept)
+
+
+def test_ties_in_uses_are_broken_at_random_not_by_name() -> None:
+    frame = contributions([(1, f"k{i}") for i in range(40)] + [(1, "k39")])
+    kept = [
+        set(bound_contributions(frame, Bounds(l0=3), seed)["key"].to_list()) for seed in range(30)
+    ]
+    assert all("k39" in keys for keys in kept)
+    assert len({key for keys in kept for key in keys}) > 20
+
+
 def test_a_members_choice_does_not_depend_on_other_members() -> None:
     mine = [(7, f"k{i}") for i in range(50)]
-    others = [(member, f"k{i}") for member in range(20) for i in range(30)]
+    others = [(member, f"k{i}") for member in range(100, 120) for i in range(30)]
     alone = bound_contributions(contributions(mine), Bounds(l0=4), seed=5)
     crowded = bound_contributions(contributions(others + mine), Bounds(l0=4), seed=5)
     kept_alone = set(alone["key"].to_list())

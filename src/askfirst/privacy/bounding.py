@@ -7,10 +7,14 @@ at most `words_per_message` words and `emoji_per_message` emoji per message, the
 therefore changes at most `l0` key counts, each by at most `linf`: that is the sensitivity the
 mechanism is calibrated to.
 
-Which records and keys a member keeps when over a cap is a uniformly random subset chosen by
-hash priorities: a per-release seed (drawn from the caller's `numpy.random.Generator`, never
-stored) hashed with the member's own identifiers. A member's choice so depends only on the
-seed and that member's data, so removing one member never reshuffles anyone else's.
+Which records a member keeps when over a cap is a uniformly random subset chosen by hash
+priorities: a per-release seed (drawn from the caller's `numpy.random.Generator`, never stored)
+hashed with the member's own identifiers. Which keys a member keeps when over `l0` are the ones
+they used most (in most records), ties broken by the same random priorities: a key a member
+uses often is likelier to be one many members use, so their `l0` slots go where a count can
+pass the release threshold (on a generated workspace this lifts held-out top-3 accuracy at
+ε = 1 from 0.23 to 0.26; bench/workspace_utility.py). Either way a member's choice depends only
+on the seed and that member's own data, so removing one member never reshuffles anyone else's.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ import numpy as np
 import polars as pl
 
 CONTRIBUTION_SCHEMA = {"member_id": pl.Int64, "key": pl.Utf8}
+# Uses above this rank alike; the order key is uses (16 bits) over a priority (48 bits).
+MOST_USES = 2**16 - 1
 
 
 @dataclass(frozen=True)
@@ -63,13 +69,23 @@ def keep_per_owner(
 def bound_contributions(contributions: pl.DataFrame, bounds: Bounds, seed: int) -> pl.DataFrame:
     """Each member's (key, weight) rows after L∞ (weight ≤ linf) and L0 (≤ l0 keys) bounding."""
     _check_contributions(contributions)
-    per_key = (
+    order = most_used_first(seed, uses=pl.col("uses"), identity=["member_id", "key"])
+    return (
         contributions.lazy()
         .group_by("member_id", "key")
-        .agg(pl.len().clip(upper_bound=bounds.linf).cast(pl.Int64).alias("weight"))
+        .agg(uses=pl.len())
+        .filter(order.rank("ordinal").over("member_id") <= bounds.l0)
+        .select("member_id", "key", weight=pl.col("uses").clip(upper_bound=bounds.linf))
+        .cast({"weight": pl.Int64})
         .collect()
     )
-    return keep_per_owner(per_key, owner="member_id", identity=["key"], cap=bounds.l0, seed=seed)
+
+
+def most_used_first(seed: int, *, uses: pl.Expr, identity: list[str]) -> pl.Expr:
+    """An order (smallest first) by uses, most first, then by the rows' random priorities."""
+    fewer = pl.lit(MOST_USES, dtype=pl.UInt64) - uses.clip(upper_bound=MOST_USES).cast(pl.UInt64)
+    below = pl.lit(2**48, dtype=pl.UInt64)
+    return fewer * below + priority(seed, *identity) // pl.lit(2**16, dtype=pl.UInt64)
 
 
 def count_keys(bounded: pl.DataFrame) -> dict[str, int]:

@@ -1,30 +1,21 @@
 """The emoji suggester: top-k emoji for a draft, from DP counts and the public prior.
 
-Learned scores are a smoothed multinomial naive Bayes over the released counts: P(emoji) from
-the "e:" marginals, P(word | emoji) from "w:<word>|<emoji>" over the released vocabulary (keys
-that were not released count as the smoothing, the release threshold, since their true count
-was likely below it) and, when the channel is given, the lift of "c:<channel>|<emoji>" over
-the emoji's overall rate.
-The learned distribution is mixed with the prior's; with no release the prior alone answers.
-Everything is precomputed into dicts, so a suggestion costs well under a millisecond.
+Learned scores are naive Bayes over the released counts (`emoji_scoring`). The learned
+distribution is mixed with the prior's; with no release the prior alone answers. Everything is
+precomputed into dicts, so a suggestion costs well under a millisecond.
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from askfirst.recommenders.features import released_keys, tokenize
+from askfirst.recommenders.emoji_scoring import EmojiScoring, LearnedEmoji
+from askfirst.recommenders.features import tokenize
 from askfirst.recommenders.prior import emoji_prior
 
-PRIOR_WEIGHT_WITH_EVIDENCE = 0.2
-PRIOR_WEIGHT_WITHOUT_EVIDENCE = 0.7
-SMOOTHING_SHARE_OF_THRESHOLD = 1.0
-EMOJI_RATE_WEIGHT = 1.0
-MARGINAL_CANDIDATES = 10
 # Suggestions are about what is being typed now: the end of a long draft is enough.
 DRAFT_CHARACTERS = 2000
 
@@ -41,92 +32,48 @@ class Suggestion:
     source: Source
 
 
-@dataclass(frozen=True)
-class LearnedEmoji:
-    """Released counts, indexed for scoring (noisy counts below zero read as zero)."""
-
-    words: dict[str, dict[str, float]]  # word -> emoji -> members
-    totals: dict[str, float]  # emoji -> members who used it inline
-    channels: dict[str, dict[str, float]]  # channel -> emoji -> reactors
-    smoothing: float
-    word_sums: dict[str, float]  # emoji -> released word counts with it
-
-    @classmethod
-    def from_counts(cls, counts: Mapping[str, float], threshold: float) -> LearnedEmoji:
-        words: dict[str, dict[str, float]] = defaultdict(dict)
-        totals: dict[str, float] = {}
-        channels: dict[str, dict[str, float]] = defaultdict(dict)
-        for kind, rest, count in released_keys(counts):
-            if kind == "e":
-                totals[rest] = count
-            elif kind == "w":
-                word, _, name = rest.rpartition("|")
-                words[word][name] = count
-            elif kind == "c":
-                channel, _, name = rest.rpartition("|")
-                channels[channel][name] = count
-        smoothing = max(1.0, SMOOTHING_SHARE_OF_THRESHOLD * threshold)
-        word_sums: dict[str, float] = defaultdict(float)
-        for by_emoji in words.values():
-            for name, count in by_emoji.items():
-                word_sums[name] += count
-        return cls(dict(words), totals, dict(channels), smoothing, dict(word_sums))
-
-    def log_scores(self, words: list[str], channel: str | None) -> dict[str, float]:
-        """Naive Bayes log scores over the emoji the evidence names (plus the most used)."""
-        channel_counts = self.channels.get(channel, {}) if channel else {}
-        candidates = set(channel_counts)
-        for word in words:
-            candidates.update(self.words[word])
-        candidates.update(sorted(self.totals, key=lambda e: -self.totals[e])[:MARGINAL_CANDIDATES])
-        return {name: self._log_score(name, words, channel_counts) for name in candidates}
-
-    def _log_score(self, name: str, words: list[str], channel_counts: dict[str, float]) -> float:
-        alpha = self.smoothing
-        total = max([self.totals.get(name, 0.0), *(self.words[w].get(name, 0.0) for w in words)])
-        score = EMOJI_RATE_WEIGHT * math.log(total + alpha)
-        # Multinomial: P(word | emoji) over the released vocabulary, smoothed.
-        word_total = self.word_sums.get(name, 0.0) + alpha * len(self.words)
-        for word in words:
-            score += math.log((self.words[word].get(name, 0.0) + alpha) / word_total)
-        if channel_counts:
-            score += self._channel_lift(name, total, channel_counts)
-        return score
-
-    def _channel_lift(self, name: str, total: float, channel_counts: dict[str, float]) -> float:
-        """log P(emoji | channel) / P(emoji) from inline emoji there, shrunk to the marginal."""
-        alpha = self.smoothing
-        marginal = (total + alpha) / (sum(self.totals.values()) + alpha)
-        in_channel = (channel_counts.get(name, 0.0) + alpha * marginal) / (
-            sum(channel_counts.values()) + alpha
-        )
-        return math.log(in_channel / marginal)
-
-
 class EmojiSuggester:
     """Suggests emoji for draft text; `from_artifact(None)` is the public prior alone."""
 
-    def __init__(self, learned: LearnedEmoji | None) -> None:
+    def __init__(self, learned: LearnedEmoji | None, scoring: EmojiScoring | None = None) -> None:
         self.learned = learned
+        self.scoring = scoring or EmojiScoring()
         self.prior = emoji_prior()
 
     @classmethod
-    def from_artifact(cls, artifact: Mapping[str, Any] | None) -> EmojiSuggester:
+    def from_artifact(
+        cls, artifact: Mapping[str, Any] | None, scoring: EmojiScoring | None = None
+    ) -> EmojiSuggester:
+        scoring = scoring or EmojiScoring()
         if artifact is None:
-            return cls(None)
+            return cls(None, scoring)
         threshold = float(artifact["mechanism"]["threshold"])
-        return cls(LearnedEmoji.from_counts(artifact["counts"], threshold))
+        return cls(LearnedEmoji.from_counts(artifact["counts"], threshold, scoring), scoring)
 
-    def suggest(self, text: str, *, channel: str | None = None, k: int = 5) -> list[Suggestion]:
-        """The top-k emoji for `text` (optionally in `channel`), best first, deterministic."""
+    def suggest(
+        self,
+        text: str,
+        *,
+        channel: str | None = None,
+        k: int = 5,
+        among: Collection[str] | None = None,
+    ) -> list[Suggestion]:
+        """The top-k emoji for `text` (optionally in `channel`), best first, deterministic.
+
+        `among`, when given, limits the answer to those short names (say, the emoji a
+        workspace allows) and scores every one of them.
+        """
         text = text[-DRAFT_CHARACTERS:]
-        prior = _normalized(self.prior.scores(text))
-        learned, prior_weight = self._learned(text, channel)
-        names = set(prior) | set(learned)
+        allowed = self.prior.chars if among is None else set(among) & self.prior.chars.keys()
+        prior = _normalized(
+            {name: score for name, score in self.prior.scores(text).items() if name in allowed}
+        )
+        learned, prior_weight = self._learned(text, channel, among)
+        names = (set(prior) | set(learned)) if among is None else allowed
         mixed = {
             name: (prior_weight * prior.get(name, 0.0), (1 - prior_weight) * learned.get(name, 0.0))
             for name in names
-            if name in self.prior.chars
+            if name in allowed
         }
         ranked = sorted(mixed, key=lambda name: (-sum(mixed[name]), name))[:k]
         return [
@@ -139,14 +86,20 @@ class EmojiSuggester:
             for name in ranked
         ]
 
-    def _learned(self, text: str, channel: str | None) -> tuple[dict[str, float], float]:
+    def _learned(
+        self, text: str, channel: str | None, among: Collection[str] | None
+    ) -> tuple[dict[str, float], float]:
         """The learned distribution and how much weight the prior keeps next to it."""
         if self.learned is None:
             return {}, 1.0
-        words = [word for word in tokenize(text) if word in self.learned.words]
+        words = [word for word in tokenize(text) if self.learned.knows(word)]
         has_evidence = bool(words) or (channel is not None and channel in self.learned.channels)
-        weight = PRIOR_WEIGHT_WITH_EVIDENCE if has_evidence else PRIOR_WEIGHT_WITHOUT_EVIDENCE
-        return _softmax(self.learned.log_scores(words, channel)), weight
+        weight = (
+            self.scoring.prior_weight_with_evidence
+            if has_evidence
+            else self.scoring.prior_weight_without_evidence
+        )
+        return _softmax(self.learned.log_scores(words, channel, among)), weight
 
 
 def _normalized(scores: Mapping[str, float]) -> dict[str, float]:
