@@ -33,6 +33,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/me/export"): MEMBER,
     ("GET", "/api/v1/admin/counts"): ADMIN,
     ("GET", "/api/v1/admin/policies"): ADMIN,
+    ("GET", "/api/v1/admin/releases"): ADMIN,
     ("PUT", "/api/v1/admin/policies/{purpose}"): ADMIN,
     ("GET", "/api/v1/admin/journal/verify"): ADMIN,
     ("GET", "/signin"): PUBLIC,
@@ -59,7 +60,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
 }
 # What an admin may see change when a member answers: their workspace's counts, and the
 # length of the one journal every admin verifies (DESIGN: anyone with the admin role can).
-WORKSPACE_AGGREGATES = {"/api/v1/admin/counts"}
+WORKSPACE_AGGREGATES = {"/api/v1/admin/counts", "/api/v1/admin/releases"}
 # The admin console shows both (tests/web/test_admin_page.py checks it names nobody).
 GLOBAL_AGGREGATES = {"/api/v1/admin/journal/verify", "/admin"}
 PROTECTED = sorted(route for route, access in ROUTES.items() if access != PUBLIC)

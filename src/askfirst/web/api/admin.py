@@ -5,12 +5,15 @@ Every route takes `require_admin`, and every answer is scoped to the admin's own
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 
 from askfirst.accounts.roles import SignedInMember
 from askfirst.consent import answer_counts, find_purpose, policy_for_workspace, set_policy
 from askfirst.journal import verify
+from askfirst.training.releases import release_payload, releases
 from askfirst.web.api.schemas import (
     ERROR_RESPONSES,
     CountsOut,
@@ -97,3 +100,12 @@ def policy_out(session: Session, workspace_id: int, key: str) -> PolicyOut:
         workspace_allowed=policy.workspace.allowed,
         workspace_include_private=policy.workspace.include_private,
     )
+
+
+@router.get("/releases", response_model=list[dict[str, Any]])
+def workspace_releases(
+    admin: SignedInMember = Depends(require_admin), context: AppContext = Depends(app_context)
+) -> list[dict[str, Any]]:
+    """Your workspace's releases, newest first: purpose, status, members, (ε, δ), utility."""
+    with context.store.reading() as session:
+        return [release_payload(r) for r in releases(session, workspace_id=admin.workspace_id)]
