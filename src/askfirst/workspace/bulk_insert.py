@@ -56,6 +56,7 @@ class BulkInsert:
             )
             source = select(*staging.c)
             self.statement = on_conflict(postgresql.insert(table).from_select(self.columns, source))
+            self._sql = str(self.statement.compile(dialect=connection.dialect))
         else:
             self.statement = on_conflict(sqlite.insert(table))
             compiled = self.statement.compile(dialect=connection.dialect, column_keys=list(columns))
@@ -85,7 +86,8 @@ class BulkInsert:
         with cursor.copy(f"COPY {self._staging} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
-        moved = self.connection.execute(self.statement).rowcount
+        cursor.execute(self._sql)
+        moved = cursor.rowcount
         cursor.execute(f"TRUNCATE {self._staging}")
         return int(moved)
 

@@ -22,7 +22,6 @@ from askfirst.store import Store
 from askfirst.store.tables.workspace import Org, Workspace
 from askfirst.workspace.export_archive import Limits
 from askfirst.workspace.slack_export import folder_conversations, open_export
-from askfirst.workspace.stats import WorkspaceCounts, count_rows
 from askfirst.workspace.workspace_writer import WorkspaceWriter
 
 
@@ -72,7 +71,6 @@ def import_export(
         with store.transaction() as session:
             connection = session.connection()
             workspace_id = _workspace_id(connection, workspace, clock.now())
-            before = count_rows(session, [workspace_id])
             writer = WorkspaceWriter(connection, workspace_id)
             writer.write_users(export.users())
             writer.write_conversations(conversations)
@@ -83,8 +81,7 @@ def import_export(
                 if progress is not None:
                     progress(read)
             writer.flush()
-            after = count_rows(session, [workspace_id])
-    return _summary(workspace, len(export.day_files), read, writer.edited, before, after)
+    return _summary(workspace, len(export.day_files), read, writer)
 
 
 @contextmanager
@@ -121,23 +118,17 @@ def _workspace_id(connection: Connection, name: str, now: datetime) -> int:
     )
 
 
-def _summary(
-    workspace: str,
-    day_files: int,
-    read: int,
-    edited: int,
-    before: WorkspaceCounts,
-    after: WorkspaceCounts,
-) -> ImportSummary:
+def _summary(workspace: str, day_files: int, read: int, writer: WorkspaceWriter) -> ImportSummary:
+    added = writer.added()
     return ImportSummary(
         workspace=workspace,
         day_files=day_files,
         messages_read=read,
-        members_added=after["members"] - before["members"],
-        channels_added=sum(after["channels"].values()) - sum(before["channels"].values()),
-        memberships_added=after["memberships"] - before["memberships"],
-        messages_added=after["messages"] - before["messages"],
-        messages_edited=edited,
-        reactions_added=after["reactions"] - before["reactions"],
-        files_added=after["files"] - before["files"],
+        members_added=added["members"],
+        channels_added=added["channels"],
+        memberships_added=added["memberships"],
+        messages_added=added["messages"],
+        messages_edited=writer.edited,
+        reactions_added=added["reactions"],
+        files_added=added["files"],
     )

@@ -9,7 +9,7 @@ written, and only messages of conversations that held messages before the import
 from __future__ import annotations
 
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
@@ -79,6 +79,9 @@ class WorkspaceWriter:
         self.workspace_id = workspace_id
         self.members = self._ids(TABLES["members"])
         self.channels = self._ids(TABLES["channels"])
+        self._stored_before = {"members": len(self.members), "channels": len(self.channels)}
+        # Rows added, as the database counts them: an insert that meets its row adds none.
+        self._added = Counter(dict.fromkeys(["memberships", "messages", "reactions", "files"], 0))
         # How many stored messages took the text of a newer edit.
         self.edited = 0
         self._messages: dict[MessageKey, SlackMessage] = {}
@@ -150,7 +153,7 @@ class WorkspaceWriter:
             for slack_id in conversation.member_ids
         )
         for chunk in _chunks(memberships, key=lambda row: row):
-            self._add_memberships.run(chunk)
+            self._added["memberships"] += self._add_memberships.run(chunk)
 
     def add_messages(self, channel_id: int, messages: Iterable[SlackMessage]) -> int:
         """Queue messages (with reactions and files), writing each full batch; returns how many."""
@@ -208,6 +211,7 @@ class WorkspaceWriter:
                 for m in (messages[channel_id, ts],)
             ]
         )
+        self._added["messages"] += inserted
         if inserted < len(new):  # the export names a message twice, in two batches
             stored |= self._stored(new)
         ids |= {key: message_id for key, (message_id, _edit) in stored.items()}
@@ -253,6 +257,14 @@ class WorkspaceWriter:
         )
         return set(self.connection.execute(query).scalars())
 
+    def added(self) -> dict[str, int]:
+        """How many members, channels, memberships, messages, reactions and files were added."""
+        return {
+            **self._added,
+            "members": len(self.members) - self._stored_before["members"],
+            "channels": len(self.channels) - self._stored_before["channels"],
+        }
+
     def _meet(self, slack_id: str, name: str | None, is_bot: bool) -> None:
         if slack_id not in self.members and slack_id not in self._strangers:
             self._strangers[slack_id] = (name, is_bot)
@@ -280,7 +292,7 @@ class WorkspaceWriter:
 
     def _write_reactions_and_files(self, messages: list[tuple[int, SlackMessage]]) -> None:
         members = self.members
-        self._add_reactions.run(
+        self._added["reactions"] += self._add_reactions.run(
             [
                 (message_id, members[slack_id], reaction.emoji)
                 for message_id, message in messages
@@ -288,7 +300,7 @@ class WorkspaceWriter:
                 for slack_id in reaction.member_ids
             ]
         )
-        self._add_files.run(
+        self._added["files"] += self._add_files.run(
             [
                 (message_id, file.slack_id, file.name, file.title, file.mimetype, file.size)
                 for message_id, message in messages
