@@ -7,12 +7,14 @@ import and the consents. Each benchmark run gets its own copy of that folder.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tempfile
 from pathlib import Path
 
 from sqlalchemy import select
 
+import askfirst.store
 from askfirst.clock import SystemClock
 from askfirst.consent import grant, load_purposes
 from askfirst.settings import Settings, sqlite_url
@@ -23,6 +25,7 @@ from askfirst.workspace.importer import import_export
 from measured import CACHE, timed
 
 WORKSPACE = "bench"
+MIGRATIONS = Path(askfirst.store.__file__).parent / "migrations" / "versions"
 PURPOSES = ("emoji_suggestions", "channel_recommendations")
 
 
@@ -61,7 +64,7 @@ def workspace_id(settings: Settings) -> int:
 
 
 def _cached_folder(members: int, messages: int, seed: int) -> Path:
-    cached = CACHE / f"consenting-m{members}-n{messages}-s{seed}"
+    cached = CACHE / f"consenting-m{members}-n{messages}-s{seed}-{_schema_version()}"
     if cached.exists():
         return cached
     export = export_zip(members, messages, seed)
@@ -95,3 +98,11 @@ def _cached_folder(members: int, messages: int, seed: int) -> Path:
     store.engine.dispose()
     building.rename(cached)
     return cached
+
+
+def _schema_version() -> str:
+    """A digest of the migrations: a cached database made under other migrations is not reused."""
+    digest = hashlib.sha256()
+    for migration in sorted(MIGRATIONS.glob("*.py")):
+        digest.update(migration.name.encode() + migration.read_bytes())
+    return digest.hexdigest()[:10]
