@@ -147,8 +147,7 @@ def snapshot(tweets: Tweets) -> EmojiSnapshotFrames:
             "text": pl.Utf8,
         },
     )
-    reactions = pl.DataFrame(schema=messages.schema)
-    return EmojiSnapshotFrames(messages, reactions.rename({"text": "emoji"}))
+    return EmojiSnapshotFrames(messages)
 
 
 def score(

@@ -141,13 +141,13 @@ def _fitter(purpose: str, snapshot: Snapshot, frames: SnapshotFrames) -> Fit:
     training = snapshot.training_members
 
     def emoji(epsilon: float | None, rng: np.random.Generator) -> tuple[int, dict[str, float]]:
-        emoji_frames = EmojiSnapshotFrames(frames.messages, frames.reactions)
+        emoji_frames = EmojiSnapshotFrames(frames.messages)
         if epsilon is not None:
             result = fit_emoji(
                 emoji_frames, epsilon=epsilon, delta=DELTA, rng=rng, holdout_members=holdout
             )
             return result.keys_released, result.utility
-        kept = EmojiSnapshotFrames(_only(frames.messages, training), frames.reactions)
+        kept = EmojiSnapshotFrames(_only(frames.messages, training))
         contributions = emoji_contributions(kept, EMOJI_BOUNDS, draw_seed(rng))
         artifact = _exact(contributions, EMOJI_BOUNDS, rng)
         held_out = frames.messages.filter(pl.col("member_id").is_in(list(holdout)))

@@ -31,7 +31,7 @@ def settings_with(tmp_path: Path, toml: str | None) -> Settings:
 
 def test_two_purposes_ship_built_in_with_the_documented_defaults() -> None:
     assert set(BUILT_IN_PURPOSES) == {"emoji_suggestions", "channel_recommendations"}
-    assert EMOJI.reads == ("public_messages", "public_reactions")
+    assert EMOJI.reads == ("public_messages",)
     channels = BUILT_IN_PURPOSES["channel_recommendations"]
     assert channels.reads == ("public_channel_memberships",)
     for purpose in BUILT_IN_PURPOSES.values():
@@ -44,7 +44,7 @@ def test_two_purposes_ship_built_in_with_the_documented_defaults() -> None:
 def test_the_notice_says_in_plain_words_what_is_read_trained_and_promised() -> None:
     text = notice_text(EMOJI)
     assert "the text of your messages in public channels" in text
-    assert "emoji reactions you add to messages in public channels" in text
+    assert "reaction" not in text  # reactions feed no release, so the notice never claims them
     assert "suggests emoji" in text
     assert "ε = 1 and δ = 0.000001 per release" in text
     assert "at most ε = 10 in total over any 365 days" in text
@@ -69,7 +69,7 @@ def test_the_notice_version_is_the_sha256_of_its_canonical_content() -> None:
         {"budget_window_days": 30},
         {"withdrawal_deadline": timedelta(minutes=1)},
         {"trains": "something else"},
-        {"reads": ("public_messages",)},
+        {"reads": ("public_messages", "public_channel_memberships")},
     ],
 )
 def test_every_field_the_notice_states_changes_its_version(change: dict[str, object]) -> None:

@@ -80,7 +80,7 @@ def test_a_receipt_has_the_kantara_shape_and_our_notice_version(
     assert service["service"] == "Emoji suggestions"
     [purpose] = service["purposes"]
     assert purpose["consentType"] == "EXPLICIT"
-    assert purpose["piiCategory"] == ["public_messages", "public_reactions"]
+    assert purpose["piiCategory"] == ["public_messages"]
     assert purpose["purposeCategory"] and purpose["primaryPurpose"] is False
     assert purpose["termination"] == (
         "until withdrawn; withdrawal reaches served models within 15 minutes"

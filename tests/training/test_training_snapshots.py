@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -40,7 +41,25 @@ def test_only_members_who_granted_are_in(chat: Chat) -> None:
     assert set(frames.messages["member_id"]) == {a}
 
 
+def test_emoji_snapshots_read_no_reactions(chat: Chat) -> None:
+    a, b, _ = chat.members
+    chat.channel("general", ChannelKind.PUBLIC)
+    by_a = chat.post(a, "general", "ship it")
+    chat.react(b, by_a, "rocket")
+    chat.grant(a, EMOJI)
+    chat.grant(b, EMOJI)
+    snapshot, frames = snapshot_of(chat)
+    assert frames.reactions.is_empty()
+    assert snapshot.members == {a}
+
+
 def test_a_reaction_needs_both_reactor_and_author(chat: Chat) -> None:
+    # A purpose configured to read reactions (none built in does) keeps one only when both
+    # the reactor and the message's author consent.
+    chat.purposes = {
+        key: replace(p, reads=(*p.reads, "public_reactions")) if key == EMOJI else p
+        for key, p in chat.purposes.items()
+    }
     a, b, c = chat.members
     chat.channel("general", ChannelKind.PUBLIC)
     by_a = chat.post(a, "general", "ship it")

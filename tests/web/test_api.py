@@ -36,7 +36,7 @@ def test_purposes_are_public_with_their_terms(client: TestClient) -> None:
     assert emoji["withdrawal_deadline_seconds"] == 900
     assert len(emoji["notice"]["version"]) == 64
     assert "public channels" in emoji["notice"]["text"]
-    assert emoji["notice"]["reads"] == ["public_messages", "public_reactions"]
+    assert emoji["notice"]["reads"] == ["public_messages"]
 
 
 def test_granting_and_withdrawing_are_one_call_each(

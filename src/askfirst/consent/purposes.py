@@ -61,15 +61,12 @@ BUILT_IN_PURPOSES: dict[str, Purpose] = {
     "emoji_suggestions": Purpose(
         key="emoji_suggestions",
         title="Emoji suggestions",
-        reads=("public_messages", "public_reactions"),
-        private_reads=(
-            "private_messages",
-            "private_reactions",
-            "direct_messages",
-            "direct_reactions",
-        ),
+        # Reactions are not read: a reaction is also data of the message's author (see
+        # docs/privacy-model.md, "Why reactions feed no release").
+        reads=("public_messages",),
+        private_reads=("private_messages", "direct_messages"),
         trains="a model that suggests emoji for what you are typing, "
-        "from counts of which emoji people add to which words",
+        "from counts of which emoji people write with which words",
     ),
     "channel_recommendations": Purpose(
         key="channel_recommendations",

@@ -72,9 +72,7 @@ def _contributions(
         return frame.filter(pl.col("member_id").is_in(list(training)))
 
     if purpose.key == "emoji_suggestions":
-        emoji = EmojiSnapshotFrames(
-            messages=only_training(frames.messages), reactions=only_training(frames.reactions)
-        )
+        emoji = EmojiSnapshotFrames(messages=only_training(frames.messages))
         return emoji_contributions(emoji, EMOJI_BOUNDS, seed), EMOJI_BOUNDS
     channels = ChannelSnapshotFrames(memberships=only_training(frames.memberships))
     return channel_contributions(channels, CHANNEL_BOUNDS, seed), CHANNEL_BOUNDS

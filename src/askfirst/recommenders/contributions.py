@@ -21,8 +21,6 @@ class EmojiSnapshotFrames:
     """An emoji snapshot's consenting data: messages, each owned by its author."""
 
     messages: pl.DataFrame  # message_id, member_id (author), channel_name, text
-    # Ignored, and about to go: reactions no longer feed the aggregates (see emoji_contributions).
-    reactions: pl.DataFrame | None = None
 
 
 @dataclass(frozen=True)

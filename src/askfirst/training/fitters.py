@@ -37,9 +37,9 @@ class Fitter(Protocol):
 def fit_emoji_suggestions(
     frames: SnapshotFrames, snapshot: Snapshot, purpose: Purpose, rng: np.random.Generator
 ) -> TrainedModel:
-    """The emoji suggester's release from messages and reactions."""
+    """The emoji suggester's release from messages (reactions feed no release)."""
     result = fit_emoji(
-        EmojiSnapshotFrames(messages=frames.messages, reactions=frames.reactions),
+        EmojiSnapshotFrames(messages=frames.messages),
         epsilon=purpose.epsilon,
         delta=purpose.delta,
         rng=rng,
