@@ -133,7 +133,9 @@ def test_members_cannot_open_the_console(people: Any, browser_for: Callable[[str
     assert 'href="/admin"' in browser_for("root").client.get("/privacy-center").text
 
 
-def test_the_private_scope_switch_says_what_it_costs(browser_for: Callable[[str], Any]) -> None:
+def test_the_private_scope_switch_says_what_it_costs(
+    people: Any, browser_for: Callable[[str], Any]
+) -> None:
     page = browser_for("root").client.get("/admin").text
     assert 'id="private-scope-note"' in page
     assert "the privacy unit becomes the conversation, not the member" in page
