@@ -30,7 +30,7 @@ WORKSPACE = typer.Option(None, help="the workspace's name or Slack team id (defa
 
 
 @contextmanager
-def _opened() -> Iterator[tuple[Store, Settings]]:
+def opened_store() -> Iterator[tuple[Store, Settings]]:
     """The configured store and settings; the store's connections are closed afterwards."""
     settings = load_settings()
     store = open_store(settings)
@@ -42,7 +42,7 @@ def _opened() -> Iterator[tuple[Store, Settings]]:
 
 def train_command(purpose: str = PURPOSE, workspace: str | None = WORKSPACE) -> None:
     """Train a purpose (or all) from a snapshot taken now, and serve the release."""
-    with _opened() as (store, settings):
+    with opened_store() as (store, settings):
         failed = _train_all(store, settings, purpose, workspace)
     if failed:
         raise typer.Exit(1)
@@ -78,7 +78,7 @@ def releases_command(
     as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
 ) -> None:
     """List releases, newest first: purpose, status, members, (ε, δ), utility."""
-    with _opened() as (store, _settings), store.reading() as session:
+    with opened_store() as (store, _settings), store.reading() as session:
         workspace_id = None if workspace is None else _find_workspace(session, workspace).id
         names = {row.id: row.name for row in session.execute(select(Workspace.id, Workspace.name))}
         rows = [
@@ -93,7 +93,7 @@ def releases_command(
 
 def reconcile_command() -> None:
     """Once: mark overdue withdrawals, replace served releases that contain withdrawn members."""
-    with _opened() as (store, settings):
+    with opened_store() as (store, settings):
         report = reconcile(
             store, clock=SystemClock(), settings=settings, purposes=load_purposes(settings)
         )

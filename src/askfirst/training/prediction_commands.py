@@ -9,9 +9,8 @@ from sqlalchemy.orm import Session
 from askfirst.accounts.enrolment import find_workspace
 from askfirst.accounts.errors import UnknownWorkspace
 from askfirst.clock import SystemClock
-from askfirst.settings import load_settings
-from askfirst.store import open_store
 from askfirst.store.tables import Member, Workspace
+from askfirst.training.commands import opened_store
 from askfirst.training.serving import recommend_channels, suggest_emoji
 
 WORKSPACE = typer.Option(None, help="the workspace's name or Slack team id (default: the only one)")
@@ -39,17 +38,13 @@ def suggest_command(
     workspace: str | None = WORKSPACE,
 ) -> None:
     """Suggest emoji for a draft, from the served release or the public prior."""
-    settings = load_settings()
-    store = open_store(settings)
-    try:
+    with opened_store() as (store, settings):
         with store.reading() as session:
             workspace_id = _workspace_id(session, workspace)
         found = suggest_emoji(
             store, settings=settings, clock=SystemClock(), workspace_id=workspace_id,
             text=text, channel=channel, k=k,
         )  # fmt: skip
-    finally:
-        store.engine.dispose()
     origin = "public prior" if found.release_id is None else f"release {found.release_id}"
     typer.echo(f"from the {origin}:")
     for suggestion in found.suggestions:
@@ -64,9 +59,7 @@ def recommend_command(
     workspace: str | None = WORKSPACE,
 ) -> None:
     """Recommend public channels a member is not in and can join."""
-    settings = load_settings()
-    store = open_store(settings)
-    try:
+    with opened_store() as (store, settings):
         with store.reading() as session:
             workspace_id = _workspace_id(session, workspace)
             member_id = session.scalar(
@@ -75,15 +68,11 @@ def recommend_command(
                 )
             )
         if member_id is None:
-            typer.echo(
-                f"no member with Slack id {member!r} in that workspace", err=True
-            )
+            typer.echo(f"no member with Slack id {member!r} in that workspace", err=True)
             raise typer.Exit(1)
         found = recommend_channels(
             store, settings=settings, clock=SystemClock(), member_id=member_id, k=k
         )
-    finally:
-        store.engine.dispose()
     if not found.channels:
         typer.echo("no recommendations: no channel recommender release is being served")
     for suggestion in found.channels:
