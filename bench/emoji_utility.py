@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -47,6 +48,7 @@ BOUNDS = Bounds(l0=WORDS + 2, records_per_member=1, words_per_message=WORDS, emo
 SELECTOR = "\ufe0f"
 BALANCE_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5)
 CHECK_SHARE = 5_000
+LATENCY_DRAFTS = 2_000
 PUBLISHED = {"FastText": 25.8, "SVM": 29.3, "RoBERTa-base": 30.9}
 
 
@@ -103,6 +105,7 @@ def evaluate_variant(
         artifact, timing = timed(lambda epsilon=epsilon: fit(train, epsilon, rng))
         suggester = EmojiSuggester.from_artifact(artifact)
         product = score(suggester, validation, names, 0.0, artifact)
+        latency = suggest_latency(suggester, validation.texts[:LATENCY_DRAFTS])
         balanced = score(suggester, validation, names, balance, artifact)
         rows.append(
             {
@@ -113,6 +116,7 @@ def evaluate_variant(
                 "product_rule": asdict(product),
                 "balance_alpha": balance,
                 "balanced_rule": asdict(balanced),
+                "suggest_ms": latency,
             }
         )
         print(f"  ε={epsilon or '∞'}: top-3 {product.top3:.3f}, F1 {balanced.macro_f1:.1f}")
@@ -169,6 +173,17 @@ def score(
     hits = sum(p == label for p, label in zip(predicted, tweets.labels, strict=True))
     total = len(tweets.labels)
     return Scores(hits / total, top3 / total, macro_f1(tweets.labels, predicted, names))
+
+
+def suggest_latency(suggester: EmojiSuggester, drafts: list[str]) -> dict[str, float]:
+    """Milliseconds per product call (`suggest(text, k=5)`, every emoji), median and p95."""
+    spent = []
+    for draft in drafts:
+        started = time.perf_counter()
+        suggester.suggest(draft, k=5)
+        spent.append((time.perf_counter() - started) * 1000)
+    median, p95 = np.percentile(spent, [50, 95])
+    return {"median": round(float(median), 3), "p95": round(float(p95), 3)}
 
 
 def best_balance(artifact: dict[str, Any], checking: Tweets, names: list[str]) -> float:
@@ -253,7 +268,7 @@ def without_selector(tweets: Tweets, strip: bool) -> Tweets:
 
 def print_rows(rows: list[dict[str, Any]]) -> None:
     print_table(
-        ["ε", "keys", "top-1", "top-3", "macro-F1", "alpha", "F1 balanced", "top-1 balanced"],
+        ["ε", "keys", "top-1", "top-3", "macro-F1", "alpha", "F1 balanced", "top-1 bal.", "ms"],
         [
             [
                 "none" if row["epsilon"] is None else str(row["epsilon"]),
@@ -264,6 +279,7 @@ def print_rows(rows: list[dict[str, Any]]) -> None:
                 str(row["balance_alpha"]),
                 f"{row['balanced_rule']['macro_f1']:.1f}",
                 f"{row['balanced_rule']['top1']:.3f}",
+                f"{row['suggest_ms']['median']:.2f}",
             ]
             for row in rows
         ],
