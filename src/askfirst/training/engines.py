@@ -1,7 +1,7 @@
 """Where bounding and counting run: one small interface, a local Polars engine (Spark later).
 
 An engine turns (member_id, key) contributions into bounded counts: each member keeps at most
-`bounds.l0` distinct keys (a uniformly random subset when over) and counts at most
+`bounds.l0` distinct keys (the ones they used most when over, ties at random) and counts at most
 `bounds.linf` per key. It never adds noise and never drops a key: the mechanism does both.
 """
 
