@@ -403,6 +403,15 @@ def test_posting_after_an_import_and_importing_after_posting_give_distinct_ids(
     assert after == ["after"]
 
 
+@pytest.mark.sqlite_only
+def test_the_import_gives_back_its_connection_with_the_usual_page_cache(store: Store) -> None:
+    with store.engine.connect() as connection:
+        usual = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    import_export(store, VIEWER)
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar_one() == usual != -65536
+
+
 def test_each_workspace_name_is_its_own_workspace_and_org(store: Store, tmp_path: Path) -> None:
     import_export(store, VIEWER)
     lab = import_export(store, zulip_shaped_export(tmp_path), workspace="lab")
