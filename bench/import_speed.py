@@ -5,8 +5,10 @@ bench/.cache/), imports each into a fresh SQLite data folder and a fresh Postgre
 step in its own subprocess, and reports messages per second and the subprocess's peak memory.
 Prints a table and writes bench/results/import_speed.json.
 
-    .venv/bin/python bench/import_speed.py            # 100k and 1M
-    .venv/bin/python bench/import_speed.py --quick    # 100k only
+    .venv/bin/python bench/import_speed.py              # 100k and 1M
+    .venv/bin/python bench/import_speed.py --quick      # 100k only
+    .venv/bin/python bench/import_speed.py --repeat 3   # each import three times (a busy
+                                                        # machine's figures vary by 30%)
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class Measurement:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100k messages only")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each import")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -70,8 +73,9 @@ def main() -> None:
     for size in SIZES[:1] if args.quick else SIZES:
         export, generated = _generated(size)
         measurements.append(generated)
-        measurements.append(_import_sqlite(export, size))
-        measurements.append(_import_postgres(export, size))
+        for _ in range(args.repeat):
+            measurements.append(_import_sqlite(export, size))
+            measurements.append(_import_postgres(export, size))
     _print_table(measurements)
     _write_results(measurements)
 

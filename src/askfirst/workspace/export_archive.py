@@ -51,7 +51,7 @@ class ExportError(Exception):
         super().__init__(f"{where}: {problem}. {remedy}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One file inside an export, by its path from the export's top: 'general/2024-01-02.json'."""
 

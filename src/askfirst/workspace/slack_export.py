@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -54,7 +55,7 @@ WHOLE_FILE_CHARS = 1_000_000
 FIX_RECORD = "Correct or remove it in the export, then import again."
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DayFile:
     """One conversation's messages of one day: `<folder>/<YYYY-MM-DD>.json`."""
 
@@ -81,7 +82,8 @@ class SlackExport:
             )
         self.day_files = sorted(
             (
-                DayFile(entry.name.split("/")[0], entry)
+                # One string per folder, not per day file: an export can hold a million.
+                DayFile(sys.intern(entry.name.partition("/")[0]), entry)
                 for entry in archive.entries
                 if entry.name.count("/") == 1 and _is_day_file(entry.name)
             ),
