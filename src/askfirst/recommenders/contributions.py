@@ -46,7 +46,7 @@ def emoji_contributions(frames: EmojiSnapshotFrames, bounds: Bounds, seed: int) 
 
     Reactions are deliberately not used: a reaction is also data of the message's author, and
     removing one author would then move the records of every member who reacted to them — a
-    change no per-member bound covers (docs/privacy-mechanisms.md, "Why not reactions").
+    change no per-member bound covers (docs/privacy-model.md, "Why reactions feed no release").
     """
     return _message_contributions(frames.messages, bounds, seed)
 
