@@ -12,14 +12,25 @@ from __future__ import annotations
 import random
 import sys
 from collections.abc import Mapping
+from datetime import datetime
 
 from sqlalchemy import select
 
-from askfirst.clock import ManualClock, SystemClock
+from askfirst.clock import SystemClock
 from askfirst.consent import Purpose, grant, load_purposes, withdraw
 from askfirst.settings import load_settings
 from askfirst.store import Store, open_store
 from askfirst.store.tables import Answer, AnswerMethod, ConsentAnswer, Member
+
+
+class RememberingClock(SystemClock):
+    """The wall clock, read inside the transaction as the service reads it; keeps the last."""
+
+    last: datetime | None = None
+
+    def now(self) -> datetime:
+        self.last = super().now()
+        return self.last
 
 
 def people(store: Store, workspace_id: int) -> list[int]:
@@ -50,7 +61,7 @@ def flip(
     """Withdraw a yes or grant anything else, then acknowledge the committed change."""
     granted = answers.get((member_id, purpose_key)) == Answer.GRANTED
     change, answer = (withdraw, Answer.WITHDRAWN) if granted else (grant, Answer.GRANTED)
-    clock = ManualClock(SystemClock().now())  # the answer's time, known before it is written
+    clock = RememberingClock()
     with store.transaction() as session:
         change(
             session,
@@ -61,7 +72,8 @@ def flip(
             purposes=purposes,
         )
     answers[(member_id, purpose_key)] = answer
-    print(f"ACK {member_id} {purpose_key} {answer.value} {clock.now().isoformat()}", flush=True)
+    assert clock.last is not None
+    print(f"ACK {member_id} {purpose_key} {answer.value} {clock.last.isoformat()}", flush=True)
 
 
 def main(workspace_id: int, seed: int) -> None:

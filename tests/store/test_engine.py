@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import inspect, select, text
 
+from askfirst.clock import SystemClock
 from askfirst.settings import load_settings
 from askfirst.store import Store, migrate
 from askfirst.store.tables import Org
@@ -83,3 +85,50 @@ def test_migrations_form_one_line() -> None:
     from askfirst.store.engine import alembic_config
 
     assert len(ScriptDirectory.from_config(alembic_config()).get_heads()) == 1
+
+
+def test_a_watermark_waits_for_a_writer_that_read_the_clock_before_it(store: Store) -> None:
+    # A writer stamps its row, then is slow to commit; a watermark taken meanwhile must not
+    # come before that stamp in a view that lacks the row (a withdrawal a snapshot misses).
+    clock = SystemClock()
+    stamped, finish = threading.Event(), threading.Event()
+    stamps: dict[str, datetime] = {}
+    seen: dict[str, object] = {}
+
+    def write() -> None:
+        with store.transaction() as session:
+            stamps["writer"] = clock.now()
+            session.add(Org(name="slow", created_at=stamps["writer"]))
+            session.flush()
+            stamped.set()
+            finish.wait(20)
+
+    def read() -> None:
+        with store.reading_at(clock) as (session, watermark):
+            seen["watermark"] = watermark
+            seen["names"] = session.scalars(select(Org.name)).all()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    assert stamped.wait(20)
+    reader = threading.Thread(target=read)
+    reader.start()
+    reader.join(0.5)
+    assert reader.is_alive(), "the watermark was taken while a writer that had stamped was open"
+    finish.set()
+    writer.join(20)
+    reader.join(20)
+    assert seen["watermark"] > stamps["writer"]
+    assert seen["names"] == ["slow"]
+
+
+def test_writes_after_a_watermark_are_stamped_after_it_and_stay_out_of_its_view(
+    store: Store,
+) -> None:
+    clock = SystemClock()
+    with store.reading_at(clock) as (session, watermark):
+        with store.transaction() as writing:
+            later = clock.now()
+            writing.add(Org(name="later", created_at=later))
+        assert later > watermark
+        assert session.scalars(select(Org.name)).all() == []

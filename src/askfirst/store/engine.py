@@ -5,18 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from askfirst.clock import Clock
 from askfirst.settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 READING = "askfirst_reading"
+# On PostgreSQL every writing transaction holds this advisory lock shared, and taking a
+# watermark holds it exclusively for a moment (SQLite's write lock plays both parts).
+WRITERS_LOCK = 0x61736B66
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -84,10 +89,17 @@ class Store:
     def transaction(self) -> Iterator[Session]:
         """A writing transaction: committed on success, rolled back on any error.
 
-        On SQLite it holds the write lock from its first statement, so writers queue rather
-        than fail; keep long reads in `reading()`.
+        It begins at once: on SQLite it holds the write lock from the start, so writers queue
+        rather than fail, and on PostgreSQL it holds `WRITERS_LOCK` shared. Any time read from
+        a clock inside it is therefore later than every watermark already taken (see
+        `reading_at`). Keep long reads in `reading()`.
         """
         with self._sessions() as session, session.begin():
+            if self.dialect == "postgresql":
+                shared = text("SELECT pg_advisory_xact_lock_shared(:key)")
+                session.execute(shared, {"key": WRITERS_LOCK})
+            else:
+                session.connection()
             yield session
 
     @contextmanager
@@ -96,6 +108,33 @@ class Store:
         with self._readers() as session, session.begin():
             yield session
             session.rollback()
+
+    @contextmanager
+    def reading_at(self, clock: Clock) -> Iterator[tuple[Session, datetime]]:
+        """A read-only view and a watermark that agree: the view holds every write stamped at
+        or before the watermark, and every write it lacks is stamped after it.
+
+        A plain `clock.now()` before `reading()` cannot promise that: a writer may stamp an
+        answer, then commit after the view began, so a snapshot would miss a withdrawal that
+        its watermark says came first. Here the watermark is read while no writing
+        transaction is open (the write lock, held only for that moment), and the view starts
+        before any writer can stamp again.
+        """
+        with self._readers() as reader, reader.begin():
+            with self._sessions() as gate, gate.begin():
+                if self.dialect == "postgresql":
+                    # As long as SQLite's busy timeout: fail, never hang, behind a stuck writer.
+                    gate.execute(text("SET LOCAL lock_timeout = '30s'"))
+                    lock = text("SELECT pg_advisory_xact_lock(:key)")
+                    gate.execute(lock, {"key": WRITERS_LOCK})
+                else:
+                    gate.connection()
+                watermark = clock.now()
+                # The view starts at its first read; the writers wait until it has.
+                reader.execute(text("SELECT version_num FROM alembic_version"))
+                gate.rollback()
+            yield reader, watermark
+            reader.rollback()
 
     @property
     def dialect(self) -> str:

@@ -2,7 +2,7 @@
 
 Each step is its own transaction, so a run that fails part-way leaves the store as it was:
 
-1. read: the snapshot and its data, in one consistent `store.reading()` view;
+1. read: the snapshot and its data, in one consistent `store.reading_at()` view;
 2. fit: no database at all (a fresh, unpredictable random generator every run);
 3. record: snapshot, member list, release, artifact file and budget charges in one
    `store.transaction()` (the artifact file is removed again if that transaction fails);
@@ -62,8 +62,7 @@ def train(
     """Train `purpose_key` for a workspace from a snapshot taken now, and serve the release."""
     purpose = find_purpose(purposes, purpose_key)
     rng = np.random.default_rng(secrets.randbits(128))
-    watermark = clock.now()
-    with store.reading() as session:
+    with store.reading_at(clock) as (session, watermark):
         snapshot, frames = read_snapshot(
             session,
             workspace_id=workspace_id,

@@ -4,7 +4,7 @@ A snapshot for a purpose holds the eligible data (channel kinds the policies all
 by default) of members whose effective consent was granted at its watermark and whose budget
 can pay one more release. Data that involves two members (B's reaction on A's message) is kept
 only if both are in; only data posted at or before the watermark; never bots, deleted members
-or placeholders. Reading (`read_snapshot`, inside `store.reading()`) and recording
+or placeholders. Reading (`read_snapshot`, inside `store.reading_at()`) and recording
 (`record_snapshot`, inside `store.transaction()`) are separate so that a training run that fails
 between them leaves no rows behind.
 """
@@ -93,7 +93,8 @@ def read_snapshot(
 ) -> tuple[Snapshot, SnapshotFrames]:
     """Select a snapshot at watermark `at` and read its data; writes nothing.
 
-    Call it inside `store.reading()` so the gate and the data come from one consistent state.
+    Call it inside `store.reading_at(clock)` with its watermark as `at`: the gate and the data
+    then come from one consistent state that holds every answer given at or before `at`.
     """
     purpose = purposes[purpose_key]
     kinds = eligible_channel_kinds(
