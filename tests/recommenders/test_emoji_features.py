@@ -15,7 +15,12 @@ from askfirst.recommenders.features import (
     words_expr,
 )
 
-pieces = st.sampled_from([*"abcXYZ019':_<>@|# +-.é", "rocket", " the ", "İ", "ß"])
+pieces = st.sampled_from(
+    [
+        *"abcXYZ019':_<>@|# +-.éüÉ東京タ",
+        *("rocket", " the ", "İ", "ß", "e\u0301", "\u0301", "हिन्दी", "\ufe0f", "❤", "٣", "Ⅻ"),
+    ]
+)
 texts = st.lists(pieces, max_size=30).map("".join)
 
 
@@ -43,3 +48,20 @@ def test_markup_stopwords_and_emoji_are_not_words() -> None:
     assert tokenize(text) == ["ship", "team's", "build"]
     assert emoji_codes(text) == ["rocket"]
     assert "rocket" not in without_emoji(text)
+
+
+def test_words_of_every_script_are_words() -> None:
+    # "и" is one letter: words have two or more, in every script.
+    text = "Café für Straße, हिन्दी и ПРИВЕТ 東京タワー"
+    expected = ["café", "für", "straße", "हिन्दी", "привет", "東京タワー"]
+    assert tokenize(text) == expected
+    assert polars_words(text) == expected
+
+
+def test_a_decomposed_accent_is_the_same_word_as_a_composed_one() -> None:
+    assert tokenize("cafe\u0301") == tokenize("café") == ["café"]
+    assert polars_words("cafe\u0301") == ["café"]
+
+
+def test_digits_marks_and_emoji_do_not_start_a_word() -> None:
+    assert tokenize("2nd \u0301x ❤\ufe0f ok") == ["nd", "ok"]

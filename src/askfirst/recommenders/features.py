@@ -9,22 +9,35 @@ Keys (the owner of each record is the member who created it):
 - channel recommendations: a member owns "n:<channel>" for each channel they are in and
   "p:<a>|<b>" for each sorted pair of them.
 
-Tokenization is the same in Python (suggest time) and in Polars (fit time): the same regular
-expressions, lowercase, stopwords dropped.
+Tokenization is the same in Python (suggest time) and in Polars (fit time): NFC, lowercase,
+the same patterns, stopwords dropped. A word is a letter of any script followed by letters,
+combining marks, decimal digits or apostrophes, ending in one of those but the apostrophe:
+"café", "für", "हिन्दी" and "team's" are words. Python's `re` has no Unicode property classes,
+so its class is built once from `unicodedata` categories; Polars (Rust) names them. Scripts
+written without spaces (Chinese, Japanese) give one word per run, dropped past 30 characters.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator, Mapping
+from functools import cache
 
 import polars as pl
 
 # Slack markup: <@U123>, <#C123|general>, <https://…|label>; inline emoji :name:.
 MARKUP = r"<[^>]*>"
 EMOJI_CODE = r":[a-z0-9_+\-']+:"
-WORD = r"[a-z][a-z0-9']*[a-z0-9]"
+LETTER_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo"})
+WORD_CATEGORIES = LETTER_CATEGORIES | {"Mn", "Mc", "Me", "Nd"}
+# Polars' pattern; `_python_word` builds the same from the categories above.
+WORD = r"\p{L}[\p{L}\p{M}\p{Nd}']*[\p{L}\p{M}\p{Nd}]"
 MAX_WORD_LENGTH = 30
+# Letters, marks and digits live in planes 0-3, and variation-selector marks in plane 14;
+# planes 4-13 are unassigned and 15-16 private use.
+SCRIPT_PLANES = range(0x40000)
+SPECIAL_PLANE = range(0xE0000, 0xF0000)
 _STOPWORD_TEXT = """
     a about after again all also am an and any are as at be because been before being but by
     can could did do does doing down for from get got had has have having he her here hers him
@@ -37,15 +50,42 @@ _STOPWORD_TEXT = """
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 _MARKUP = re.compile(MARKUP)
 _EMOJI_CODE = re.compile(EMOJI_CODE)
-_WORD = re.compile(WORD)
+
+
+def _character_class(categories: frozenset[str]) -> str:
+    """A `re` character class (without brackets) of every code point in `categories`."""
+    ranges: list[tuple[int, int]] = []
+    for point in (*SCRIPT_PLANES, *SPECIAL_PLANE):
+        if unicodedata.category(chr(point)) not in categories:
+            continue
+        if ranges and ranges[-1][1] == point - 1:
+            ranges[-1] = (ranges[-1][0], point)
+        else:
+            ranges.append((point, point))
+    return "".join(
+        re.escape(chr(low)) if low == high else f"{re.escape(chr(low))}-{re.escape(chr(high))}"
+        for low, high in ranges
+    )
+
+
+@cache
+def _python_word() -> re.Pattern[str]:
+    # Built on first use (~0.05 s), not at import: most commands never tokenize.
+    letter, word = _character_class(LETTER_CATEGORIES), _character_class(WORD_CATEGORIES)
+    return re.compile(f"[{letter}][{word}']*[{word}]")
+
+
+def normalized(text: str) -> str:
+    """NFC and lowercase: "cafe" + U+0301 and "café" are one word."""
+    return unicodedata.normalize("NFC", text).lower()
 
 
 def tokenize(text: str) -> list[str]:
     """The distinct words of a text, in order: lowercase, no markup, emoji or stopwords."""
-    lowered = _EMOJI_CODE.sub(" ", _MARKUP.sub(" ", text.lower()))
+    lowered = _EMOJI_CODE.sub(" ", _MARKUP.sub(" ", normalized(text)))
     words = dict.fromkeys(
         word
-        for word in _WORD.findall(lowered)
+        for word in _python_word().findall(lowered)
         if len(word) <= MAX_WORD_LENGTH and word not in STOPWORDS
     )
     return list(words)
@@ -63,7 +103,12 @@ def without_emoji(text: str) -> str:
 
 def words_expr(text: pl.Expr) -> pl.Expr:
     """The Polars twin of `tokenize` (with repeats; callers take unique words per message)."""
-    lowered = text.str.to_lowercase().str.replace_all(MARKUP, " ").str.replace_all(EMOJI_CODE, " ")
+    lowered = (
+        text.str.normalize("NFC")
+        .str.to_lowercase()
+        .str.replace_all(MARKUP, " ")
+        .str.replace_all(EMOJI_CODE, " ")
+    )
     return lowered.str.extract_all(WORD)
 
 
