@@ -1,6 +1,8 @@
 """Withdrawals reach the models: retrain without the members who withdrew, then complete.
 
-`reconcile` is the loop the server runs every few seconds (and `askfirst reconcile` once). For
+`reconcile` is the loop the server runs every few seconds (and `askfirst reconcile` once). It
+first retires every promoted release whose purpose an org or workspace has switched off
+(`forbidden.retire_forbidden`), so no such release stays "promoted" anywhere. Then, for
 each purpose of each workspace with open withdrawals, if the served release contains any of
 those members, it retrains the purpose ONCE for all of them (the new snapshot leaves them out,
 since their consent no longer holds) and promotes it. If that retrain fails or is refused, it
@@ -34,6 +36,7 @@ from askfirst.consent.withdrawals import (
 from askfirst.settings import Settings
 from askfirst.store import Store
 from askfirst.store.tables import Member, Release, WithdrawalStatus
+from askfirst.training.forbidden import retire_forbidden
 from askfirst.training.pipeline import train
 from askfirst.training.releases import retire, served
 from askfirst.training.snapshots import snapshot_members
@@ -44,21 +47,28 @@ S = WithdrawalStatus
 
 @dataclass
 class ReconcileReport:
-    """What one pass of `reconcile` did."""
+    """What one pass of `reconcile` did: withdrawal ids (`overdue`, `completed`) and release
+    ids. `retired` holds every release the pass retired (the prior served instead), `forbidden`
+    those of them retired because their purpose is switched off by policy."""
 
     overdue: list[int] = field(default_factory=list)
     completed: list[int] = field(default_factory=list)
     promoted: list[int] = field(default_factory=list)
     retired: list[int] = field(default_factory=list)
+    forbidden: list[int] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
 
 def reconcile(
     store: Store, *, clock: Clock, settings: Settings, purposes: Mapping[str, Purpose]
 ) -> ReconcileReport:
-    """One pass: mark overdue withdrawals, replace served releases that contain withdrawn
-    members (one retrain per purpose and workspace), and complete what is done."""
+    """One pass: retire releases of purposes switched off, mark overdue withdrawals, replace
+    served releases that contain withdrawn members (one retrain per purpose and workspace),
+    and complete what is done."""
     report = ReconcileReport()
+    # First: a withdrawal from a purpose switched off then completes without a futile retrain.
+    report.forbidden = retire_forbidden(store, clock=clock)
+    report.retired.extend(report.forbidden)
     with store.transaction() as session:
         report.overdue = [w.id for w in mark_overdue(session, clock=clock)]
     with store.reading() as session:

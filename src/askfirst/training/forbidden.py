@@ -1,0 +1,67 @@
+"""Releases of a purpose an admin has switched off: retire them, so none stays "promoted".
+
+Serving already refuses such a release at prediction time (`serving.served_release`); this
+makes the registry agree, so the admin console, the privacy center and the API stop calling it
+served, and the journal says why. Run by `reconcile` on every pass. When the admin allows the
+purpose again, the next training serves a new release as usual.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from askfirst.clock import Clock
+from askfirst.consent.policies import WorkspacePolicy, policy_for_workspace
+from askfirst.store import Store
+from askfirst.store.tables import Release, ReleaseStatus
+from askfirst.training.pipeline import lock_workspace
+from askfirst.training.releases import retire
+
+
+def forbidding_scopes(policy: WorkspacePolicy) -> str | None:
+    """Which switches forbid the purpose ("org", "workspace", both), or None if it is allowed."""
+    switches = (("org", policy.org), ("workspace", policy.workspace))
+    return " and ".join(name for name, switch in switches if not switch.allowed) or None
+
+
+def retire_forbidden(store: Store, *, clock: Clock) -> list[int]:
+    """Retire every promoted release whose purpose its workspace no longer allows; their ids."""
+    at = clock.now()
+    with store.reading() as session:
+        query = select(Release).where(Release.status == ReleaseStatus.PROMOTED)
+        promoted = session.scalars(query).all()
+        # Most passes find nothing to do: look first, and take the write lock only for a retirement.
+        suspects = [
+            (release.id, release.workspace_id)
+            for release in promoted
+            if forbidding_scopes(policy_of(session, release, at=at)) is not None
+        ]
+    retired = []
+    for release_id, workspace_id in suspects:
+        with store.transaction() as session:
+            lock_workspace(session, workspace_id)  # a training promoting meanwhile waits for us
+            if retire_if_forbidden(session, release_id, at=clock.now()):
+                retired.append(release_id)
+    return retired
+
+
+def policy_of(session: Session, release: Release, *, at: datetime) -> WorkspacePolicy:
+    """The switches that govern the release's purpose in its workspace at `at`."""
+    return policy_for_workspace(
+        session, workspace_id=release.workspace_id, purpose_key=release.purpose_key, at=at
+    )
+
+
+def retire_if_forbidden(session: Session, release_id: int, *, at: datetime) -> bool:
+    """Retire the release if it is still promoted and its purpose is switched off at `at`."""
+    release = session.get_one(Release, release_id, populate_existing=True)
+    if release.status is not ReleaseStatus.PROMOTED:
+        return False
+    scopes = forbidding_scopes(policy_of(session, release, at=at))
+    if scopes is None:
+        return False
+    retire(session, release, at=at, detail=f"purpose forbidden by {scopes} policy")
+    return True
