@@ -65,3 +65,8 @@ def test_a_decomposed_accent_is_the_same_word_as_a_composed_one() -> None:
 
 def test_digits_marks_and_emoji_do_not_start_a_word() -> None:
     assert tokenize("2nd \u0301x ❤\ufe0f ok") == ["nd", "ok"]
+
+
+def test_a_variation_selector_left_behind_does_not_change_a_word() -> None:
+    # TweetEval cut ❤️ out of "love❤️", leaving "love" + U+FE0F: that must read as "love".
+    assert tokenize("love\ufe0f it") == polars_words("love\ufe0f it") == ["love"]

@@ -38,6 +38,9 @@ MAX_WORD_LENGTH = 30
 # planes 4-13 are unassigned and 15-16 private use.
 SCRIPT_PLANES = range(0x40000)
 SPECIAL_PLANE = range(0xE0000, 0xF0000)
+# Variation selectors pick how an emoji looks; left behind where an emoji was cut out of a
+# text, one would glue onto the word before it ("love" + U+FE0F), so they are removed first.
+VARIATION_SELECTORS = "[\ufe00-\ufe0f\U000e0100-\U000e01ef]"
 _STOPWORD_TEXT = """
     a about after again all also am an and any are as at be because been before being but by
     can could did do does doing down for from get got had has have having he her here hers him
@@ -50,6 +53,7 @@ _STOPWORD_TEXT = """
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 _MARKUP = re.compile(MARKUP)
 _EMOJI_CODE = re.compile(EMOJI_CODE)
+_VARIATION_SELECTORS = re.compile(VARIATION_SELECTORS)
 
 
 def _character_class(categories: frozenset[str]) -> str:
@@ -76,8 +80,8 @@ def _python_word() -> re.Pattern[str]:
 
 
 def normalized(text: str) -> str:
-    """NFC and lowercase: "cafe" + U+0301 and "café" are one word."""
-    return unicodedata.normalize("NFC", text).lower()
+    """NFC, lowercase, no variation selectors: "cafe" + U+0301 and "café" are one word."""
+    return _VARIATION_SELECTORS.sub("", unicodedata.normalize("NFC", text)).lower()
 
 
 def tokenize(text: str) -> list[str]:
@@ -105,6 +109,7 @@ def words_expr(text: pl.Expr) -> pl.Expr:
     """The Polars twin of `tokenize` (with repeats; callers take unique words per message)."""
     lowered = (
         text.str.normalize("NFC")
+        .str.replace_all(VARIATION_SELECTORS, "")
         .str.to_lowercase()
         .str.replace_all(MARKUP, " ")
         .str.replace_all(EMOJI_CODE, " ")
