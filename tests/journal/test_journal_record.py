@@ -4,7 +4,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from askfirst.journal import append, entries, entries_about_member, verify
+from askfirst.clock import ManualClock
+from askfirst.journal import (
+    ReadingSessionError,
+    append,
+    entries,
+    entries_about_member,
+    verify,
+)
 from askfirst.journal.chain import GENESIS_HASH, entry_hash
 from askfirst.store import Store
 
@@ -65,3 +72,15 @@ def test_fresh_journal_verifies(store: Store) -> None:
         append(session, "consent.changed", {}, at=AT)
     result = verify(store)
     assert result.ok and result.entries == 1 and result.first_bad is None
+
+
+def test_append_in_a_reading_view_refuses_loudly(store: Store) -> None:
+    refused = pytest.raises(ReadingSessionError, match=r"store\.transaction\(\)")
+    with refused, store.reading() as session:
+        append(session, "consent.changed", {}, at=AT)
+    refused = pytest.raises(ReadingSessionError, match="read-only")
+    with refused, store.reading_at(ManualClock()) as (session, _watermark):
+        append(session, "consent.changed", {}, at=AT)
+    with store.transaction() as session:
+        assert append(session, "consent.changed", {}, at=AT).seq == 1
+    assert verify(store).entries == 1

@@ -7,12 +7,18 @@ the whole chain. See docs/journal.md.
 
 from __future__ import annotations
 
-from askfirst.journal.record import append, entries, entries_about_member
+from askfirst.journal.record import (
+    ReadingSessionError,
+    append,
+    entries,
+    entries_about_member,
+)
 from askfirst.journal.verify import Verification, verify
 from askfirst.store.tables.journal import JournalEntry
 
 __all__ = [
     "JournalEntry",
+    "ReadingSessionError",
     "Verification",
     "append",
     "entries",

@@ -11,10 +11,15 @@ from sqlalchemy.orm import Session
 
 from askfirst.journal.chain import GENESIS_HASH, check_kind, entry_body, entry_hash
 from askfirst.journal.head import newest_head, write_head_on_commit
+from askfirst.store.engine import READING
 from askfirst.store.tables.journal import JournalEntry
 
 # Conflicts with itself and with plain INSERTs, not with readers: appenders queue, reads go on.
 POSTGRES_LOCK = "LOCK TABLE journal_entries IN SHARE ROW EXCLUSIVE MODE"
+
+
+class ReadingSessionError(RuntimeError):
+    """`append` was called in a read-only `store.reading()` session, which never commits."""
 
 
 def append(
@@ -31,7 +36,9 @@ def append(
     Call it inside `store.transaction()`: the entry commits or rolls back with the change.
     Concurrent appenders queue (PostgreSQL: a table lock; SQLite: the write lock the store's
     transactions take at BEGIN), so sequence numbers stay gapless and the chain linear.
+    Raises ReadingSessionError in a `store.reading()` session, whose entries would vanish.
     """
+    _refuse_reading(session, kind)
     check_kind(kind)
     _lock_for_append(session)
     last = newest_head(session)
@@ -86,6 +93,16 @@ def _detached(session: Session, found: Iterable[JournalEntry]) -> list[JournalEn
     for entry in loaded:
         session.expunge(entry)
     return loaded
+
+
+def _refuse_reading(session: Session, kind: str) -> None:
+    # A reading view always rolls back: an entry appended there would be lost without a word.
+    if session.info.get(READING):
+        raise ReadingSessionError(
+            f"journal entry {kind!r} was appended in a read-only store.reading() session, "
+            "which rolls back and would drop it; append inside store.transaction() instead, "
+            "in the same transaction as the change it records"
+        )
 
 
 def _lock_for_append(session: Session) -> None:

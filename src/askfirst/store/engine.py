@@ -83,7 +83,7 @@ class Store:
             reader = self.engine.execution_options(**{READING: True})
         else:
             reader = self.engine.execution_options(isolation_level="REPEATABLE READ")
-        self._readers = sessionmaker(reader, expire_on_commit=False, info=info)
+        self._readers = sessionmaker(reader, expire_on_commit=False, info={**info, READING: True})
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
