@@ -29,6 +29,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/me/withdrawals"): MEMBER,
     ("GET", "/api/v1/me/receipts/{purpose}"): MEMBER,
     ("GET", "/api/v1/me/journal"): MEMBER,
+    ("GET", "/api/v1/me/timeline"): MEMBER,
     ("GET", "/api/v1/me/budget"): MEMBER,
     ("GET", "/api/v1/me/export"): MEMBER,
     ("GET", "/api/v1/admin/counts"): ADMIN,

@@ -204,7 +204,7 @@ def test_budget_chart_and_timeline_show_the_releases_that_contain_me(
     bars = re.findall(r'<rect x="([\d.]+)" y="8.0" width="([\d.]+)"', emoji)
     assert bars[1:] == [("0.0", "52.0"), ("52.0", "130.0")]  # 520 px for ε 10
     assert "release 2 of Emoji suggestions (ε 2.5, δ 1e-06); served now" in page
-    assert "no longer served since 2026-01-01 00:00 UTC" in page
+    assert "no longer served since 2026-01-01 00:00 UTC: replaced by release 2" in page
 
 
 def test_bad_answers_are_refused_readably_and_change_nothing(

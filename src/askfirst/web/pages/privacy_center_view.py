@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -59,6 +60,15 @@ class PurposeCard:
     remaining: float
 
 
+class ReleaseState(StrEnum):
+    """Where a release that contains the member stands now, as the timeline says it."""
+
+    SERVED = "served"
+    REPLACED = "replaced"  # a newer release was promoted in its place
+    RETIRED = "retired"  # no longer served, with nothing promoted in its place
+    NOT_SERVED = "not_served"  # never promoted
+
+
 @dataclass(frozen=True)
 class TimelineEvent:
     """Something that happened to the member's data, newest first on the page."""
@@ -66,6 +76,8 @@ class TimelineEvent:
     at: datetime
     text: str
     journal_seq: int | None
+    release_id: int | None = None  # set on the events of releases that contain the member
+    release_state: ReleaseState | None = None
 
 
 def purpose_cards(
@@ -139,24 +151,53 @@ def _release_events(
         entry.payload.get("release_id"): entry.seq
         for entry in entries(session, kind="release.created", workspace_id=member.workspace_id)
     }
-    return [
-        TimelineEvent(
-            release.created_at,
+    successors = _successors(session, member.workspace_id, mine)
+    events = []
+    for release in mine:
+        state, words = _release_state(release, successors.get(release.id))
+        text = (
             f"Your data was used in release {release.id} of "
             f"{purpose_title(purposes, release.purpose_key)} (ε {release.epsilon:.3g}, "
-            f"δ {release.delta:.3g}); {_release_state(release)}",
-            created.get(release.id),
+            f"δ {release.delta:.3g}); {words}"
         )
-        for release in mine
-    ]
+        events.append(
+            TimelineEvent(release.created_at, text, created.get(release.id), release.id, state)
+        )
+    return events
 
 
-def _release_state(release: Release) -> str:
-    if release.retired_at is not None:
-        return f"no longer served since {release.retired_at:%Y-%m-%d %H:%M} UTC"
-    if release.promoted_at is not None:
-        return "served now"
-    return "not served"
+def _successors(session: Session, workspace_id: int, mine: list[Release]) -> dict[int, int]:
+    """For each retired release of `mine`, the release promoted in its place, if one was.
+
+    Promoting a release retires the one it replaces at the same instant (releases.promote).
+    """
+    retired = {r.id: r for r in mine if r.retired_at is not None and r.promoted_at is not None}
+    if not retired:
+        return {}
+    query = select(Release.id, Release.purpose_key, Release.promoted_at).where(
+        Release.workspace_id == workspace_id,
+        Release.promoted_at.in_(sorted({r.retired_at for r in retired.values() if r.retired_at})),
+    )
+    promoted_at = {(row.purpose_key, row.promoted_at): row.id for row in session.execute(query)}
+    found = {
+        release.id: promoted_at.get((release.purpose_key, release.retired_at))
+        for release in retired.values()
+    }
+    return {old: new for old, new in found.items() if new is not None and new != old}
+
+
+def _release_state(release: Release, successor: int | None) -> tuple[ReleaseState, str]:
+    if release.retired_at is None:
+        if release.promoted_at is not None:
+            return ReleaseState.SERVED, "served now"
+        return ReleaseState.NOT_SERVED, "not served"
+    if release.promoted_at is None:
+        return ReleaseState.NOT_SERVED, "never served"
+    since = f"no longer served since {release.retired_at:%Y-%m-%d %H:%M} UTC"
+    if successor is not None:
+        return ReleaseState.REPLACED, f"{since}: replaced by release {successor}"
+    why = f": {release.status_detail}" if release.status_detail else ""
+    return ReleaseState.RETIRED, since + why
 
 
 def _journal_events(
