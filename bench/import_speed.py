@@ -1,14 +1,16 @@
 """How fast askfirst generates and imports a workspace, and how much memory that takes.
 
 Generates synthetic Slack exports of 100,000 and 1,000,000 messages (cached under
-bench/.cache/), imports each into a fresh SQLite data folder and a fresh PostgreSQL schema, every
-step in its own subprocess, and reports messages per second and the subprocess's peak memory.
-Prints a table and writes bench/results/import_speed.json.
+bench/.cache/), reads each without a store (the export reader's own memory), imports each into a
+fresh SQLite data folder and a fresh PostgreSQL schema, every step in its own subprocess, and
+reports messages per second and the subprocess's peak memory. Prints a table and writes
+bench/results/import_speed.json (or the file given with --out).
 
     .venv/bin/python bench/import_speed.py              # 100k and 1M
     .venv/bin/python bench/import_speed.py --quick      # 100k only
     .venv/bin/python bench/import_speed.py --repeat 3   # each import three times (a busy
                                                         # machine's figures vary by 30%)
+    .venv/bin/python bench/import_speed.py --out bench/results/import_speed-before.json
 """
 
 from __future__ import annotations
@@ -40,8 +42,8 @@ NAN = float("nan")
 
 @dataclass
 class Measurement:
-    step: str  # generate | import
-    database: str  # "-" for generate
+    step: str  # generate | read (the export parsed, nothing stored) | import
+    database: str  # "-" for generate and read
     messages: int
     seconds: float  # the work itself, timed inside the subprocess
     # The work's own CPU time (user + system) in the subprocess: steadier than `seconds` on a
@@ -64,6 +66,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100k messages only")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each import")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON goes")
+    parser.add_argument("--label", default="", help="a note kept in the JSON: what was measured")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -74,10 +78,11 @@ def main() -> None:
         export, generated = _generated(size)
         measurements.append(generated)
         for _ in range(args.repeat):
+            measurements.append(_run("read", "-", size, ["read", str(export)]))
             measurements.append(_import_sqlite(export, size))
             measurements.append(_import_postgres(export, size))
     _print_table(measurements)
-    _write_results(measurements)
+    _write_results(measurements, args.out, args.label)
 
 
 def _generated(size: int) -> tuple[Path, Measurement]:
@@ -157,6 +162,8 @@ def _child(args: list[str]) -> dict[str, Any]:
             "seconds": time.perf_counter() - started,
             "cpu_seconds": time.process_time() - cpu_started,
         }
+    if args[0] == "read":
+        return _read(Path(args[1]))
     from askfirst.settings import Settings
     from askfirst.store import open_store
     from askfirst.workspace.importer import import_export
@@ -168,6 +175,21 @@ def _child(args: list[str]) -> dict[str, Any]:
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     store.engine.dispose()
     return {"messages": imported.messages_added, "seconds": seconds, "cpu_seconds": cpu_seconds}
+
+
+def _read(export: Path) -> dict[str, Any]:
+    """Every message of the export parsed, in import order, and nothing written anywhere."""
+    from askfirst.workspace.slack_export import open_export
+
+    started, cpu_started = time.perf_counter(), time.process_time()
+    read = 0
+    with open_export(export) as opened:
+        list(opened.users())
+        list(opened.conversations())
+        for day_file in opened.day_files:
+            read += sum(1 for _ in opened.messages(day_file))
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    return {"messages": read, "seconds": seconds, "cpu_seconds": cpu_seconds}
 
 
 def _print_table(measurements: list[Measurement]) -> None:
@@ -197,11 +219,12 @@ def _commit() -> str:
     return head.stdout.strip() + ("+changes" if dirty.returncode else "")
 
 
-def _write_results(measurements: list[Measurement]) -> None:
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+def _write_results(measurements: list[Measurement], out: Path, label: str) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
     results = {
         "benchmark": "import_speed",
         "commit": _commit(),
+        "label": label,
         "members": MEMBERS,
         "seed": SEED,
         "machine": {
@@ -220,8 +243,8 @@ def _write_results(measurements: list[Measurement]) -> None:
             for m in measurements
         ],
     }
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"\nwrote {RESULTS.relative_to(BENCH.parent)}")
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nwrote {out}")
 
 
 if __name__ == "__main__":

@@ -2,21 +2,22 @@
 
 Everything here happens before anything is written: the archive's directory is checked for
 paths that escape it, symlinks, and sizes or counts no real export has. Entries are read one at
-a time, as UTF-8 text.
+a time, as UTF-8 text. A zip's directory is held in compact form (`ZipDirectory`), so memory
+stays small however many day files an export holds.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-import struct
-import zipfile
-import zlib
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol, overload
+
+from askfirst.workspace.zip_directory import NotAZip, ZipDirectory, ZipFormatError, end_record
 
 GB = 1024**3
 MB = 1024**2
@@ -62,7 +63,8 @@ class Entry:
 class Archive(Protocol):
     """Where an export's files come from: a zip or a folder."""
 
-    entries: list[Entry]
+    @property
+    def entries(self) -> Sequence[Entry]: ...
 
     def read_text(self, entry: Entry) -> str: ...
 
@@ -75,12 +77,6 @@ def open_archive(path: Path, limits: Limits) -> Iterator[Archive]:
         return
     if not path.is_file():
         raise ExportError(str(path), "no such file or folder", "Give the path of a Slack export.")
-    if not zipfile.is_zipfile(path):
-        raise ExportError(
-            str(path),
-            "is neither a folder nor a .zip file",
-            "Give the .zip Slack sent, or the folder it unpacks to.",
-        )
     with ZipArchive(path, limits) as archive:
         yield archive
 
@@ -91,46 +87,62 @@ class ZipArchive:
     def __init__(self, path: Path, limits: Limits):
         self.path = path
         self.limits = limits
-        _refuse_entry_count(path.name, _declared_entry_count(path), limits)
+        file = path.open("rb")
         try:
-            self._zip = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError) as error:
-            raise ExportError(
-                path.name, f"cannot be opened as a zip ({error})", NOT_SLACK
-            ) from None
-        try:
-            infos = self._zip.infolist()
-            _refuse_entry_count(path.name, len(infos), limits)
-            prefix = _wrapping_folder(infos)
-            _check_zip_directory(infos, limits)
-            self._infos = {
-                info.filename[len(prefix) :]: info
-                for info in infos
-                if info.filename.startswith(prefix) and not info.is_dir()
-            }
-            self.entries = [Entry(name, info.file_size) for name, info in self._infos.items()]
+            self._directory = _checked_directory(file, path, limits)
         except BaseException:
-            self._zip.close()
+            file.close()
             raise
+        self._prefix = _wrapping_folder(self._directory)
+        self.entries = ZipEntries(self._directory, self._prefix)
 
     def __enter__(self) -> ZipArchive:
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        self._zip.close()
+        self._directory.close()
 
     def read_text(self, entry: Entry) -> str:
-        info = self._infos[entry.name]
+        index = self._directory.find(self._prefix + entry.name)
+        if index is None:
+            raise KeyError(entry.name)
         try:
-            with self._zip.open(info) as stream:
-                data = stream.read(info.file_size + 1)
-        except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as error:
-            raise ExportError(entry.name, f"cannot be decompressed ({error})", NOT_SLACK) from None
-        if len(data) > info.file_size:
-            raise ExportError(
-                entry.name, "expands beyond the size its zip entry declares", NOT_SLACK
-            )
+            data = self._directory.read(index)
+        except ZipFormatError as error:
+            raise _export_error(error) from None
+        except OSError as error:
+            raise ExportError(entry.name, f"cannot be read ({error})", NOT_SLACK) from None
         return decoded(entry.name, data)
+
+
+class ZipEntries(Sequence[Entry]):
+    """The files of a zip below its wrapping folder, made into `Entry` only when asked for."""
+
+    def __init__(self, directory: ZipDirectory, prefix: str):
+        self._directory = directory
+        self._prefix = prefix
+        # Numbers of the entries that are files below the prefix: 4 bytes each.
+        self._indexes = array("I", _file_indexes(directory, prefix))
+
+    def __len__(self) -> int:
+        return len(self._indexes)
+
+    @overload
+    def __getitem__(self, position: int) -> Entry: ...
+
+    @overload
+    def __getitem__(self, position: slice) -> Sequence[Entry]: ...
+
+    def __getitem__(self, position: int | slice) -> Entry | Sequence[Entry]:
+        if isinstance(position, slice):
+            return [self[at] for at in range(*position.indices(len(self)))]
+        index = self._indexes[position]
+        name = self._directory.name(index)[len(self._prefix) :]
+        return Entry(name, self._directory.size(index))
+
+    def __iter__(self) -> Iterator[Entry]:
+        for position in range(len(self._indexes)):
+            yield self[position]
 
 
 class FolderArchive:
@@ -209,23 +221,44 @@ def _checked_size(name: str, size: int, limits: Limits) -> int:
     return size
 
 
-def _check_zip_directory(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
-    """Refuse escaping paths, symlinks, duplicates and zip bombs, from the directory alone."""
-    seen: set[str] = set()
+def _checked_directory(file: BinaryIO, path: Path, limits: Limits) -> ZipDirectory:
+    """The zip's directory, once its entry count, paths, kinds and sizes have passed."""
+    try:
+        end = end_record(file, path.name)
+        _refuse_entry_count(path.name, end.entries, limits)
+        directory = ZipDirectory(file, path.name, end)
+    except NotAZip:
+        raise ExportError(
+            str(path),
+            "is neither a folder nor a .zip file (it has no zip end record)",
+            "Give the .zip Slack sent, or the folder it unpacks to; if it is that .zip, it was"
+            " cut short: download it again.",
+        ) from None
+    except ZipFormatError as error:
+        raise _export_error(error) from None
+    except OSError as error:
+        raise ExportError(path.name, f"cannot be opened as a zip ({error})", NOT_SLACK) from None
+    _check_zip_directory(directory, limits)
+    return directory
+
+
+def _check_zip_directory(directory: ZipDirectory, limits: Limits) -> None:
+    """Refuse escaping paths, symlinks and zip bombs, from the directory alone.
+
+    Duplicates, encryption and unreadable methods `ZipDirectory` refuses as it reads.
+    """
     total = 0
-    for info in infos:
-        name = info.filename
+    for index in range(len(directory)):
+        name = directory.name(index)
         parts = name.replace("\\", "/").split("/")
         if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or ".." in parts:
             raise ExportError(name, "points outside the export (absolute path or '..')", NOT_SLACK)
-        if stat.S_ISLNK(info.external_attr >> 16):
+        if stat.S_ISLNK(directory.mode(index)):
             raise ExportError(name, "is a symbolic link", NOT_SLACK)
-        if name in seen:
-            raise ExportError(name, "appears twice in the zip", NOT_SLACK)
-        seen.add(name)
-        total += _checked_size(name, info.file_size, limits)
-        ratio = info.file_size / max(info.compress_size, 1)
-        if info.file_size > RATIO_FLOOR and ratio > limits.max_ratio:
+        size = directory.size(index)
+        total += _checked_size(name, size, limits)
+        ratio = size / max(directory.compressed_size(index), 1)
+        if size > RATIO_FLOOR and ratio > limits.max_ratio:
             raise ExportError(
                 name, f"expands {ratio:,.0f} times, over the limit of {limits.max_ratio}", NOT_SLACK
             )
@@ -237,6 +270,13 @@ def _check_zip_directory(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
         )
 
 
+def _export_error(error: ZipFormatError) -> ExportError:
+    """The reader's error in the export's terms: the entry at fault, and the zip it is in."""
+    if error.entry is None:
+        return ExportError(error.archive, error.problem, error.remedy)
+    return ExportError(error.entry, f"{error.problem} (in {error.archive})", error.remedy)
+
+
 def _refuse_entry_count(name: str, count: int | None, limits: Limits) -> None:
     if count is not None and count > limits.max_entries:
         raise ExportError(
@@ -244,37 +284,21 @@ def _refuse_entry_count(name: str, count: int | None, limits: Limits) -> None:
         )
 
 
-def _wrapping_folder(infos: list[zipfile.ZipInfo]) -> str:
+def _wrapping_folder(directory: ZipDirectory) -> str:
     """'' when the export's files are at the zip's top, else the one folder that wraps them."""
-    names = {info.filename for info in infos}
-    if names & {"channels.json", "users.json"}:
+    if directory.find("channels.json") is not None or directory.find("users.json") is not None:
         return ""
-    tops = {
-        name.rsplit("/", 1)[0] + "/"
-        for name in names
-        if name.count("/") == 1 and name.endswith(("/channels.json", "/users.json"))
-    }
+    tops = set()
+    for index in range(len(directory)):
+        name = directory.name(index)
+        if name.count("/") == 1 and name.endswith(("/channels.json", "/users.json")):
+            tops.add(name.rsplit("/", 1)[0] + "/")
     return tops.pop() if len(tops) == 1 else ""
 
 
-def _declared_entry_count(path: Path) -> int | None:
-    """The entry count a zip's end record declares, read before zipfile loads its directory."""
-    with path.open("rb") as file:
-        file.seek(0, os.SEEK_END)
-        size = file.tell()
-        tail_size = min(size, 22 + 65535)
-        file.seek(size - tail_size)
-        tail = file.read()
-        end = tail.rfind(b"PK\x05\x06")
-        if end < 0 or len(tail) - end < 22:
-            return None
-        (count,) = struct.unpack_from("<H", tail, end + 10)
-        if count != 0xFFFF or end < 20 or tail[end - 20 : end - 16] != b"PK\x06\x07":
-            return int(count)
-        (zip64_end,) = struct.unpack_from("<Q", tail, end - 12)
-        file.seek(zip64_end)
-        record = file.read(40)
-        if record[:4] != b"PK\x06\x06" or len(record) < 40:
-            return None
-        (count64,) = struct.unpack_from("<Q", record, 32)
-        return int(count64)
+def _file_indexes(directory: ZipDirectory, prefix: str) -> Iterator[int]:
+    """The entries that are files (not folders) inside the wrapping folder `prefix`."""
+    for index in range(len(directory)):
+        name = directory.name(index)
+        if name.startswith(prefix) and not name.endswith("/"):
+            yield index
