@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
@@ -12,8 +14,10 @@ from fastapi.testclient import TestClient
 from askfirst.accounts.sessions import SESSION_LIFETIME
 from askfirst.accounts.signin import MAX_FAILED_SIGNINS
 from askfirst.clock import ManualClock
+from askfirst.settings import DEFAULT_SESSION_IDLE_MINUTES, Settings
 from askfirst.store import Store
 from askfirst.store.tables import SignInSession
+from askfirst.web.app import create_app
 
 Browser = Any  # conftest's Browser: a signed-in client and its CSRF token
 SignInForm = Callable[[TestClient], str]
@@ -177,3 +181,38 @@ def test_signing_in_again_replaces_the_session(
     assert client.cookies["__Host-askfirst_session"] != first
     assert session_rows(store) == 1
     assert client.get("/api/v1/me").json()["login"] == "ada"
+
+
+def test_an_idle_session_signs_out(
+    browser_for: Callable[[str], Browser], clock: ManualClock, store: Store, people: Any
+) -> None:
+    browser = browser_for("ada")
+    clock.advance(timedelta(minutes=DEFAULT_SESSION_IDLE_MINUTES - 1))
+    assert browser.client.get("/api/v1/me").json()["login"] == "ada"
+    clock.advance(timedelta(minutes=DEFAULT_SESSION_IDLE_MINUTES - 1))
+    assert browser.client.get("/", follow_redirects=False).status_code == 200
+    clock.advance(timedelta(minutes=DEFAULT_SESSION_IDLE_MINUTES))
+    page = browser.client.get("/privacy-center", follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"].startswith("/signin")
+    assert session_rows(store) == 0
+    api = browser.client.get("/api/v1/me")
+    assert api.status_code == 401
+    assert api.json()["detail"].startswith("your session has expired or ended")
+
+
+def test_the_idle_timeout_follows_the_setting(
+    settings: Settings,
+    store: Store,
+    clock: ManualClock,
+    people: Any,
+    password: str,
+    sign_in_form: SignInForm,
+) -> None:
+    patient = create_app(replace(settings, session_idle_minutes=90), store, clock)
+    with TestClient(patient, base_url="https://testserver") as client:
+        token = sign_in_form(client)
+        client.post("/signin", data={"login": "ada", "password": password, "csrf_token": token})
+        clock.advance(timedelta(minutes=89))
+        assert client.get("/api/v1/me").status_code == 200
+        clock.advance(timedelta(minutes=91))
+        assert client.get("/api/v1/me").status_code == 401

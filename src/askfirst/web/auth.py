@@ -1,7 +1,8 @@
 """Who a request comes from: a bearer token or a session cookie, checked on every request.
 
 `current_member` is the dependency every protected route takes: it refuses requests without
-valid credentials (401), enforces CSRF on cookie-authenticated writes (403) and honours a
+valid credentials (401) — including a session idle past the `session_idle_minutes` setting,
+which ends it — enforces CSRF on cookie-authenticated writes (403) and honours a
 Global Privacy Control signal. `require_admin` additionally refuses non-admins (403).
 """
 
@@ -11,7 +12,7 @@ from fastapi import Depends, Request
 
 from askfirst.accounts.errors import NotSignedIn
 from askfirst.accounts.roles import SignedInMember
-from askfirst.accounts.sessions import member_for_session
+from askfirst.accounts.sessions import resume_session
 from askfirst.accounts.tokens import member_for_token
 from askfirst.web.context import AppContext, app_context
 from askfirst.web.cookies import SESSION_COOKIE, read_cookie
@@ -72,8 +73,8 @@ def identify(request: Request, context: AppContext) -> SignedInMember | None:
     cookie = _session_cookie(request)
     if cookie is None:
         return None
-    with context.store.reading() as session:
-        return member_for_session(session, cookie, context.clock)
+    # Each request moves the idle deadline on; a session past it or its lifetime ends here.
+    return resume_session(context.store, cookie, context.clock, context.settings.session_idle)
 
 
 def _session_cookie(request: Request) -> str | None:

@@ -1,0 +1,25 @@
+"""Settings from the environment: defaults, values, and clear errors for bad ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from askfirst.settings import Settings, load_settings
+
+
+def test_session_idle_minutes_default_and_read() -> None:
+    assert load_settings({}).session_idle_minutes == 30
+    assert load_settings({"ASKFIRST_SESSION_IDLE_MINUTES": " 45 "}).session_idle.seconds == 2700
+
+
+@pytest.mark.parametrize("value", ["half an hour", "1.5", "0", "-5", "721"])
+def test_a_bad_session_idle_timeout_is_refused_by_name(value: str) -> None:
+    with pytest.raises(ValueError, match="SESSION_IDLE_MINUTES"):
+        load_settings({"ASKFIRST_SESSION_IDLE_MINUTES": value})
+
+
+def test_settings_made_in_code_are_checked_too() -> None:
+    with pytest.raises(ValueError, match="from 1 to 720"):
+        Settings(data_dir=Path("."), database_url="sqlite://", session_idle_minutes=0)
