@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from array import array
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -52,12 +53,27 @@ class ExportError(Exception):
         super().__init__(f"{where}: {problem}. {remedy}")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Entry:
-    """One file inside an export, by its path from the export's top: 'general/2024-01-02.json'."""
+    """One file inside an export, by its path from the export's top: 'general/2024-01-02.json'.
 
-    name: str
+    The path is kept as its folder and its file name, each interned: an export of a million day
+    files has a few hundred folders and a few thousand dates, so entries share their strings.
+    """
+
+    folder: str  # '' for a file at the export's top
+    file_name: str
     size: int
+
+    def __init__(self, name: str, size: int):
+        folder, _, file_name = name.rpartition("/")
+        object.__setattr__(self, "folder", sys.intern(folder))
+        object.__setattr__(self, "file_name", sys.intern(file_name))
+        object.__setattr__(self, "size", size)
+
+    @property
+    def name(self) -> str:
+        return f"{self.folder}/{self.file_name}" if self.folder else self.file_name
 
 
 class Archive(Protocol):
