@@ -9,9 +9,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from playwright.sync_api import Page
+from sqlalchemy import select
 
-from askfirst.demo import DemoReport, SignIn
+from askfirst.accounts.enrolment import find_workspace
+from askfirst.clock import SystemClock
+from askfirst.consent import load_purposes
+from askfirst.demo import WORKSPACE, DemoReport, SignIn
 from askfirst.store import Store
+from askfirst.store.tables import Account
+from askfirst.training.pipeline import TrainingOutcome, train
+from askfirst.training.serving import EMOJI
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -67,3 +74,30 @@ def sign_in(page: Page, server: DemoServer, login: str, path: str) -> None:
     page.get_by_label("Password").fill(server.sign_in(login).password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"**{path}")
+
+
+def member_id(server: DemoServer, login: str) -> int:
+    with server.store.reading() as session:
+        return session.scalars(select(Account.member_id).where(Account.login == login)).one()
+
+
+def train_emoji(server: DemoServer) -> TrainingOutcome:
+    """Train emoji suggestions as the admin's button would."""
+    settings = server.report.settings
+    with server.store.reading() as session:
+        workspace_id = find_workspace(session, WORKSPACE).id
+    outcome = train(
+        server.store,
+        workspace_id=workspace_id,
+        purpose_key=EMOJI,
+        settings=settings,
+        clock=SystemClock(),
+        purposes=load_purposes(settings),
+    )
+    assert outcome.promoted
+    return outcome
+
+
+def train_emoji_now(server: DemoServer) -> frozenset[int]:
+    """Train emoji suggestions now; the members of the new release."""
+    return train_emoji(server).snapshot.members

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,12 +28,12 @@ from askfirst.demo import build_demo
 from askfirst.web.app import create_app
 
 
-@pytest.fixture(scope="module")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    """The demo, built small, served in a background thread with the reconcile loop on."""
-    data_dir = tmp_path_factory.mktemp("browser") / "demo"
+@contextmanager
+def serving_demo(data_dir: Path, reconcile_every: float | None) -> Iterator[DemoServer]:
+    """The demo, built small, served in a background thread (reconciling every
+    `reconcile_every` seconds, or only when a test calls `reconcile` when None)."""
     report, store = build_demo(data_dir, members=MEMBERS, messages=MESSAGES)
-    app = create_app(report.settings, store, SystemClock(), reconcile_every=RECONCILE_EVERY)
+    app = create_app(report.settings, store, SystemClock(), reconcile_every=reconcile_every)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
@@ -48,6 +49,22 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
         server.should_exit = True
         thread.join(timeout=20)
         store.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """The demo with the reconcile loop on, as `askfirst serve` runs it."""
+    with serving_demo(tmp_path_factory.mktemp("browser") / "demo", RECONCILE_EVERY) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def demo_server_reconciled_by_hand(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[DemoServer]:
+    """The demo with no reconcile loop: withdrawals wait until the test reconciles."""
+    with serving_demo(tmp_path_factory.mktemp("browser") / "demo", None) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -6,44 +6,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser_demo import DemoServer, Screenshots, sign_in
+from browser_demo import DemoServer, Screenshots, member_id, sign_in, train_emoji_now
 from playwright.sync_api import BrowserContext, expect
-from sqlalchemy import select
 
-from askfirst.accounts.enrolment import find_workspace
-from askfirst.clock import SystemClock
 from askfirst.consent import load_purposes
 from askfirst.consent.notices import duration_words
-from askfirst.demo import WORKSPACE
-from askfirst.store.tables import Account
-from askfirst.training.pipeline import train
-from askfirst.training.serving import EMOJI
 
 pytestmark = pytest.mark.browser
 CHANNELS = "channel_recommendations"
 COMPLETE_WITHIN_MS = 60_000
-
-
-def member_id(server: DemoServer, login: str) -> int:
-    with server.store.reading() as session:
-        return session.scalars(select(Account.member_id).where(Account.login == login)).one()
-
-
-def train_emoji_now(server: DemoServer) -> frozenset[int]:
-    """Train emoji suggestions as the admin's button would; the members of the new release."""
-    settings = server.report.settings
-    with server.store.reading() as session:
-        workspace_id = find_workspace(session, WORKSPACE).id
-    outcome = train(
-        server.store,
-        workspace_id=workspace_id,
-        purpose_key=EMOJI,
-        settings=settings,
-        clock=SystemClock(),
-        purposes=load_purposes(settings),
-    )
-    assert outcome.promoted
-    return outcome.snapshot.members
 
 
 def test_a_member_grants_sees_suggestions_withdraws_and_watches_it_complete(
