@@ -1,4 +1,5 @@
-"""`askfirst member add`, `askfirst token create` and `askfirst serve`, run as a user would."""
+"""`askfirst member add`, `askfirst token create|list|revoke` and `askfirst serve`, run as a user
+would."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from askfirst.accounts.errors import NotSignedIn
 from askfirst.accounts.sessions import member_for_session
 from askfirst.accounts.signin import sign_in
 from askfirst.accounts.tokens import member_for_token
@@ -121,3 +123,42 @@ def test_serve_answers_on_loopback(settings: Settings, store: Store, tmp_path: P
         server.wait(timeout=10)
         assert server.stdout is not None
         server.stdout.close()
+
+
+def test_token_list_and_revoke_as_an_admin_types_them(
+    runner: CliRunner, store: Store, workspace: Workspace
+) -> None:
+    add(runner, "--password-stdin", stdin=PASSWORD)
+    laptop = runner.invoke(app, ["token", "create", "ada", "--label", "laptop"]).stdout.strip()
+    runner.invoke(app, ["token", "create", "ada", "--label", "phone"])
+    listed = runner.invoke(app, ["token", "list", "ada"])
+    assert listed.exit_code == 0 and laptop not in listed.stdout
+    rows = listed.stdout.splitlines()[1:]
+    assert [row.split()[1:3] for row in rows] == [["ada", "active"], ["ada", "active"]]
+    laptop_id = rows[0].split()[0]
+    revoked = runner.invoke(app, ["token", "revoke", "ada", laptop_id])
+    assert revoked.exit_code == 0, revoked.stderr
+    assert f"revoked token {laptop_id} of 'ada'" in revoked.stdout
+    with store.reading() as session, pytest.raises(NotSignedIn, match="revoked"):
+        member_for_token(session, laptop, SystemClock())
+    states = runner.invoke(app, ["token", "list"]).stdout.splitlines()[1:]
+    assert [row.split()[2] for row in states] == ["revoked", "active"]
+    again = runner.invoke(app, ["token", "revoke", "ada", laptop_id])
+    assert again.exit_code == 0 and "was revoked already" in again.stdout
+    everything = runner.invoke(app, ["token", "revoke", "ada", "--all"])
+    assert everything.exit_code == 0 and everything.stdout.count("revoked token") == 1
+
+
+def test_token_revoke_explains_what_went_wrong(
+    runner: CliRunner, store: Store, workspace: Workspace
+) -> None:
+    add(runner, "--password-stdin", stdin=PASSWORD)
+    neither = runner.invoke(app, ["token", "revoke", "ada"])
+    assert neither.exit_code == 2 and "give a token id" in neither.stderr
+    both = runner.invoke(app, ["token", "revoke", "ada", "1", "--all"])
+    assert both.exit_code == 2 and "not both" in both.stderr
+    unknown = runner.invoke(app, ["token", "revoke", "ada", "7"])
+    assert unknown.exit_code == 1 and "'ada' has no API token 7" in unknown.stderr
+    nobody = runner.invoke(app, ["token", "list", "nobody"])
+    assert nobody.exit_code == 1 and "no account has the login 'nobody'" in nobody.stderr
+    assert runner.invoke(app, ["token", "list"]).stdout.strip() == "no API tokens"

@@ -1,18 +1,24 @@
-"""`askfirst member add` and `askfirst token create`: accounts and API tokens for admins."""
+"""`askfirst member add` and `askfirst token create|list|revoke`: accounts and API tokens for
+admins."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import typer
 
 from askfirst.accounts.digests import new_secret
 from askfirst.accounts.enrolment import enrol_member, find_workspace
 from askfirst.accounts.errors import AccountError
-from askfirst.accounts.tokens import DEFAULT_TOKEN_LIFETIME, create_token
+from askfirst.accounts.tokens import (
+    DEFAULT_TOKEN_LIFETIME,
+    create_token,
+    list_tokens,
+    revoke_tokens,
+)
 from askfirst.clock import SystemClock
 from askfirst.settings import load_settings
 from askfirst.store import Store, open_store
@@ -60,6 +66,64 @@ def create_token_command(
         token = create_token(session, member, SystemClock(), timedelta(days=days), label)
     typer.echo(f"token for {member!r}, valid {days} days; it cannot be shown again:", err=True)
     typer.echo(token)
+
+
+@token_app.command("list")
+def list_tokens_command(
+    member: str | None = typer.Argument(None, help="only this account's tokens (a login)"),
+) -> None:
+    """List API tokens (id, login, state, dates, label); the tokens themselves are never kept."""
+    now = SystemClock().now()
+    with _store() as store, store.reading() as session:
+        listed = list_tokens(session, member)
+    if not listed:
+        typer.echo("no API tokens" + (f" for {member!r}" if member else ""))
+        return
+    typer.echo(
+        f"{'id':>5}  {'login':<20} {'state':<8} {'created (UTC)':<16}  {'expires (UTC)':<16}  label"
+    )
+    for token in listed:
+        typer.echo(
+            f"{token.id:>5}  {token.login:<20} {token.state(now):<8} "
+            f"{_minute(token.created_at)}  {_minute(token.expires_at)}  {token.label}".rstrip()
+        )
+
+
+@token_app.command("revoke")
+def revoke_token_command(
+    member: str = typer.Argument(..., help="the account's login"),
+    token_id: int | None = typer.Argument(
+        None, help="the token's id, from `askfirst token list LOGIN`"
+    ),
+    all_tokens: bool = typer.Option(
+        False, "--all", help="revoke every token of MEMBER not revoked yet"
+    ),
+) -> None:
+    """Revoke MEMBER's API token TOKEN_ID (or --all of them): refused at once, and journaled."""
+    if (token_id is None) == (not all_tokens):
+        typer.echo(
+            "error: give a token id (see `askfirst token list LOGIN`) or --all, not both",
+            err=True,
+        )
+        raise typer.Exit(code=2)
+    with _store() as store, store.transaction() as session:
+        revoked = revoke_tokens(session, member, SystemClock(), token_id)
+    if not revoked:
+        typer.echo(f"{member!r} has no API token left to revoke")
+    for revocation in revoked:
+        if revocation.already:
+            when = _minute(revocation.revoked_at)
+            typer.echo(
+                f"token {revocation.token_id} of {member!r} was revoked already ({when} UTC)"
+            )
+        else:
+            typer.echo(
+                f"revoked token {revocation.token_id} of {member!r}; it is refused from now on"
+            )
+
+
+def _minute(at: datetime) -> str:
+    return at.strftime("%Y-%m-%d %H:%M")
 
 
 def _read_password() -> str:

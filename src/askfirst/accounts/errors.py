@@ -27,5 +27,9 @@ class UnknownAccount(AccountError):
     """No account has the login given."""
 
 
+class UnknownToken(AccountError):
+    """No API token of the account has the id given."""
+
+
 class WeakPassword(AccountError):
     """A password that is too short or too long to accept."""

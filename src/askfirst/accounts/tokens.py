@@ -1,21 +1,55 @@
-"""Bearer tokens for the JSON API: shown once when created, kept only as their SHA-256."""
+"""Bearer tokens for the JSON API: shown once when created, kept only as their SHA-256.
+
+An admin lists them and revokes them by id; a revoked token is refused from the next request
+on, and each revocation is journaled (`token.revoked`, about the token's member).
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from askfirst.accounts.digests import digest, new_secret
-from askfirst.accounts.errors import NotSignedIn
+from askfirst.accounts.errors import NotSignedIn, UnknownToken
 from askfirst.accounts.roles import Credential, SignedInMember, find_account, signed_in_member
 from askfirst.clock import Clock
-from askfirst.store.tables import Account, ApiToken
+from askfirst.journal import append
+from askfirst.store.tables import Account, ApiToken, Member
 
 TOKEN_PREFIX = "askfirst_"
 DEFAULT_TOKEN_LIFETIME = timedelta(days=90)
 CREATE_HINT = "create a new one with `askfirst token create LOGIN`"
+REVOKED_KIND = "token.revoked"
+
+
+@dataclass(frozen=True)
+class TokenListing:
+    """One API token as an admin sees it: never the token itself, only what identifies it."""
+
+    id: int
+    login: str
+    label: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+
+    def state(self, at: datetime) -> str:
+        """`revoked`, `expired` or `active` at the instant `at`."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.expires_at <= at else "active"
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """A token a revocation named, and whether it was revoked now or had been before."""
+
+    token_id: int
+    revoked_at: datetime
+    already: bool
 
 
 def create_token(
@@ -55,12 +89,67 @@ def member_for_token(session: Session, token: str, clock: Clock) -> SignedInMemb
 
 
 def revoke_token(session: Session, token: str, clock: Clock) -> bool:
-    """Revoke an API token at once; False when no such token exists."""
+    """Revoke an API token at once (journaled); False when no such token exists."""
     row = _stored_token(session, token)
     if row is None:
         return False
-    row.revoked_at = clock.now()
+    _revoke(session, row, clock)
     return True
+
+
+def list_tokens(session: Session, login: str | None = None) -> list[TokenListing]:
+    """Every API token, or the account `login`'s, oldest first; never the secrets."""
+    query = select(ApiToken, Account.login).join(Account, Account.id == ApiToken.account_id)
+    if login is not None:
+        query = query.where(ApiToken.account_id == find_account(session, login).id)
+    return [
+        TokenListing(row.id, found, row.label, row.created_at, row.expires_at, row.revoked_at)
+        for row, found in session.execute(query.order_by(ApiToken.id))
+    ]
+
+
+def revoke_tokens(
+    session: Session, login: str, clock: Clock, token_id: int | None = None
+) -> list[Revocation]:
+    """Revoke the account `login`'s token `token_id`, or every unrevoked token of it when None.
+
+    Each revocation is journaled in this transaction. A token revoked before is reported as
+    such and left as it was; UnknownToken says how to find a token's id.
+    """
+    account = find_account(session, login)
+    query = select(ApiToken).where(ApiToken.account_id == account.id)
+    if token_id is None:
+        query = query.where(ApiToken.revoked_at.is_(None))
+    else:
+        query = query.where(ApiToken.id == token_id)
+    rows = session.scalars(query.order_by(ApiToken.id)).all()
+    if token_id is not None and not rows:
+        raise UnknownToken(
+            f"{login!r} has no API token {token_id}; see its tokens' ids with "
+            f"`askfirst token list {login}`"
+        )
+    revocations = []
+    for row in rows:
+        if row.revoked_at is not None:
+            revocations.append(Revocation(row.id, row.revoked_at, already=True))
+        else:
+            revocations.append(Revocation(row.id, _revoke(session, row, clock), already=False))
+    return revocations
+
+
+def _revoke(session: Session, row: ApiToken, clock: Clock) -> datetime:
+    at = row.revoked_at = clock.now()
+    account = session.get_one(Account, row.account_id)
+    member = session.get_one(Member, account.member_id)
+    append(
+        session,
+        REVOKED_KIND,
+        {"token_id": row.id, "label": row.label},
+        at=at,
+        workspace_id=member.workspace_id,
+        member_id=member.id,
+    )
+    return at
 
 
 def _stored_token(session: Session, token: str) -> ApiToken | None:
