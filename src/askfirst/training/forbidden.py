@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from askfirst.clock import Clock
 from askfirst.consent.policies import WorkspacePolicy, policy_for_workspace
 from askfirst.store import Store
-from askfirst.store.tables import Release, ReleaseStatus
+from askfirst.store.tables import ConsentPolicy, Release, ReleaseStatus, Workspace
 from askfirst.training.pipeline import lock_workspace
 from askfirst.training.releases import retire
 
@@ -31,12 +31,10 @@ def retire_forbidden(store: Store, *, clock: Clock) -> list[int]:
     """Retire every promoted release whose purpose its workspace no longer allows; their ids."""
     at = clock.now()
     with store.reading() as session:
-        query = select(Release).where(Release.status == ReleaseStatus.PROMOTED)
-        promoted = session.scalars(query).all()
-        # Most passes find nothing to do: look first, and take the write lock only for a retirement.
+        # Most passes find nothing to do: look first, and take the write lock only to retire.
         suspects = [
             (release.id, release.workspace_id)
-            for release in promoted
+            for release in session.scalars(ever_switched_off()).all()
             if forbidding_scopes(policy_of(session, release, at=at)) is not None
         ]
     retired = []
@@ -46,6 +44,27 @@ def retire_forbidden(store: Store, *, clock: Clock) -> list[int]:
             if retire_if_forbidden(session, release_id, at=clock.now()):
                 retired.append(release_id)
     return retired
+
+
+def ever_switched_off() -> Select[Release]:
+    """Promoted releases whose purpose their org or workspace has ever switched off.
+
+    Only such a setting can make a purpose not allowed now (the default allows), so the full
+    check (`policy_of`) needs to run for these alone: one query when no switch is off.
+    """
+    switched_off = select(ConsentPolicy.id).where(
+        ConsentPolicy.allowed.is_(False),
+        ConsentPolicy.purpose_key == Release.purpose_key,
+        or_(
+            ConsentPolicy.workspace_id == Release.workspace_id,
+            ConsentPolicy.org_id == Workspace.org_id,
+        ),
+    )
+    return (
+        select(Release)
+        .join(Workspace, Workspace.id == Release.workspace_id)
+        .where(Release.status == ReleaseStatus.PROMOTED, switched_off.exists())
+    )
 
 
 def policy_of(session: Session, release: Release, *, at: datetime) -> WorkspacePolicy:
