@@ -36,16 +36,15 @@ def switch(
     chat: Chat, *, allowed: bool, scope: str = "workspace", purpose_key: str = EMOJI
 ) -> None:
     with chat.store.transaction() as session:
-        where = {"workspace_id": chat.workspace_id}
-        if scope == "org":
-            where = {"org_id": session.get_one(Workspace, chat.workspace_id).org_id}
+        org_id = session.get_one(Workspace, chat.workspace_id).org_id
         set_policy(
             session,
             purpose_key=purpose_key,
             purposes=chat.purposes,
             clock=chat.clock,
             allowed=allowed,
-            **where,
+            org_id=org_id if scope == "org" else None,
+            workspace_id=chat.workspace_id if scope == "workspace" else None,
         )
 
 
