@@ -28,7 +28,8 @@ def forbidding_scopes(policy: WorkspacePolicy) -> str | None:
 
 
 def retire_forbidden(store: Store, *, clock: Clock) -> list[int]:
-    """Retire every promoted release whose purpose its workspace no longer allows; their ids."""
+    """Retire every promoted release whose purpose its org or workspace no longer allows;
+    returns their ids."""
     at = clock.now()
     with store.reading() as session:
         # Most passes find nothing to do: look first, and take the write lock only to retire.
