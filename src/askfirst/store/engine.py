@@ -22,6 +22,8 @@ READING = "askfirst_reading"
 # On PostgreSQL every writing transaction holds this advisory lock shared, and taking a
 # watermark holds it exclusively for a moment (SQLite's write lock plays both parts).
 WRITERS_LOCK = 0x61736B66
+# ... one lock per schema, so stores in different schemas of one database never wait on each other.
+SCHEMA_KEY = "hashtext(current_schema())"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -96,7 +98,7 @@ class Store:
         """
         with self._sessions() as session, session.begin():
             if self.dialect == "postgresql":
-                shared = text("SELECT pg_advisory_xact_lock_shared(:key)")
+                shared = text(f"SELECT pg_advisory_xact_lock_shared(:key, {SCHEMA_KEY})")
                 session.execute(shared, {"key": WRITERS_LOCK})
             else:
                 session.connection()
@@ -125,7 +127,7 @@ class Store:
                 if self.dialect == "postgresql":
                     # As long as SQLite's busy timeout: fail, never hang, behind a stuck writer.
                     gate.execute(text("SET LOCAL lock_timeout = '30s'"))
-                    lock = text("SELECT pg_advisory_xact_lock(:key)")
+                    lock = text(f"SELECT pg_advisory_xact_lock(:key, {SCHEMA_KEY})")
                     gate.execute(lock, {"key": WRITERS_LOCK})
                 else:
                     gate.connection()
