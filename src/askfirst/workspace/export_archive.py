@@ -106,11 +106,11 @@ class ZipArchive:
         file = path.open("rb")
         try:
             self._directory = _checked_directory(file, path, limits)
+            self._prefix = _wrapping_folder(self._directory)
+            self.entries = ZipEntries(self._directory, self._prefix)
         except BaseException:
             file.close()
             raise
-        self._prefix = _wrapping_folder(self._directory)
-        self.entries = ZipEntries(self._directory, self._prefix)
 
     def __enter__(self) -> ZipArchive:
         return self
