@@ -178,7 +178,6 @@ def end_to_end() -> dict[str, Any]:
                 **timing.as_dict(),
                 "members": outcome.release.member_count,
                 "keys_released": outcome.release.utility.get("keys_released"),
-                "candidate_keys": outcome.release.utility.get("candidate_keys"),
                 "promoted": outcome.promoted,
             }
             print(f"  trained {key}: {timing.wall:.1f} s", flush=True)

@@ -141,17 +141,19 @@ def _fitter(purpose: str, snapshot: Snapshot, frames: SnapshotFrames) -> Fit:
     training = snapshot.training_members
 
     def emoji(epsilon: float | None, rng: np.random.Generator) -> tuple[int, dict[str, float]]:
+        # The bench measures the models exactly (epsilon=None); a release's own figures are DP.
         emoji_frames = EmojiSnapshotFrames(frames.messages)
+        held_out = frames.messages.filter(pl.col("member_id").is_in(list(holdout)))
         if epsilon is not None:
             result = fit_emoji(
                 emoji_frames, epsilon=epsilon, delta=DELTA, rng=rng, holdout_members=holdout
             )
-            return result.keys_released, result.utility
+            exact = emoji_utility(result.artifact, held_out, epsilon=None, rng=rng)
+            return result.keys_released, exact
         kept = EmojiSnapshotFrames(_only(frames.messages, training))
         contributions = emoji_contributions(kept, EMOJI_BOUNDS, draw_seed(rng))
         artifact = _exact(contributions, EMOJI_BOUNDS, rng)
-        held_out = frames.messages.filter(pl.col("member_id").is_in(list(holdout)))
-        return len(artifact["counts"]), emoji_utility(artifact, held_out, rng)
+        return len(artifact["counts"]), emoji_utility(artifact, held_out, epsilon=None, rng=rng)
 
     def channels(epsilon: float | None, rng: np.random.Generator) -> tuple[int, dict[str, float]]:
         channel_frames = ChannelSnapshotFrames(frames.memberships)
@@ -159,11 +161,15 @@ def _fitter(purpose: str, snapshot: Snapshot, frames: SnapshotFrames) -> Fit:
             result = fit_channels(
                 channel_frames, epsilon=epsilon, delta=DELTA, rng=rng, holdout_members=holdout
             )
-            return result.keys_released, result.utility
+            exact = channel_utility(
+                result.artifact, frames.memberships, holdout, epsilon=None, rng=rng
+            )
+            return result.keys_released, exact
         kept = ChannelSnapshotFrames(_only(frames.memberships, training))
         contributions = channel_contributions(kept, CHANNEL_BOUNDS, draw_seed(rng))
         artifact = _exact(contributions, CHANNEL_BOUNDS, rng)
-        return len(artifact["counts"]), channel_utility(artifact, frames.memberships, holdout, rng)
+        utility = channel_utility(artifact, frames.memberships, holdout, epsilon=None, rng=rng)
+        return len(artifact["counts"]), utility
 
     return emoji if purpose == EMOJI else channels
 

@@ -121,7 +121,8 @@ def test_a_tiny_workspace_releases_nothing_and_still_gets_the_prior() -> None:
     result = fit_emoji(workspace(12, seed=3), epsilon=1.0, delta=1e-6, rng=np.random.default_rng(4))
     assert result.keys_released == 0
     assert result.candidate_keys > 0
-    assert result.utility == {"holdout_examples": 0.0}
+    # Noisy figures even with nobody held out: whether anybody is depends on who is in.
+    assert {"holdout_examples", "utility_noise_scale"} <= set(result.utility)
     suggestions = EmojiSuggester.from_artifact(result.artifact).suggest("coffee?", k=3)
     assert suggestions[0].name == "coffee"
 

@@ -104,7 +104,7 @@ def test_training_records_release_artifact_charges_and_serves_it(
 def test_holdout_members_are_listed_and_charged(
     store: Store, chat: Chat, settings: Settings
 ) -> None:
-    busy(chat, members=20)
+    busy(chat, members=120)  # each is held out with chance 1/10: none held out is 3e-6
     outcome = run(chat, settings)
     with store.reading() as session:
         holdout = set(
@@ -113,7 +113,7 @@ def test_holdout_members_are_listed_and_charged(
             )
         )
         charged = set(session.scalars(select(ReleaseCharge.member_id)))
-    assert len(holdout) == 2
+    assert 0 < len(holdout) < 120
     assert holdout == outcome.snapshot.holdout_members
     assert holdout <= charged
 
@@ -256,3 +256,16 @@ def test_left_out_members_are_counted_in_the_snapshot(
     outcome = run(chat, settings)
     assert outcome.snapshot.members == {newcomer}
     assert outcome.snapshot.left_out_for_budget == len(people)
+
+
+def test_a_release_records_only_differentially_private_figures(
+    store: Store, chat: Chat, settings: Settings
+) -> None:
+    busy(chat, members=30)
+    utility = run(chat, settings).release.utility
+    assert not {"candidate_keys", "members_contributing"} & set(utility)  # exact counts
+    # Laplace on three sums that each held-out member moves by ≤ 4: scale 12 / ε.
+    assert utility["utility_noise_scale"] == pytest.approx(
+        12.0 / chat.purposes[EMOJI].epsilon, rel=0.01
+    )
+    assert utility["keys_released"] >= 0

@@ -184,3 +184,44 @@ def _check_targets(epsilon: float, delta: float, l0: int, kind: str, linf: int) 
         raise ValueError(f"δ={delta!r} must be strictly between 0 and 1 (e.g. 1e-6)")
     if l0 < 1 or linf < 1:
         raise ValueError(f"bounds l0={l0}, linf={linf} must both be at least 1")
+
+
+@dataclass(frozen=True)
+class SumsMechanism:
+    """Laplace noise on a vector of integer sums that one member changes by ≤ `l1` in all."""
+
+    l1: int
+    scale: float
+    epsilon: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": "laplace", "l1": self.l1, "scale": self.scale, "epsilon": self.epsilon}
+
+
+def sums_measurement(scale: float) -> dp.Measurement:
+    """OpenDP's Laplace mechanism on a vector of integers (pure ε, δ = 0)."""
+    dp.enable_features("contrib")
+    domain = dp.vector_domain(dp.atom_domain(T=int))
+    return dp.m.make_laplace(domain, dp.l1_distance(T=int), scale=scale)
+
+
+@functools.cache
+def calibrate_sums(epsilon: float, l1: int) -> SumsMechanism:
+    """The least Laplace noise whose ε, from OpenDP's privacy map at sensitivity `l1`, fits."""
+    if not (math.isfinite(epsilon) and epsilon > 0):
+        raise ValueError(f"ε={epsilon!r} must be a positive finite number")
+    if l1 < 1:
+        raise ValueError(f"sensitivity l1={l1} must be at least 1")
+
+    def fits(scale: float) -> bool:
+        return float(sums_measurement(scale).map(l1)) <= epsilon  # type: ignore[no-untyped-call]
+
+    scale = _smallest_scale(fits)
+    spent = float(sums_measurement(scale).map(l1))  # type: ignore[no-untyped-call]
+    return SumsMechanism(l1=l1, scale=scale, epsilon=spent)
+
+
+def noisy_sums(sums: list[int], mechanism: SumsMechanism) -> list[int]:
+    """The sums with OpenDP's Laplace noise: what one member adds is hidden to ε."""
+    noisy = sums_measurement(mechanism.scale)([int(value) for value in sums])
+    return [int(value) for value in noisy]

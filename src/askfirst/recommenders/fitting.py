@@ -45,8 +45,8 @@ CHANNEL_BOUNDS = Bounds(l0=32, records_per_member=32)
 class FitResult:
     """A fitted release: the artifact (DP outputs only) and what to record about it.
 
-    `candidate_keys` and `members_contributing` are exact, not DP: keep them for operators,
-    never in the artifact or in anything members other than admins can read.
+    `candidate_keys` and `members_contributing` are exact, not DP: benchmarks read them; the
+    release registry never records them (`utility` is DP, see `evaluation`).
     """
 
     artifact: dict[str, Any]
@@ -75,7 +75,7 @@ def fit_emoji(
     contributions = emoji_contributions(training, bounds, draw_seed(rng))
     result = _fit(EMOJI_PURPOSE, contributions, mechanism, bounds, engine, rng)
     held_out = frames.messages.filter(pl.col("member_id").is_in(list(holdout_members)))
-    result.utility = emoji_utility(result.artifact, held_out, rng)
+    result.utility = emoji_utility(result.artifact, held_out, epsilon=epsilon, rng=rng)
     return result
 
 
@@ -96,7 +96,9 @@ def fit_channels(
     training = ChannelSnapshotFrames(_without(frames.memberships, holdout_members))
     contributions = channel_contributions(training, bounds, draw_seed(rng))
     result = _fit(CHANNEL_PURPOSE, contributions, mechanism, bounds, engine, rng)
-    result.utility = channel_utility(result.artifact, frames.memberships, holdout_members, rng)
+    result.utility = channel_utility(
+        result.artifact, frames.memberships, holdout_members, epsilon=epsilon, rng=rng
+    )
     return result
 
 

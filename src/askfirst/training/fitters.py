@@ -82,8 +82,9 @@ def fitter_for(purpose_key: str) -> Fitter:
 def trained_model(result: FitResult, purpose: Purpose) -> TrainedModel:
     """What the registry records of a fit; refuses a mechanism that spends more than declared.
 
-    The exact counts (candidate keys, members contributing) and the held-out utility are not
-    differentially private: they go to the release row, which only admins read.
+    Everything it records is differentially private: the artifact, the number of keys it holds,
+    and the held-out utility (noisy, see `askfirst.recommenders.evaluation`). The exact counts
+    of candidate keys and contributing members stay in the `FitResult` for benchmarks only.
     """
     mechanism = result.mechanism
     if mechanism.epsilon > purpose.epsilon + EPSILON_SLACK or mechanism.delta > purpose.delta:
@@ -96,10 +97,5 @@ def trained_model(result: FitResult, purpose: Purpose) -> TrainedModel:
         epsilon=mechanism.epsilon,
         delta=mechanism.delta,
         mechanism={**mechanism.as_dict(), "bounds": result.artifact.get("bounds", {})},
-        utility={
-            **result.utility,
-            "keys_released": result.keys_released,
-            "candidate_keys": result.candidate_keys,
-            "members_contributing": result.members_contributing,
-        },
+        utility={**result.utility, "keys_released": result.keys_released},
     )
