@@ -23,3 +23,11 @@ def test_a_bad_session_idle_timeout_is_refused_by_name(value: str) -> None:
 def test_settings_made_in_code_are_checked_too() -> None:
     with pytest.raises(ValueError, match="from 1 to 720"):
         Settings(data_dir=Path("."), database_url="sqlite://", session_idle_minutes=0)
+
+
+def test_small_count_threshold_default_read_and_checked() -> None:
+    assert load_settings({}).small_count_threshold == 5
+    assert load_settings({"ASKFIRST_SMALL_COUNT_THRESHOLD": "10"}).small_count_threshold == 10
+    for value in ("0", "five"):
+        with pytest.raises(ValueError, match="SMALL_COUNT_THRESHOLD"):
+            load_settings({"ASKFIRST_SMALL_COUNT_THRESHOLD": value})

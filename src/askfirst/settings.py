@@ -12,6 +12,8 @@ DEFAULT_DATA_DIR = ".askfirst"
 DEFAULT_SESSION_IDLE_MINUTES = 30
 # A signed-in browser lasts 12 hours at most, so a longer idle timeout would never apply.
 MAX_SESSION_IDLE_MINUTES = 12 * 60
+DEFAULT_SMALL_COUNT_THRESHOLD = 5
+MAX_SMALL_COUNT_THRESHOLD = 1000
 
 
 @dataclass(frozen=True)
@@ -22,10 +24,15 @@ class Settings:
     database_url: str
     # Minutes without a request after which a signed-in browser is signed out.
     session_idle_minutes: int = DEFAULT_SESSION_IDLE_MINUTES
+    # Admins see a count of members from 1 to this minus 1 as withheld (1: every count shows).
+    small_count_threshold: int = DEFAULT_SMALL_COUNT_THRESHOLD
 
     def __post_init__(self) -> None:
         _check_whole_number(
             "session_idle_minutes", self.session_idle_minutes, 1, MAX_SESSION_IDLE_MINUTES
+        )
+        _check_whole_number(
+            "small_count_threshold", self.small_count_threshold, 1, MAX_SMALL_COUNT_THRESHOLD
         )
 
     @property
@@ -55,7 +62,7 @@ def sqlite_url(data_dir: Path) -> str:
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Settings from `ASKFIRST_DATA_DIR` and `ASKFIRST_DATABASE_URL` (SQLite in the data folder),
-    and `ASKFIRST_SESSION_IDLE_MINUTES`."""
+    `ASKFIRST_SESSION_IDLE_MINUTES` and `ASKFIRST_SMALL_COUNT_THRESHOLD`."""
     env = os.environ if environ is None else environ
     data_dir = Path(env.get("ASKFIRST_DATA_DIR") or DEFAULT_DATA_DIR).expanduser()
     database_url = env.get("ASKFIRST_DATABASE_URL") or sqlite_url(data_dir)
@@ -67,6 +74,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         database_url=database_url,
         session_idle_minutes=_whole_number(
             env, "ASKFIRST_SESSION_IDLE_MINUTES", DEFAULT_SESSION_IDLE_MINUTES
+        ),
+        small_count_threshold=_whole_number(
+            env, "ASKFIRST_SMALL_COUNT_THRESHOLD", DEFAULT_SMALL_COUNT_THRESHOLD
         ),
     )
 

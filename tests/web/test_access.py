@@ -8,6 +8,7 @@ no endpoint can ship untested for access.
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -16,8 +17,11 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
+from askfirst.clock import ManualClock
+from askfirst.settings import Settings
 from askfirst.store import Store
 from askfirst.store.tables import ConsentAnswer, Role
+from askfirst.web.app import create_app
 
 PUBLIC, MEMBER, ADMIN = "public", "member", "admin"
 ROUTES: dict[tuple[str, str], str] = {
@@ -158,7 +162,12 @@ def test_no_route_shows_a_member_s_answer_to_anyone_else(client: TestClient, peo
     assert views() == before
 
 
-def test_admins_see_only_counts_of_their_own_workspace(client: TestClient, people: Any) -> None:
+def test_admins_see_only_counts_of_their_own_workspace(
+    client: TestClient, people: Any, settings: Settings, store: Store, clock: ManualClock
+) -> None:
+    # Exact counts (threshold 1): by default these small counts would all be withheld.
+    exact = create_app(replace(settings, small_count_threshold=1), store, clock)
+    client = TestClient(exact, base_url=client.base_url)
     for person in (people.ada, people.bob):
         client.post(
             "/api/v1/me/consents/emoji_suggestions",
@@ -180,6 +189,8 @@ def test_admins_see_only_counts_of_their_own_workspace(client: TestClient, peopl
         "withdrawn": 1,
         "refused": 0,
         "not_asked": 1,
+        "suppressed": False,
+        "threshold": 1,
     }
     elsewhere = client.get("/api/v1/admin/counts", headers=people.eve.bearer).json()
     assert all(c["granted"] == 0 and c["withdrawn"] == 0 for c in elsewhere)

@@ -1,6 +1,8 @@
 """Admin views over the API: counts per purpose (never who), policies, journal verification.
 
 Every route takes `require_admin`, and every answer is scoped to the admin's own workspace.
+Counts of members below the `small_count_threshold` setting are withheld (null), with the
+counts beside them that would give them away (docs/consent.md, "Small counts").
 """
 
 from __future__ import annotations
@@ -8,15 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from askfirst.accounts.roles import SignedInMember
-from askfirst.consent import answer_counts, find_purpose, policy_for_workspace, set_policy
+from askfirst.consent import find_purpose, policy_for_workspace, set_policy
+from askfirst.consent.counts import answer_counts, withhold_small_count, withhold_small_counts
 from askfirst.journal import verify
 from askfirst.training.releases import release_payload, releases
 from askfirst.web.api.schemas import (
     ERROR_RESPONSES,
-    CountsOut,
     PolicyIn,
     PolicyOut,
     VerificationOut,
@@ -25,18 +28,42 @@ from askfirst.web.auth import require_admin
 from askfirst.web.context import AppContext, app_context
 
 router = APIRouter(prefix="/admin", tags=["admin"], responses=ERROR_RESPONSES)
+WITHHELD = "null: withheld, as fewer than `threshold` members or to keep such a count hidden"
+
+
+class CountsOut(BaseModel):
+    """One purpose's answer counts as an admin may see them; a withheld count is null."""
+
+    purpose: str
+    granted: int | None = Field(description=WITHHELD)
+    withdrawn: int | None = Field(description=WITHHELD)
+    refused: int | None = Field(description=WITHHELD)
+    not_asked: int | None = Field(description=WITHHELD)
+    suppressed: bool = Field(description="whether any count of this purpose is withheld")
+    threshold: int = Field(description="counts from 1 to this minus 1 are never shown")
 
 
 @router.get("/counts", response_model=list[CountsOut])
 def counts(
     admin: SignedInMember = Depends(require_admin), context: AppContext = Depends(app_context)
 ) -> list[CountsOut]:
-    """How many members of your workspace granted, withdrew, refused or were not asked."""
+    """How many members of your workspace granted, withdrew, refused or were not asked.
+
+    Small counts are withheld (null, with `suppressed` true): see docs/consent.md.
+    """
+    threshold = context.settings.small_count_threshold
     with context.store.reading() as session:
-        return [
-            CountsOut(purpose=key, **answer_counts(session, admin.workspace_id, key))
-            for key in sorted(context.purposes)
-        ]
+        exact = {key: answer_counts(session, admin.workspace_id, key) for key in context.purposes}
+    shown = {key: withhold_small_counts(exact[key], threshold) for key in sorted(exact)}
+    return [
+        CountsOut(
+            purpose=key,
+            **figures,
+            suppressed=None in figures.values(),
+            threshold=threshold,
+        )
+        for key, figures in shown.items()
+    ]
 
 
 @router.get("/policies", response_model=list[PolicyOut])
@@ -106,6 +133,22 @@ def policy_out(session: Session, workspace_id: int, key: str) -> PolicyOut:
 def workspace_releases(
     admin: SignedInMember = Depends(require_admin), context: AppContext = Depends(app_context)
 ) -> list[dict[str, Any]]:
-    """Your workspace's releases, newest first: purpose, status, members, (ε, δ), utility."""
+    """Your workspace's releases, newest first: purpose, status, members, (ε, δ), utility.
+
+    `members` and `utility.members_contributing` are null when fewer than the threshold.
+    """
+    threshold = context.settings.small_count_threshold
     with context.store.reading() as session:
-        return [release_payload(r) for r in releases(session, workspace_id=admin.workspace_id)]
+        found = releases(session, workspace_id=admin.workspace_id)
+        return [_without_small_counts(release_payload(r), threshold) for r in found]
+
+
+def _without_small_counts(payload: dict[str, Any], threshold: int) -> dict[str, Any]:
+    members = withhold_small_count(payload["members"], threshold)
+    utility = dict(payload["utility"])
+    withheld = members is None
+    if "members_contributing" in utility:
+        contributing = withhold_small_count(utility["members_contributing"], threshold)
+        utility["members_contributing"] = contributing
+        withheld = withheld or contributing is None
+    return {**payload, "members": members, "utility": utility, "suppressed": withheld}

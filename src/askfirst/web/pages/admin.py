@@ -14,13 +14,14 @@ from fastapi.responses import RedirectResponse
 
 from askfirst.accounts.roles import SignedInMember
 from askfirst.consent import find_purpose
+from askfirst.consent.counts import withhold_small_count
 from askfirst.journal import verify
 from askfirst.training.pipeline import TrainingError, train
 from askfirst.web.api.admin import change_policy as apply_policy
 from askfirst.web.api.schemas import PolicyIn
 from askfirst.web.auth import require_admin
 from askfirst.web.context import AppContext, app_context
-from askfirst.web.pages.admin_view import purpose_rows, release_rows, withdrawal_rows
+from askfirst.web.pages.admin_view import fewer_than, purpose_rows, release_rows, withdrawal_rows
 from askfirst.web.pages.words import STATUS_WORDS
 from askfirst.web.rendering import render
 
@@ -93,7 +94,11 @@ def _train(context: AppContext, workspace_id: int, key: str) -> TrainingResult:
         return TrainingResult(key, False, str(error))
     release = outcome.release
     served = "now served" if outcome.promoted else f"not served: {outcome.refusal}"
-    members = f"{release.member_count:,} member{'' if release.member_count == 1 else 's'}"
+    threshold = context.settings.small_count_threshold
+    if withhold_small_count(release.member_count, threshold) is None:
+        members = f"{fewer_than(threshold)} members"
+    else:
+        members = f"{release.member_count:,} member{'' if release.member_count == 1 else 's'}"
     text = (
         f"release {release.id} trained from {members} "
         f"(ε {release.epsilon:.3g}, δ {release.delta:.3g}); {served}"
@@ -106,15 +111,18 @@ def _page(
 ) -> Response:
     verification = verify(context.store)
     at = context.clock.now()
+    threshold = context.settings.small_count_threshold
     values: dict[str, Any] = {
         "verification": verification,
         "results": results,
         "all_purposes": ALL_PURPOSES,
         "status_words": STATUS_WORDS,
+        "threshold": threshold,
+        "fewer_than": fewer_than(threshold),
     }
     # Rendered inside the reading view: the page shows the rows as that view holds them.
     with context.store.reading() as session:
-        values["purposes"] = purpose_rows(session, admin.workspace_id, context.purposes)
-        values["releases"] = release_rows(session, admin.workspace_id, context.purposes)
+        values["purposes"] = purpose_rows(session, admin.workspace_id, context.purposes, threshold)
+        values["releases"] = release_rows(session, admin.workspace_id, context.purposes, threshold)
         values["withdrawals"] = withdrawal_rows(session, admin.workspace_id, context.purposes, at)
         return render(request, "admin.html", values, member=admin)

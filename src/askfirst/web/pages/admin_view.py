@@ -1,5 +1,5 @@
-"""What the admin console shows for one workspace: policies, answer counts (never who),
-releases, withdrawals (never whose), and the journal's verification."""
+"""What the admin console shows for one workspace: policies, answer counts (never who, small
+ones withheld), releases, withdrawals (never whose), and the journal's verification."""
 
 from __future__ import annotations
 
@@ -15,25 +15,30 @@ from askfirst.consent import (
     Purpose,
     Withdrawal,
     WorkspacePolicy,
-    answer_counts,
     policy_for_workspace,
     withdrawal,
 )
+from askfirst.consent.counts import answer_counts, withhold_small_count, withhold_small_counts
 from askfirst.store.tables import Member, Release, ReleaseStatus, WithdrawalRecord
 from askfirst.training.releases import releases
 from askfirst.web.pages.words import purpose_title
 
 RELEASES_SHOWN = 30
+MEMBERS_CONTRIBUTING = "members_contributing"
 WITHDRAWALS_SHOWN = 50
 
 
 @dataclass(frozen=True)
 class PurposeRow:
-    """One purpose's switches and answer counts in the admin's workspace."""
+    """One purpose's switches and answer counts in the admin's workspace (None: withheld)."""
 
     purpose: Purpose
     policy: WorkspacePolicy
-    counts: dict[str, int]
+    counts: dict[str, int | None]
+
+    @property
+    def withheld(self) -> bool:
+        return None in self.counts.values()
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,7 @@ class ReleaseRow:
     title: str
     served: bool
     utility: list[tuple[str, str]]
+    members: int | None  # None: fewer than the small-count threshold
 
 
 @dataclass(frozen=True)
@@ -54,20 +60,21 @@ class WithdrawalRow:
 
 
 def purpose_rows(
-    session: Session, workspace_id: int, purposes: Mapping[str, Purpose]
+    session: Session, workspace_id: int, purposes: Mapping[str, Purpose], threshold: int
 ) -> list[PurposeRow]:
+    """Each purpose's policy and answer counts, counts below `threshold` withheld."""
     return [
         PurposeRow(
             purposes[key],
             policy_for_workspace(session, workspace_id=workspace_id, purpose_key=key),
-            answer_counts(session, workspace_id, key),
+            withhold_small_counts(answer_counts(session, workspace_id, key), threshold),
         )
         for key in sorted(purposes)
     ]
 
 
 def release_rows(
-    session: Session, workspace_id: int, purposes: Mapping[str, Purpose]
+    session: Session, workspace_id: int, purposes: Mapping[str, Purpose], threshold: int
 ) -> list[ReleaseRow]:
     """The workspace's newest releases with their figures; the served one is marked."""
     return [
@@ -75,18 +82,27 @@ def release_rows(
             release,
             purpose_title(purposes, release.purpose_key),
             release.status is ReleaseStatus.PROMOTED,
-            utility_figures(release.utility),
+            utility_figures(release.utility, threshold),
+            withhold_small_count(release.member_count, threshold),
         )
         for release in releases(session, workspace_id=workspace_id)[:RELEASES_SHOWN]
     ]
 
 
-def utility_figures(utility: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """A release's utility measures as (name in words, value) pairs for a table cell."""
+def fewer_than(threshold: int) -> str:
+    """How a withheld count of members reads."""
+    return f"fewer than {threshold}"
+
+
+def utility_figures(utility: Mapping[str, Any], threshold: int) -> list[tuple[str, str]]:
+    """A release's utility measures as (name in words, value) pairs for a table cell; a count
+    of members below `threshold` reads "fewer than k"."""
     figures = []
     for name, value in utility.items():
         words = name.replace("_", " ")
-        if isinstance(value, float) and not value.is_integer():
+        if name == MEMBERS_CONTRIBUTING and withhold_small_count(int(value), threshold) is None:
+            figures.append((words, fewer_than(threshold)))
+        elif isinstance(value, float) and not value.is_integer():
             figures.append((words, f"{value:.3f}"))
         elif isinstance(value, int | float):
             figures.append((words, f"{int(value):,}"))
