@@ -79,7 +79,7 @@ def train(
         )
     model = (fitter or fitter_for(purpose.key))(frames, snapshot, purpose, rng)
     release = record_release(
-        store, snapshot, model, settings=settings, at=clock.now(), purposes=purposes
+        store, snapshot, model, settings=settings, clock=clock, purposes=purposes
     )
     return promote_if_allowed(
         store,
@@ -97,14 +97,19 @@ def record_release(
     model: TrainedModel,
     *,
     settings: Settings,
-    at: datetime,
+    clock: Clock,
     purposes: Mapping[str, Purpose],
 ) -> Release:
-    """Write snapshot, release, artifact and charges together, or nothing at all."""
+    """Write snapshot, release, artifact and charges together, or nothing at all.
+
+    The charges' time is read once the workspace is locked: a release that committed first
+    is then always in the past of this one, so the budget check sees its charges.
+    """
     written: list[str] = []
     try:
         with store.transaction() as session:
             lock_workspace(session, snapshot.workspace_id)
+            at = clock.now()
             check_budgets_still_pay(session, snapshot, purposes[snapshot.purpose_key], at=at)
             recorded = record_snapshot(session, snapshot, at=at)
             release = create_release(
