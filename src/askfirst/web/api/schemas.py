@@ -121,14 +121,6 @@ class BudgetOut(BaseModel):
     charges: list[ChargeOut]
 
 
-class CountsOut(BaseModel):
-    purpose: str
-    granted: int
-    withdrawn: int
-    refused: int
-    not_asked: int
-
-
 class PolicyIn(Strict):
     allowed: bool | None = Field(default=None, description="None keeps the current value")
     include_private: bool | None = Field(
