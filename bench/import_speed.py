@@ -11,6 +11,8 @@ bench/results/import_speed.json (or the file given with --out).
     .venv/bin/python bench/import_speed.py --repeat 3   # each import three times (a busy
                                                         # machine's figures vary by 30%)
     .venv/bin/python bench/import_speed.py --out bench/results/import_speed-before.json
+    .venv/bin/python bench/import_speed.py --limit-export   # also an export at the entry limit:
+                                                            # 999,998 day files of one message
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import sys
 import tempfile
 import time
 import uuid
+import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +40,10 @@ POSTGRES_URL = os.environ.get(
 MEMBERS = 2_000
 SEED = 1
 SIZES = (100_000, 1_000_000)
+# The export at the limit of 1,000,000 zip entries: 1,000 channels of 1,000 days, one message a day.
+LIMIT_CHANNELS = LIMIT_DAYS = 1_000
+LIMIT_EXPORT = CACHE / "limit-entries-1000000.zip"
+LIMIT_MESSAGES = LIMIT_CHANNELS * LIMIT_DAYS - 2  # users.json and channels.json are entries too
 NAN = float("nan")
 
 
@@ -66,6 +73,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100k messages only")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each import")
+    parser.add_argument(
+        "--limit-export",
+        action="store_true",
+        help="also read and import (SQLite) an export of 1,000,000 entries, the limit",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON goes")
     parser.add_argument("--label", default="", help="a note kept in the JSON: what was measured")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -81,6 +93,11 @@ def main() -> None:
             measurements.append(_run("read", "-", size, ["read", str(export)]))
             measurements.append(_import_sqlite(export, size))
             measurements.append(_import_postgres(export, size))
+    if args.limit_export:
+        export = _limit_export()
+        for _ in range(args.repeat):
+            measurements.append(_run("read", "-", LIMIT_MESSAGES, ["read", str(export)]))
+            measurements.append(_import_sqlite(export, LIMIT_MESSAGES))
     _print_table(measurements)
     _write_results(measurements, args.out, args.label)
 
@@ -98,6 +115,38 @@ def _generated(size: int) -> tuple[Path, Measurement]:
     measurement = _run("generate", "-", size, ["generate", str(export), str(size)])
     figures.write_text(json.dumps(asdict(measurement)))
     return export, measurement
+
+
+def _limit_export() -> Path:
+    """The cached export of 1,000,000 zip entries, each day file holding one message."""
+    if LIMIT_EXPORT.exists():
+        return LIMIT_EXPORT
+    CACHE.mkdir(parents=True, exist_ok=True)
+    users = [{"id": f"U{number:04d}", "name": f"member{number}"} for number in range(100)]
+    channels = [
+        {
+            "id": f"C{number:05d}",
+            "name": f"channel-{number:04d}",
+            "members": [u["id"] for u in users],
+        }
+        for number in range(LIMIT_CHANNELS)
+    ]
+    first = 1_577_880_000  # 2020-01-01 12:00 UTC
+    partial = LIMIT_EXPORT.with_suffix(".partial")
+    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("users.json", json.dumps(users))
+        archive.writestr("channels.json", json.dumps(channels))
+        for number, channel in enumerate(channels):
+            days = LIMIT_DAYS - 2 if number == LIMIT_CHANNELS - 1 else LIMIT_DAYS
+            for day in range(days):
+                ts = first + day * 86_400 + number
+                date = time.strftime("%Y-%m-%d", time.gmtime(ts))
+                user = users[(number + day) % len(users)]["id"]
+                text = f"hello from {channel['name']} on {date}"
+                message = {"type": "message", "user": user, "text": text, "ts": f"{ts}.000100"}
+                archive.writestr(f"{channel['name']}/{date}.json", json.dumps([message], indent=4))
+    partial.rename(LIMIT_EXPORT)
+    return LIMIT_EXPORT
 
 
 def _import_sqlite(export: Path, size: int) -> Measurement:

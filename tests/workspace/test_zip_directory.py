@@ -159,6 +159,13 @@ def test_a_name_not_flagged_utf8_reads_as_zipfile_reads_it(tmp_path: Path) -> No
     assert list(read_all(path)) == expected == ["caf\u00e9.json"]
 
 
+def test_a_utf8_name_without_its_flag_still_reads_as_utf8(tmp_path: Path) -> None:
+    path = written(tmp_path / "names.zip", {"caf\u00e9.json": b"[]"})
+    patched(path, local_at(path, "caf\u00e9.json") + 6, b"\x00\x00")  # many tools omit it
+    patched(path, central_at(path, "caf\u00e9.json") + 8, b"\x00\x00")
+    assert list(read_all(path)) == ["caf\u00e9.json"]
+
+
 def assert_names(error: ZipFormatError, archive: str, entry: str | None) -> None:
     assert (error.archive, error.entry) == (archive, entry)
     assert str(error).startswith(f"{archive}: {entry}: " if entry else f"{archive}: ")

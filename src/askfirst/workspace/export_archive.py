@@ -103,7 +103,12 @@ class ZipArchive:
     def __init__(self, path: Path, limits: Limits):
         self.path = path
         self.limits = limits
-        file = path.open("rb")
+        try:
+            file = path.open("rb")
+        except OSError as error:
+            raise ExportError(
+                str(path), f"cannot be opened ({error.strerror})", "Check that it is readable."
+            ) from None
         try:
             self._directory = _checked_directory(file, path, limits)
             self._prefix = _wrapping_folder(self._directory)

@@ -134,7 +134,7 @@ class ZipDirectory:
         self._crcs = array("I")
         self._methods = array("H")
         self._flags = array("H")
-        self._modes = array("I")  # the upper half of the external attributes: a Unix mode
+        self._modes = array("H")  # the upper half of the external attributes: a Unix mode
         if end.entries * CENTRAL.size > end.directory_size:
             problem = f"declares {end.entries:,} entries in a directory too small to hold them"
             raise ZipFormatError(archive, None, problem, DAMAGED)
@@ -368,7 +368,11 @@ def _decoded_name(raw: bytes, utf8: bool, archive: str) -> str:
 
 
 def _name_or_none(raw: bytes, utf8: bool) -> str | None:
-    """A name as zipfile reads it: UTF-8 when flagged; else UTF-8 if it is that, else cp437."""
+    """An entry's name as text, or None when it is flagged UTF-8 but is not.
+
+    Unflagged, a name is read as UTF-8 when it is that (many tools omit the flag), else as
+    cp437, the zip format's old default, as zipfile reads it.
+    """
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
