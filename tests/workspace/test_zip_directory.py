@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import struct
 import zipfile
 import zlib
@@ -10,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from askfirst.workspace.export_archive import ExportError
 from askfirst.workspace.slack_export import open_export
@@ -148,6 +151,25 @@ def test_zip64_sizes_and_offsets_in_the_directory_are_read(tmp_path: Path) -> No
     with zipfile.ZipFile(path) as archive:  # the hand-made zip is one zipfile reads too
         assert archive.read(DAY) == TEXT
     assert read_all(path) == {DAY: TEXT}
+
+
+@pytest.mark.parametrize(
+    ("record", "field", "problem"),
+    [
+        (b"PK\x01\x02", 46 + len(DAY) + 4 + 16, "data that runs past the start of the zip's"),
+        (b"PK\x06\x06", 32, "declares 18,446,744,073,709,551,615 entries in a directory too"),
+        (b"PK\x06\x06", 40, "ZIP64 end record whose directory does not fit before it"),
+        (b"PK\x06\x06", 48, "ZIP64 end record whose directory does not fit before it"),
+        (b"PK\x06\x07", 8, "a damaged ZIP64 end record"),
+    ],
+)
+def test_zip64_numbers_past_the_file_are_refused_before_any_use(
+    tmp_path: Path, record: bytes, field: int, problem: str
+) -> None:
+    path = zip64_by_hand(tmp_path / "huge.zip", DAY, TEXT)
+    patched(path, path.read_bytes().rindex(record) + field, struct.pack("<Q", 2**64 - 1))
+    error = refused(path)
+    assert error.archive == "huge.zip" and problem in error.problem
 
 
 def test_a_name_not_flagged_utf8_reads_as_zipfile_reads_it(tmp_path: Path) -> None:
@@ -323,3 +345,43 @@ def test_the_import_refuses_an_unreadable_method_before_reading_anything(tmp_pat
     with pytest.raises(ExportError, match=r"^users\.json: is compressed with bzip2") as raised:
         open_export(path).__enter__()
     assert "(in export.zip)" in str(raised.value)
+
+
+def small_zips() -> list[bytes]:
+    """A deflated, a stored and a ZIP64 zip of two entries, to damage."""
+    files = {"users.json": b"[]", DAY: TEXT * 3}
+    made = []
+    for method in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", method) as archive:
+            for name, data in files.items():
+                archive.writestr(name, data)
+        made.append(buffer.getvalue())
+    return made
+
+
+SMALL_ZIPS = small_zips()
+
+
+@settings(deadline=None, max_examples=400)  # a shared, busy machine: the property, not speed
+@given(
+    which=st.sampled_from(range(len(SMALL_ZIPS))),
+    damage=st.lists(
+        st.tuples(st.floats(0, 1, exclude_max=True), st.binary(min_size=1, max_size=8)),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_any_damage_is_read_or_refused_by_name_never_a_crash(
+    tmp_path_factory: pytest.TempPathFactory, which: int, damage: list[tuple[float, bytes]]
+) -> None:
+    data = bytearray(SMALL_ZIPS[which])
+    for where, new in damage:
+        at = int(where * len(data))
+        data[at : at + len(new)] = new
+    path = tmp_path_factory.mktemp("damaged") / "damaged.zip"
+    path.write_bytes(bytes(data))
+    try:
+        read_all(path)
+    except ZipFormatError as error:
+        assert error.archive == "damaged.zip" and str(error).startswith("damaged.zip: ")

@@ -29,6 +29,7 @@ LOCAL_SIGNATURE = b"PK\x03\x04"
 ZIP64_EXTRA = 0x0001
 ZIP64_MARK = 0xFFFFFFFF
 MAX_COMMENT = 65_535
+MAX_SIZE = 2**63 - 1  # what an array('q') holds; no real entry comes near
 STORED, DEFLATED = 0, 8
 ENCRYPTED, DATA_DESCRIPTOR, UTF8_NAME = 0x1, 0x8, 0x800
 # Methods other tools write, named in the error that refuses them.
@@ -84,7 +85,7 @@ def end_record(file: BinaryIO, archive: str) -> EndRecord:
         file.seek(locator_at)
         locator = file.read(ZIP64_LOCATOR.size)
         if locator[:4] == ZIP64_LOCATOR_SIGNATURE:
-            return _zip64_end_record(file, archive, locator)
+            return _zip64_end_record(file, archive, locator, locator_at)
     shift = end_at - directory_size - offset
     if shift < 0:
         problem = "has an end record whose directory does not fit before it"
@@ -102,15 +103,21 @@ def _end_record_at(tail: bytes) -> int:
     return -1
 
 
-def _zip64_end_record(file: BinaryIO, archive: str, locator: bytes) -> EndRecord:
+def _zip64_end_record(file: BinaryIO, archive: str, locator: bytes, locator_at: int) -> EndRecord:
     _, _, record_offset, _ = ZIP64_LOCATOR.unpack(locator)
+    damaged = ZipFormatError(archive, None, "has a damaged ZIP64 end record", DAMAGED)
+    if record_offset + ZIP64_END.size > locator_at:
+        raise damaged
     file.seek(record_offset)
     record = file.read(ZIP64_END.size)
-    if len(record) < ZIP64_END.size or record[:4] != ZIP64_END_SIGNATURE:
-        raise ZipFormatError(archive, None, "has a damaged ZIP64 end record", DAMAGED)
+    if record[:4] != ZIP64_END_SIGNATURE:
+        raise damaged
     _, _, _, _, disk, start_disk, _, entries, directory_size, offset = ZIP64_END.unpack(record)
     if disk or start_disk:
         raise ZipFormatError(archive, None, "is split over several disks", UNREADABLE)
+    if offset + directory_size > record_offset:
+        problem = "has a ZIP64 end record whose directory does not fit before it"
+        raise ZipFormatError(archive, None, problem, DAMAGED)
     return EndRecord(entries, offset, directory_size, 0)
 
 
@@ -308,6 +315,12 @@ def _central_records(file: BinaryIO, archive: str, end: EndRecord) -> Iterator[C
         extra = buffer[at + name_length : at + name_length + extra_length]
         at += name_length + extra_length + comment_length
         record = _record(name, fields, extra, archive)
+        if end.shift + record.offset + record.compressed_size > end.directory_offset:
+            problem = "has data that runs past the start of the zip's directory"
+            raise ZipFormatError(archive, name, problem, DAMAGED)
+        if record.size > MAX_SIZE:
+            problem = f"declares an impossible size ({record.size:,} bytes)"
+            raise ZipFormatError(archive, name, problem, DAMAGED)
         if disk:
             raise ZipFormatError(archive, name, "lies on another disk of a split zip", UNREADABLE)
         yield record
