@@ -14,8 +14,13 @@ import pytest
 from slack_samples import VIEWER, copy_of_viewer, write_json, zipped, zulip_shaped_export
 
 from askfirst.store.tables.workspace import ChannelKind
-from askfirst.workspace.export_archive import ExportError, Limits
-from askfirst.workspace.slack_export import SlackExport, folder_conversations, open_export
+from askfirst.workspace.export_archive import Entry, ExportError, Limits
+from askfirst.workspace.slack_export import (
+    DayFiles,
+    SlackExport,
+    folder_conversations,
+    open_export,
+)
 from askfirst.workspace.slack_records import SlackMessage
 
 
@@ -383,3 +388,27 @@ def test_compact_and_empty_day_files_read_like_indented_ones(tmp_path: Path) -> 
     write_json(root / "general/2024-01-03.json", [])
     with open_export(root) as export:
         assert [m.ts for _, m in all_messages(export)] == ["1704200000.000100", "1704200001.000100"]
+
+
+def test_day_files_come_folder_by_folder_and_day_by_day_and_nothing_else() -> None:
+    names = [
+        "random/2024-01-02.json",
+        "general/2024-01-03.json",
+        "users.json",
+        "general/2023-12-31.json",
+        ".hidden/2024-01-01.json",
+        "__MACOSX/2024-01-01.json",
+        "general/notes.json",
+        "a/b/2024-01-01.json",
+        "general-2/2024-01-01.json",
+    ]
+    day_files = DayFiles([Entry(name, 10) for name in names])
+    assert [day_file.name for day_file in day_files] == [
+        "general/2023-12-31.json",
+        "general/2024-01-03.json",
+        "general-2/2024-01-01.json",
+        "random/2024-01-02.json",
+    ]
+    assert len(day_files) == 4
+    assert day_files[-1].folder == "random"
+    assert len(DayFiles([Entry("users.json", 10)])) == 0

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import json
 import re
-import sys
-from collections.abc import Callable, Iterable, Iterator
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from json.scanner import make_scanner
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
+
+import numpy as np
 
 from askfirst.store.tables.workspace import ChannelKind
 from askfirst.workspace.export_archive import Archive, Entry, ExportError, Limits, open_archive
@@ -42,6 +44,7 @@ CONVERSATION_LISTS = {
     "mpims.json": ChannelKind.MULTI_DIRECT,
 }
 DAY_FILE = re.compile(r"\d{4}-\d{2}-\d{2}\.json")
+DATE_SPAN = 10**8  # a YYYYMMDD date is below it, so folder rank * DATE_SPAN + date sorts both
 SPACE = re.compile(r"[ \t\n\r]*")
 # What follows an item of a list: a comma or the closing bracket (and any space around it).
 SEPARATOR = re.compile(r"[ \t\n\r]*([,\]])[ \t\n\r]*")
@@ -67,6 +70,53 @@ class DayFile:
         return self.entry.name
 
 
+class DayFiles(Sequence[DayFile]):
+    """The export's day files, folder by folder and day by day, made into `DayFile` when asked.
+
+    An export can hold a million day files, so none is kept as an object: each is its position
+    among the archive's entries (8 bytes), sorted by one integer made of its folder's rank and
+    its date (8 bytes while sorting). Folder names are kept once each.
+    """
+
+    def __init__(self, entries: Sequence[Entry]):
+        self._entries = entries
+        positions, dates, folder_numbers = array("q"), array("q"), array("q")
+        folders: dict[str, int] = {}
+        for position, entry in enumerate(entries):
+            if not _is_day_file_entry(entry):
+                continue
+            positions.append(position)
+            folder_numbers.append(folders.setdefault(entry.folder, len(folders)))
+            day = entry.file_name
+            dates.append(int(day[0:4] + day[5:7] + day[8:10]))
+        names = list(folders)
+        rank_of_number = np.empty(len(names), dtype=np.int64)
+        rank_of_number[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
+        keys = rank_of_number[np.frombuffer(folder_numbers, dtype=np.int64)] * DATE_SPAN
+        keys += np.frombuffer(dates, dtype=np.int64)
+        order = np.argsort(keys, kind="stable")
+        self._positions = np.frombuffer(positions, dtype=np.int64)[order]
+
+    def __len__(self) -> int:
+        return len(self._positions)
+
+    @overload
+    def __getitem__(self, position: int) -> DayFile: ...
+
+    @overload
+    def __getitem__(self, position: slice) -> Sequence[DayFile]: ...
+
+    def __getitem__(self, position: int | slice) -> DayFile | Sequence[DayFile]:
+        if isinstance(position, slice):
+            return [self[at] for at in range(*position.indices(len(self)))]
+        entry = self._entries[int(self._positions[position])]
+        return DayFile(entry.folder, entry)
+
+    def __iter__(self) -> Iterator[DayFile]:
+        for position in range(len(self)):
+            yield self[position]
+
+
 class SlackExport:
     """An opened export: its lists and day files, each read when asked for."""
 
@@ -80,15 +130,7 @@ class SlackExport:
                 "has no users.json or channels.json at its top",
                 "Give the .zip Slack sent, or the folder it unpacks to.",
             )
-        self.day_files = sorted(
-            (
-                # One string per folder, not per day file: an export can hold a million.
-                DayFile(sys.intern(entry.name.partition("/")[0]), entry)
-                for entry in archive.entries
-                if entry.name.count("/") == 1 and _is_day_file(entry.name)
-            ),
-            key=lambda day_file: day_file.name,
-        )
+        self.day_files = DayFiles(archive.entries)
 
     def users(self) -> Iterator[SlackUser]:
         entry = self.lists.get("users.json")
@@ -224,9 +266,15 @@ def _skip(text: str, at: int) -> int:
     return space.end() if space else at
 
 
-def _is_day_file(name: str) -> bool:
-    folder, _, file_name = name.partition("/")
-    return DAY_FILE.fullmatch(file_name) is not None and not folder.startswith((".", "__MACOSX"))
+def _is_day_file_entry(entry: Entry) -> bool:
+    """`<folder>/<YYYY-MM-DD>.json` one level down, outside hidden and macOS folders."""
+    folder = entry.folder
+    return (
+        bool(folder)
+        and "/" not in folder
+        and not folder.startswith((".", "__MACOSX"))
+        and DAY_FILE.fullmatch(entry.file_name) is not None
+    )
 
 
 def _refuse_non_list(name: str, text: str, what: str) -> None:
