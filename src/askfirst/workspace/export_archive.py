@@ -16,9 +16,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol, overload
+from typing import BinaryIO, Protocol, TypeVar, overload
 
 from askfirst.workspace.zip_directory import NotAZip, ZipDirectory, ZipFormatError, end_record
+
+T = TypeVar("T")
 
 GB = 1024**3
 MB = 1024**2
@@ -136,7 +138,38 @@ class ZipArchive:
         return decoded(entry.name, data)
 
 
-class ZipEntries(Sequence[Entry]):
+class MadeWhenRead(Sequence[T]):
+    """A sequence that keeps only compact positions and makes each item when it is read.
+
+    Subclasses say how many items there are and how to make the one at a position; an export
+    can hold a million entries, and keeping each as an object would grow memory with it.
+    """
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def _make(self, position: int) -> T:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, position: int) -> T: ...
+
+    @overload
+    def __getitem__(self, position: slice) -> Sequence[T]: ...
+
+    def __getitem__(self, position: int | slice) -> T | Sequence[T]:
+        if isinstance(position, slice):
+            return [self._make(at) for at in range(*position.indices(len(self)))]
+        if not -len(self) <= position < len(self):
+            raise IndexError(position)
+        return self._make(position % len(self))
+
+    def __iter__(self) -> Iterator[T]:
+        for position in range(len(self)):
+            yield self._make(position)
+
+
+class ZipEntries(MadeWhenRead[Entry]):
     """The files of a zip below its wrapping folder, made into `Entry` only when asked for."""
 
     def __init__(self, directory: ZipDirectory, prefix: str):
@@ -148,22 +181,10 @@ class ZipEntries(Sequence[Entry]):
     def __len__(self) -> int:
         return len(self._indexes)
 
-    @overload
-    def __getitem__(self, position: int) -> Entry: ...
-
-    @overload
-    def __getitem__(self, position: slice) -> Sequence[Entry]: ...
-
-    def __getitem__(self, position: int | slice) -> Entry | Sequence[Entry]:
-        if isinstance(position, slice):
-            return [self[at] for at in range(*position.indices(len(self)))]
+    def _make(self, position: int) -> Entry:
         index = self._indexes[position]
         name = self._directory.name(index)[len(self._prefix) :]
         return Entry(name, self._directory.size(index))
-
-    def __iter__(self) -> Iterator[Entry]:
-        for position in range(len(self._indexes)):
-            yield self[position]
 
 
 class FolderArchive:

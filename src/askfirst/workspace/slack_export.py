@@ -18,12 +18,19 @@ from dataclasses import dataclass
 from functools import partial
 from json.scanner import make_scanner
 from pathlib import Path
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar
 
 import numpy as np
 
 from askfirst.store.tables.workspace import ChannelKind
-from askfirst.workspace.export_archive import Archive, Entry, ExportError, Limits, open_archive
+from askfirst.workspace.export_archive import (
+    Archive,
+    Entry,
+    ExportError,
+    Limits,
+    MadeWhenRead,
+    open_archive,
+)
 from askfirst.workspace.slack_records import (
     RecordError,
     SlackConversation,
@@ -70,7 +77,7 @@ class DayFile:
         return self.entry.name
 
 
-class DayFiles(Sequence[DayFile]):
+class DayFiles(MadeWhenRead[DayFile]):
     """The export's day files, folder by folder and day by day, made into `DayFile` when asked.
 
     An export can hold a million day files, so none is kept as an object: each is its position
@@ -100,21 +107,9 @@ class DayFiles(Sequence[DayFile]):
     def __len__(self) -> int:
         return len(self._positions)
 
-    @overload
-    def __getitem__(self, position: int) -> DayFile: ...
-
-    @overload
-    def __getitem__(self, position: slice) -> Sequence[DayFile]: ...
-
-    def __getitem__(self, position: int | slice) -> DayFile | Sequence[DayFile]:
-        if isinstance(position, slice):
-            return [self[at] for at in range(*position.indices(len(self)))]
+    def _make(self, position: int) -> DayFile:
         entry = self._entries[int(self._positions[position])]
         return DayFile(entry.folder, entry)
-
-    def __iter__(self) -> Iterator[DayFile]:
-        for position in range(len(self)):
-            yield self[position]
 
 
 class SlackExport:
