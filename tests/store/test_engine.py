@@ -8,7 +8,7 @@ from sqlalchemy import inspect, select, text
 
 from askfirst.clock import SystemClock
 from askfirst.settings import load_settings
-from askfirst.store import Store, migrate
+from askfirst.store import Store, StoreBusyError, migrate
 from askfirst.store.tables import Org
 
 
@@ -132,3 +132,17 @@ def test_writes_after_a_watermark_are_stamped_after_it_and_stay_out_of_its_view(
             writing.add(Org(name="later", created_at=later))
         assert later > watermark
         assert session.scalars(select(Org.name)).all() == []
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_watermark_gives_up_on_a_stuck_writer_with_a_clear_error(store: Store) -> None:
+    # PostgreSQL only: the wait is a setting there; SQLite's is its 30 s busy timeout.
+    impatient = Store(store.engine, journal_head_file=store.journal_head_file, wait_seconds=0.5)
+    with store.transaction() as session:
+        session.add(Org(name="slow", created_at=SystemClock().now()))
+        session.flush()
+        with (
+            pytest.raises(StoreBusyError, match=r"busy with other writers for 0\.5 s"),
+            impatient.reading_at(SystemClock()),
+        ):
+            pass

@@ -28,7 +28,7 @@ from askfirst.store.tables import (
     SnapshotMember,
 )
 from askfirst.training.budgets import budget_status
-from askfirst.training.errors import NoMembersError
+from askfirst.training.errors import NoMembersError, StoreBusyTrainingError
 from askfirst.training.fitters import Fitter, fit_emoji_suggestions
 from askfirst.training.gates import PromotionGate
 from askfirst.training.pipeline import TrainingOutcome, train
@@ -269,3 +269,24 @@ def test_a_release_records_only_differentially_private_figures(
         12.0 / chat.purposes[EMOJI].epsilon, rel=0.01
     )
     assert utility["keys_released"] >= 0
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_training_behind_a_stuck_writer_fails_clearly_and_writes_nothing(
+    store: Store, chat: Chat, settings: Settings
+) -> None:
+    busy(chat)
+    impatient = Store(store.engine, journal_head_file=store.journal_head_file, wait_seconds=0.3)
+    with (
+        store.transaction(),  # an import, say, that has not finished
+        pytest.raises(StoreBusyTrainingError, match="emoji_suggestions was not trained"),
+    ):
+        train(
+            impatient,
+            workspace_id=chat.workspace_id,
+            purpose_key=EMOJI,
+            settings=settings,
+            clock=chat.clock,
+            purposes=chat.purposes,
+        )
+    assert count(store, Snapshot) == 0

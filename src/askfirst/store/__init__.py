@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from askfirst.store.engine import Store, create_store_engine, migrate, open_store
+from askfirst.store.engine import Store, StoreBusyError, create_store_engine, migrate, open_store
 
-__all__ = ["Store", "create_store_engine", "migrate", "open_store"]
+__all__ = ["Store", "StoreBusyError", "create_store_engine", "migrate", "open_store"]

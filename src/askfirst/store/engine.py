@@ -12,6 +12,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from askfirst.clock import Clock
@@ -24,6 +25,11 @@ READING = "askfirst_reading"
 WRITERS_LOCK = 0x61736B66
 # ... one lock per schema, so stores in different schemas of one database never wait on each other.
 SCHEMA_KEY = "hashtext(current_schema())"
+SQLITE_BUSY_SECONDS = 30
+
+
+class StoreBusyError(RuntimeError):
+    """Other writers held the store longer than a reader waits for them."""
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -32,7 +38,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
     # FULL: an acknowledged consent change survives a power cut, not just a killed process.
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
@@ -77,6 +83,8 @@ class Store:
     # Where the journal writes its head hash after each commit (outside the database, so that
     # truncating the journal's tail is detected); None keeps it only in the database.
     journal_head_file: Path | None = None
+    # How long a watermark waits for open writers on PostgreSQL (SQLite: its busy timeout).
+    wait_seconds: float = SQLITE_BUSY_SECONDS
 
     def __post_init__(self) -> None:
         info = {"journal_head_file": self.journal_head_file}
@@ -124,19 +132,29 @@ class Store:
         """
         with self._readers() as reader, reader.begin():
             with self._sessions() as gate, gate.begin():
-                if self.dialect == "postgresql":
-                    # As long as SQLite's busy timeout: fail, never hang, behind a stuck writer.
-                    gate.execute(text("SET LOCAL lock_timeout = '30s'"))
-                    lock = text(f"SELECT pg_advisory_xact_lock(:key, {SCHEMA_KEY})")
-                    gate.execute(lock, {"key": WRITERS_LOCK})
-                else:
-                    gate.connection()
+                try:
+                    self._wait_for_writers(gate)
+                except OperationalError as error:
+                    raise StoreBusyError(
+                        f"the store stayed busy with other writers for {self.wait_seconds:g} s "
+                        "(an import or another training?); nothing was read. Try again once "
+                        "it has finished."
+                    ) from error
                 watermark = clock.now()
                 # The view starts at its first read; the writers wait until it has.
                 reader.execute(text("SELECT version_num FROM alembic_version"))
                 gate.rollback()
             yield reader, watermark
             reader.rollback()
+
+    def _wait_for_writers(self, gate: Session) -> None:
+        if self.dialect == "postgresql":
+            # Fail, never hang, behind a stuck writer (SQLite's busy timeout does the same).
+            gate.execute(text(f"SET LOCAL lock_timeout = '{int(self.wait_seconds * 1000)}ms'"))
+            lock = text(f"SELECT pg_advisory_xact_lock(:key, {SCHEMA_KEY})")
+            gate.execute(lock, {"key": WRITERS_LOCK})
+        else:
+            gate.connection()
 
     @property
     def dialect(self) -> str:

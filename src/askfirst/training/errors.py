@@ -21,3 +21,7 @@ class NoTrainerError(TrainingError):
 
 class MechanismOverBudgetError(TrainingError):
     """A fit whose mechanism spends more ε than the purpose declares (a bug: never charged)."""
+
+
+class StoreBusyTrainingError(TrainingError):
+    """Other writers (an import, another training) kept the store busy past the wait."""

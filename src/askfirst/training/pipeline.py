@@ -24,11 +24,11 @@ from sqlalchemy.orm import Session
 from askfirst.clock import Clock
 from askfirst.consent.purposes import Purpose, find_purpose
 from askfirst.settings import Settings
-from askfirst.store import Store
+from askfirst.store import Store, StoreBusyError
 from askfirst.store.tables import Release, Workspace
 from askfirst.training.artifacts import remove_artifact
 from askfirst.training.budgets import members_who_can_pay, spent_by_member
-from askfirst.training.errors import BudgetRaceError, NoMembersError
+from askfirst.training.errors import BudgetRaceError, NoMembersError, StoreBusyTrainingError
 from askfirst.training.errors import TrainingError as TrainingError
 from askfirst.training.fitters import Fitter, fitter_for
 from askfirst.training.gates import PromotionGate, first_refusal, promotion_gates
@@ -62,15 +62,18 @@ def train(
     """Train `purpose_key` for a workspace from a snapshot taken now, and serve the release."""
     purpose = find_purpose(purposes, purpose_key)
     rng = np.random.default_rng(secrets.randbits(128))
-    with store.reading_at(clock) as (session, watermark):
-        snapshot, frames = read_snapshot(
-            session,
-            workspace_id=workspace_id,
-            purpose_key=purpose.key,
-            at=watermark,
-            purposes=purposes,
-            rng=rng,
-        )
+    try:
+        with store.reading_at(clock) as (session, watermark):
+            snapshot, frames = read_snapshot(
+                session,
+                workspace_id=workspace_id,
+                purpose_key=purpose.key,
+                at=watermark,
+                purposes=purposes,
+                rng=rng,
+            )
+    except StoreBusyError as error:
+        raise StoreBusyTrainingError(f"{purpose.key} was not trained: {error}") from error
     if not snapshot.members:
         raise NoMembersError(
             f"no member of workspace {workspace_id} has eligible data for {purpose.key} at "
