@@ -135,8 +135,11 @@ class Store:
                 try:
                     self._wait_for_writers(gate)
                 except OperationalError as error:
+                    waited = (
+                        self.wait_seconds if self.dialect == "postgresql" else SQLITE_BUSY_SECONDS
+                    )
                     raise StoreBusyError(
-                        f"the store stayed busy with other writers for {self.wait_seconds:g} s "
+                        f"the store stayed busy with other writers for {waited:g} s "
                         "(an import or another training?); nothing was read. Try again once "
                         "it has finished."
                     ) from error
