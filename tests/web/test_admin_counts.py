@@ -149,3 +149,12 @@ def test_a_release_of_few_members_shows_no_member_count(
     with TestClient(exact, base_url="https://testserver") as plain:
         (listed,) = plain.get("/api/v1/admin/releases", headers=people.root.bearer).json()
     assert listed["members"] == 1 and listed["suppressed"] is False
+
+
+def test_release_utility_is_named_in_words_and_says_it_is_noisy() -> None:
+    utility = {"holdout_examples": 42.0, "top3_accuracy_holdout": 0.5, "utility_noise_scale": 12.0}
+    assert utility_figures(utility, 5) == [
+        ("held-out examples (noisy)", "42"),
+        ("top-3 accuracy, learned", "0.500"),
+        ("noise scale", "12"),
+    ]

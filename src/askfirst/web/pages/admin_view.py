@@ -94,12 +94,23 @@ def fewer_than(threshold: int) -> str:
     return f"fewer than {threshold}"
 
 
+# What a release's utility figures are called on the page (others: their key, spaced).
+UTILITY_WORDS = {
+    "top3_accuracy_holdout": "top-3 accuracy, learned",
+    "top3_accuracy_prior_only": "top-3 accuracy, prior alone",
+    "hit_rate_at5_holdout": "hit rate at 5, learned",
+    "hit_rate_at5_popularity_only": "hit rate at 5, popularity alone",
+    "holdout_examples": "held-out examples (noisy)",
+    "utility_noise_scale": "noise scale",
+}
+
+
 def utility_figures(utility: Mapping[str, Any], threshold: int) -> list[tuple[str, str]]:
     """A release's utility measures as (name in words, value) pairs for a table cell; a count
     of members below `threshold` reads "fewer than k"."""
     figures = []
     for name, value in utility.items():
-        words = name.replace("_", " ")
+        words = UTILITY_WORDS.get(name, name.replace("_", " "))
         if name == MEMBERS_CONTRIBUTING and withhold_small_count(int(value), threshold) is None:
             figures.append((words, fewer_than(threshold)))
         elif isinstance(value, float) and not value.is_integer():
