@@ -8,7 +8,8 @@ those members, it retrains the purpose ONCE for all of them (the new snapshot le
 since their consent no longer holds) and promotes it. If that retrain fails or is refused, it
 retires the served release, so the public prior is served instead. Then every withdrawal of the
 batch moves to `served_releases_replaced` and `complete`. Deadlines passed on the way are
-marked `overdue` first.
+marked `overdue` first. Last, artifact files of releases retired over ten minutes ago are
+deleted (`retired_artifacts`).
 
 A release "contains" a withdrawn member when its snapshot lists them and its watermark is
 before the withdrawal: a release trained after the member said yes again is theirs to be in.
@@ -39,6 +40,7 @@ from askfirst.store.tables import Member, Release, WithdrawalStatus
 from askfirst.training.forbidden import retire_forbidden
 from askfirst.training.pipeline import train
 from askfirst.training.releases import retire, served
+from askfirst.training.retired_artifacts import remove_retired_artifacts
 from askfirst.training.snapshots import snapshot_members
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,7 @@ class ReconcileReport:
     promoted: list[int] = field(default_factory=list)
     retired: list[int] = field(default_factory=list)
     forbidden: list[int] = field(default_factory=list)
+    artifacts_removed: list[int] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
 
@@ -88,6 +91,7 @@ def reconcile(
             report=report,
         )
         complete_if_done(store, workspace_id, purpose_key, batch, clock=clock, report=report)
+    report.artifacts_removed = remove_retired_artifacts(store, clock=clock, settings=settings)
     return report
 
 
