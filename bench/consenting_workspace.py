@@ -10,16 +10,18 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from sqlalchemy import select
 
 import askfirst.store
 from askfirst.clock import SystemClock
-from askfirst.consent import grant, load_purposes
+from askfirst.consent import Purpose, grant, load_purposes
 from askfirst.settings import Settings, sqlite_url
-from askfirst.store import open_store
-from askfirst.store.tables import AnswerMethod, Member, Workspace
+from askfirst.store import Store, open_store
+from askfirst.store.tables import AnswerMethod, Workspace
+from askfirst.training.snapshots import people
 from askfirst.workspace.generator import generate_workspace
 from askfirst.workspace.importer import import_export
 from measured import CACHE, timed
@@ -74,27 +76,7 @@ def _cached_folder(members: int, messages: int, seed: int) -> Path:
     print(f"importing {export.name} into SQLite (once; cached) …", flush=True)
     summary, timing = timed(lambda: import_export(store, export, WORKSPACE, clock=SystemClock()))
     print(f"imported {summary.messages_added:,} messages in {timing.wall:.0f} s", flush=True)
-    purposes = load_purposes(settings)
-    with store.transaction() as session:
-        found = session.scalar(select(Workspace.id).where(Workspace.name == WORKSPACE))
-        people = session.scalars(
-            select(Member.id).where(
-                Member.workspace_id == found,
-                Member.is_bot.is_(False),
-                Member.is_deleted.is_(False),
-                Member.is_placeholder.is_(False),
-            )
-        ).all()
-        for member_id in people:
-            for key in PURPOSES:
-                grant(
-                    session,
-                    member_id=member_id,
-                    purpose_key=key,
-                    method=AnswerMethod.CLI,
-                    clock=SystemClock(),
-                    purposes=purposes,
-                )
+    consent_everyone(store, load_purposes(settings))
     store.engine.dispose()
     building.rename(cached)
     return cached
@@ -106,3 +88,23 @@ def _schema_version() -> str:
     for migration in sorted(MIGRATIONS.glob("*.py")):
         digest.update(migration.name.encode() + migration.read_bytes())
     return digest.hexdigest()[:10]
+
+
+def consent_everyone(store: Store, purposes: Mapping[str, Purpose]) -> tuple[int, list[int]]:
+    """Every person of the bench workspace says yes to both purposes; its id and the people."""
+    with store.transaction() as session:
+        found = session.scalar(select(Workspace.id).where(Workspace.name == WORKSPACE))
+        if found is None:
+            raise SystemExit(f"no workspace {WORKSPACE!r} in the store; clear bench/.cache")
+        everyone = sorted(people(session, found))
+        for member_id in everyone:
+            for key in PURPOSES:
+                grant(
+                    session,
+                    member_id=member_id,
+                    purpose_key=key,
+                    method=AnswerMethod.CLI,
+                    clock=SystemClock(),
+                    purposes=purposes,
+                )
+    return found, everyone

@@ -30,13 +30,12 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from sqlalchemy import select
 
 from askfirst.clock import SystemClock
-from askfirst.consent import grant, load_purposes, withdraw, withdrawal
+from askfirst.consent import load_purposes, withdraw, withdrawal
 from askfirst.settings import Settings, sqlite_url
 from askfirst.store import Store, open_store
-from askfirst.store.tables import AnswerMethod, Member, WithdrawalStatus, Workspace
+from askfirst.store.tables import AnswerMethod, WithdrawalStatus
 from askfirst.training.fitters import fitter_for
 from askfirst.training.pipeline import train
 from askfirst.training.serving import suggest_emoji
@@ -44,6 +43,7 @@ from askfirst.training.snapshots import read_snapshot
 from askfirst.training.withdrawals import reconcile
 from askfirst.workspace.generator import generate_workspace
 from askfirst.workspace.importer import import_export
+from consenting_workspace import consent_everyone
 
 BENCH = Path(__file__).resolve().parent
 CACHE = BENCH / ".cache"
@@ -131,33 +131,6 @@ def run(folder: Path, export: Path, seed: int, epsilon: float | None) -> dict[st
         )
     store.engine.dispose()
     return result
-
-
-def consent_everyone(store: Store, purposes: dict[str, Any]) -> tuple[int, list[int]]:
-    with store.transaction() as session:
-        workspace_id = session.scalar(select(Workspace.id).where(Workspace.name == "bench"))
-        assert workspace_id is not None
-        people = list(
-            session.scalars(
-                select(Member.id).where(
-                    Member.workspace_id == workspace_id,
-                    Member.is_bot.is_(False),
-                    Member.is_deleted.is_(False),
-                    Member.is_placeholder.is_(False),
-                )
-            )
-        )
-        for member_id in people:
-            for key in PURPOSES:
-                grant(
-                    session,
-                    member_id=member_id,
-                    purpose_key=key,
-                    method=AnswerMethod.CLI,
-                    clock=SystemClock(),
-                    purposes=purposes,
-                )
-    return workspace_id, people
 
 
 def withdraw_and_reconcile(
