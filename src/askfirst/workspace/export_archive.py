@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
+from abc import abstractmethod
 from array import array
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -145,11 +146,11 @@ class MadeWhenRead(Sequence[T]):
     can hold a million entries, and keeping each as an object would grow memory with it.
     """
 
-    def __len__(self) -> int:
-        raise NotImplementedError
+    @abstractmethod
+    def __len__(self) -> int: ...
 
-    def _make(self, position: int) -> T:
-        raise NotImplementedError
+    @abstractmethod
+    def _make(self, position: int) -> T: ...
 
     @overload
     def __getitem__(self, position: int) -> T: ...
