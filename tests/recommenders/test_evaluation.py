@@ -11,6 +11,7 @@ from askfirst.recommenders.evaluation import (
     EMOJI_EXAMPLES_PER_MEMBER,
     HOLDOUT_SHARE,
     MIN_EXAMPLES_FOR_RATES,
+    channel_utility,
     choose_holdout,
     emoji_utility,
     per_member,
@@ -74,3 +75,25 @@ def test_emoji_utility_counts_a_message_once_however_many_emoji_it_has() -> None
     utility = emoji_utility(None, messages, epsilon=8.0, rng=np.random.default_rng(3))
     # 400 messages, one example each (not 2,000 emoji); noise at ε = 8 is about ±1.5.
     assert abs(utility["holdout_examples"] - 400) < 30
+
+
+def test_channel_utility_reads_only_the_release_and_held_out_members() -> None:
+    # A fitted member's data reaches the figures only through the (DP) release: here a member
+    # who is not held out, and the only one in six popular channels, must change nothing.
+    popular = {f"n:big{i}": 1000.0 for i in range(6)}
+    artifact = {"counts": {**popular, "n:general": 50.0, "n:team": 30.0, "p:general|team": 20.0}}
+    held_out = [(member, channel) for member in range(40) for channel in ("general", "team")]
+    fitted = [(99, f"big{i}") for i in range(6)]
+    schema = {"member_id": pl.Int64, "channel_name": pl.String}
+    figures = [
+        channel_utility(
+            artifact,
+            pl.DataFrame(rows, schema=schema, orient="row"),
+            frozenset(range(40)),
+            epsilon=None,
+            rng=np.random.default_rng(5),
+        )
+        for rows in (held_out, [*held_out, *fitted])
+    ]
+    assert figures[0] == figures[1]
+    assert figures[0]["holdout_examples"] == 40

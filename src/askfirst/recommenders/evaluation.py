@@ -83,7 +83,6 @@ def channel_utility(
     rng: np.random.Generator,
 ) -> dict[str, float]:
     """Hit rate at 5 for one hidden channel per held-out member, learned and popularity-only."""
-    joinable = set(memberships["channel_name"].unique().to_list())
     held_out = (
         memberships.filter(pl.col("member_id").is_in(list(holdout_members)))
         .group_by("member_id")
@@ -92,6 +91,9 @@ def channel_utility(
         .sort("member_id")
     )
     learned = ChannelRecommender.from_artifact(artifact)
+    # Every channel the release knows: taken from the other members' memberships instead, the
+    # figures would depend on fitted members' data other than through the DP release.
+    joinable = set(learned.popularity) | set(learned.together)
     recommenders = {
         "hit_rate_at5_holdout": learned,
         "hit_rate_at5_popularity_only": ChannelRecommender(popularity=learned.popularity),
