@@ -38,7 +38,7 @@ def test_the_demo_builds_everything_it_prints(tmp_path: Path) -> None:
         assert methods == {"cli": 2 * (simulated["yes"] + simulated["no"]) + 5}
         assert [w.status.value for w in ben] == ["complete"]
         assert released == 2 and len(report.releases) == 2
-        assert (tmp_path / "demo" / "purposes.toml").read_text().count("epsilon = 4.0") == 2
+        assert (tmp_path / "demo" / "purposes.toml").read_text().count("budget_epsilon = 40") == 2
     finally:
         store.engine.dispose()
 

@@ -12,7 +12,12 @@ from askfirst.privacy.audit_command import audit
 from askfirst.privacy.audit_gate import install_audit_gate
 from askfirst.settings import load_settings
 from askfirst.store import open_store
-from askfirst.training.commands import reconcile_command, releases_command, train_command
+from askfirst.training.commands import (
+    reconcile_command,
+    refresh_command,
+    releases_command,
+    train_command,
+)
 from askfirst.training.prediction_commands import recommend_command, suggest_command
 from askfirst.web.serve import serve
 from askfirst.workspace.generate_command import generate
@@ -37,6 +42,7 @@ app.command("stats")(stats_command)
 app.command("train")(train_command)
 app.command("releases")(releases_command)
 app.command("reconcile")(reconcile_command)
+app.command("refresh")(refresh_command)
 app.command("suggest")(suggest_command)
 app.command("recommend")(recommend_command)
 # ASKFIRST_AUDIT_GATE=1: promotion (askfirst train, the server) requires a passing canary audit.

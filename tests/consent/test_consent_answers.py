@@ -228,7 +228,7 @@ def test_withdrawing_is_one_call_and_opens_a_withdrawal_excluded_at_once(
     assert withdrawal is not None
     assert withdrawal.status == WithdrawalStatus.EXCLUDED_FROM_NEW_TRAINING
     assert withdrawal.received_at == clock.now()
-    assert withdrawal.deadline == clock.now() + timedelta(minutes=15)
+    assert withdrawal.deadline == clock.now() + timedelta(seconds=60)
     assert [step.to_status for step in withdrawal.steps] == [
         WithdrawalStatus.RECEIVED,
         WithdrawalStatus.EXCLUDED_FROM_NEW_TRAINING,

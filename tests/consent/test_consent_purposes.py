@@ -35,10 +35,12 @@ def test_two_purposes_ship_built_in_with_the_documented_defaults() -> None:
     channels = BUILT_IN_PURPOSES["channel_recommendations"]
     assert channels.reads == ("public_channel_memberships",)
     for purpose in BUILT_IN_PURPOSES.values():
-        assert (purpose.epsilon, purpose.delta) == (1.0, 1e-6)
+        assert (purpose.epsilon, purpose.delta) == (None, 1e-6)  # ε per release: planned
         assert (purpose.budget_epsilon, purpose.budget_window_days) == (10.0, 365)
-        assert purpose.withdrawal_deadline == timedelta(minutes=15)
+        assert (purpose.refresh_days, purpose.withdrawals_per_window) == (7, 2)
+        assert purpose.withdrawal_deadline == timedelta(seconds=60)
         assert purpose.optional
+        assert purpose.plan.feasible and 1.0 < purpose.release_epsilon < 1.2
 
 
 def test_the_notice_says_in_plain_words_what_is_read_trained_and_promised() -> None:
@@ -46,9 +48,10 @@ def test_the_notice_says_in_plain_words_what_is_read_trained_and_promised() -> N
     assert "the text of your messages in public channels" in text
     assert "reaction" not in text  # reactions feed no release, so the notice never claims them
     assert "suggests emoji" in text
-    assert "ε = 1 and δ = 0.000001 per release" in text
-    assert "at most ε = 10 in total over any 365 days" in text
-    assert "within 15 minutes" in text
+    assert "ε = 1.06 and δ = 0.000001 per release" in text
+    assert "at most ε = 10 at δ = 0.000001 in total over any 365 days" in text
+    assert "a new release every 7 days" in text
+    assert "within 1 minute" in text
     assert "private channels" not in text and "direct messages" not in text
 
 
@@ -67,7 +70,8 @@ def test_the_notice_version_is_the_sha256_of_its_canonical_content() -> None:
         {"delta": 1e-7},
         {"budget_epsilon": 20.0},
         {"budget_window_days": 30},
-        {"withdrawal_deadline": timedelta(minutes=1)},
+        {"withdrawal_deadline": timedelta(minutes=5)},
+        {"refresh_days": 14},
         {"trains": "something else"},
         {"reads": ("public_messages", "public_channel_memberships")},
     ],
@@ -130,12 +134,17 @@ optional = false
         ("[purposes.emoji_suggestions\n", "not valid TOML"),
         ("[purposes.emoji_suggestions]\nepsilon = -1\n", r"emoji_suggestions\] epsilon: .*above 0"),
         ("[purposes.emoji_suggestions]\nepsilon = true\n", "epsilon: must be a number"),
-        ("[purposes.emoji_suggestions]\ndelta = 1\n", "delta: must be a number from 0"),
+        ("[purposes.emoji_suggestions]\ndelta = 1\n", "delta: must be a number above 0"),
+        ("[purposes.emoji_suggestions]\ndelta = 0\n", "delta: must be a number above 0"),
+        ("[purposes.emoji_suggestions]\nrefresh_days = 0\n", "refresh_days: must be a whole"),
         ("[purposes.emoji_suggestions]\ncolour = 1\n", "unknown field 'colour'; allowed fields"),
         ("[purposes.emoji_suggestions]\nreads = []\n", "reads: must name at least one"),
         ("[purposes.emoji_suggestions]\nreads = [1]\n", "reads: must be a list"),
         ("[purposes.emoji_suggestions]\nbudget_window_days = 1.5\n", "whole number of days"),
-        ("[purposes.emoji_suggestions]\nbudget_epsilon = 0.5\n", "below epsilon 1"),
+        (
+            "[purposes.emoji_suggestions]\nbudget_epsilon = 0.5\nepsilon = 1\n",
+            "budget_epsilon to at least 9.41",
+        ),
         ("[purposes.new_thing]\ntitle = 'x'\n", r"new_thing\]: a new purpose needs reads, trains"),
         ("[purposes.Bad-Key]\ntitle = 'x'\n", "lowercase words"),
         ("[settings]\nx = 1\n", "unknown top-level key"),

@@ -83,7 +83,7 @@ def test_a_receipt_has_the_kantara_shape_and_our_notice_version(
     assert purpose["piiCategory"] == ["public_messages"]
     assert purpose["purposeCategory"] and purpose["primaryPurpose"] is False
     assert purpose["termination"] == (
-        "until withdrawn; withdrawal reaches served models within 15 minutes"
+        "until withdrawn; withdrawal reaches served models within 1 minute"
     )
     assert purpose["thirdPartyDisclosure"] is False
     assert purpose["noticeVersion"] == granted.notice_version

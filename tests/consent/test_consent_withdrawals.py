@@ -75,9 +75,9 @@ def test_a_withdrawal_done_in_time_goes_step_by_step_and_every_step_is_journaled
     store: Store, members: list[int], clock: ManualClock
 ) -> None:
     started = opened(store, clock, members[0])
-    clock.advance(timedelta(minutes=5))
+    clock.advance(timedelta(seconds=20))
     move(store, clock, started.id, S.SERVED_RELEASES_REPLACED)
-    clock.advance(timedelta(minutes=1))
+    clock.advance(timedelta(seconds=10))
     done = move(store, clock, started.id, S.COMPLETE)
     assert done.status == S.COMPLETE and not done.late and not done.is_open
     assert [(step.from_status, step.to_status) for step in done.steps] == [
@@ -126,7 +126,7 @@ def test_overdue_comes_only_after_the_deadline(
     store: Store, members: list[int], clock: ManualClock
 ) -> None:
     started = opened(store, clock, members[0])
-    clock.advance(timedelta(minutes=15))
+    clock.advance(timedelta(seconds=60))
     with pytest.raises(IllegalTransitionError, match="not overdue before its deadline"):
         move(store, clock, started.id, S.OVERDUE)
     with store.transaction() as session:
@@ -140,7 +140,7 @@ def test_past_the_deadline_open_withdrawals_turn_overdue_and_finish_late(
     in_time = opened(store, clock, members[1])
     move(store, clock, in_time.id, S.SERVED_RELEASES_REPLACED)
     move(store, clock, in_time.id, S.COMPLETE)
-    clock.advance(timedelta(minutes=15, seconds=1))
+    clock.advance(timedelta(seconds=61))
     with store.transaction() as session:
         overdue = mark_overdue(session, clock=clock)
         again = mark_overdue(session, clock=clock)

@@ -8,6 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from askfirst.privacy.accountant import rho_for_epsilon
 from askfirst.recommenders.channels import ChannelRecommender
 from askfirst.recommenders.emoji import EmojiSuggester
 from askfirst.recommenders.evaluation import choose_holdout
@@ -19,15 +20,16 @@ from askfirst.recommenders.fitting import (
     fit_emoji,
 )
 
-# Words the prior maps elsewhere or nowhere: only learning can connect them to the emoji.
+# Words of the public domain that the prior maps nowhere: only learning connects them to emoji.
 TOPICS = [
-    ("deploy pipeline", "tada"),
-    ("standup notes", "eyes"),
-    ("tacos lunch", "taco"),
-    ("review approved", "100"),
+    ("market growth", "tada"),
+    ("meeting design", "eyes"),
+    ("budget contract", "coffee"),
+    ("review report", "100"),
     ("pager outage", "fire"),
     ("kudos aboard", "clap"),
 ]
+RHO = rho_for_epsilon(1.0, 1e-6)
 FILLER = ["today", "team", "maybe", "quick", "small", "update", "friday", "week", "plan", "check"]
 MESSAGE_SCHEMA = {
     "message_id": pl.Int64,
@@ -53,7 +55,7 @@ def workspace(members: int, seed: int, extra: list[tuple[int, str]] = ()) -> Emo
         schema=MESSAGE_SCHEMA,
         orient="row",
     )
-    return EmojiSnapshotFrames(messages)
+    return EmojiSnapshotFrames(messages, channels=("ops", "general"))
 
 
 def artifact_strings(result: FitResult) -> set[str]:
@@ -80,7 +82,7 @@ def emoji_fit() -> FitResult:
     frames = workspace(2000, seed=1, extra=secret + holdout_only)
     rng = np.random.default_rng(2)
     holdout = choose_holdout(range(2000), rng) | frozenset(range(1000, 1400))
-    return fit_emoji(frames, epsilon=1.0, delta=1e-6, rng=rng, holdout_members=holdout)
+    return fit_emoji(frames, rho=RHO, rng=rng, holdout_members=holdout)
 
 
 def test_fit_emoji_learns_a_strong_signal(emoji_fit: FitResult) -> None:
@@ -89,13 +91,13 @@ def test_fit_emoji_learns_a_strong_signal(emoji_fit: FitResult) -> None:
     assert utility["top3_accuracy_holdout"] > 0.9
     assert utility["top3_accuracy_holdout"] > utility["top3_accuracy_prior_only"] + 0.3
     assert emoji_fit.keys_released > len(TOPICS)
-    assert emoji_fit.mechanism.epsilon <= 1.0
+    assert emoji_fit.mechanism.rho <= RHO
 
 
 def test_learned_suggestions_follow_the_workspace(emoji_fit: FitResult) -> None:
     suggester = EmojiSuggester.from_artifact(emoji_fit.artifact)
-    top = suggester.suggest("the pager is going off again", k=3)
-    assert top[0].name == "fire"
+    top = suggester.suggest("the market keeps going up", k=3)
+    assert top[0].name == "tada"
     assert top[0].source == "learned"
     assert suggester.suggest("anything", channel="ops", k=1)[0].name == "fire"
 
@@ -104,12 +106,31 @@ def test_artifact_is_json_with_only_released_keys_and_parameters(emoji_fit: FitR
     text = json.dumps(emoji_fit.artifact, allow_nan=False)
     assert "zqxwvsecret" not in text  # one member's word, however often they wrote it
     assert "hushhushword" not in text  # held-out members never reach the artifact
-    assert set(emoji_fit.artifact) == {"format", "purpose", "mechanism", "bounds", "counts"}
+    assert set(emoji_fit.artifact) == {
+        "format", "purpose", "mechanism", "bounds", "counts", "cuts", "domain_keys",
+    }  # fmt: skip
     assert artifact_strings(emoji_fit) <= {
-        "format", "purpose", "mechanism", "bounds", "counts", "emoji_suggestions", "gaussian",
+        "format", "purpose", "mechanism", "bounds", "counts", "cuts", "domain_keys",
+        "emoji_suggestions", "gaussian", "public", "threshold", "w", "e", "c",
         *emoji_fit.mechanism.as_dict(), *emoji_fit.artifact["bounds"],
     }  # fmt: skip
     assert all(key[:2] in {"w:", "e:", "c:"} for key in emoji_fit.artifact["counts"])
+
+
+def test_every_key_of_the_public_domain_gets_noise_and_no_other_key_exists(
+    emoji_fit: FitResult,
+) -> None:
+    assert set(emoji_fit.artifact["counts"]) <= set(emoji_fit.domain.keys)
+    assert len(emoji_fit.state.values) == len(emoji_fit.domain)
+    # Keys nobody used carry pure noise of the declared scale.
+    unused = np.delete(emoji_fit.state.values, np.unique(emoji_fit.state.indices))
+    assert abs(float(np.std(unused)) - emoji_fit.mechanism.scale) < 0.05 * emoji_fit.mechanism.scale
+
+
+def test_the_noisy_counts_keep_only_fitted_members(emoji_fit: FitResult) -> None:
+    counted = set(emoji_fit.state.members.tolist())
+    assert counted.isdisjoint(range(1000, 1400))  # held out
+    assert len(counted) > 1000
 
 
 def test_channel_keys_come_from_authors_own_emoji(emoji_fit: FitResult) -> None:
@@ -118,23 +139,14 @@ def test_channel_keys_come_from_authors_own_emoji(emoji_fit: FitResult) -> None:
 
 
 def test_a_tiny_workspace_releases_nothing_and_still_gets_the_prior() -> None:
-    result = fit_emoji(workspace(12, seed=3), epsilon=1.0, delta=1e-6, rng=np.random.default_rng(4))
-    assert result.keys_released == 0
+    result = fit_emoji(workspace(12, seed=3), rho=RHO, rng=np.random.default_rng(4))
+    # Noise alone passes a family's cut on a fiftieth of a key: rarely one key, never many.
+    assert result.keys_released <= 1
     assert result.candidate_keys > 0
     # Noisy figures even with nobody held out: whether anybody is depends on who is in.
     assert {"holdout_examples", "utility_noise_scale"} <= set(result.utility)
     suggestions = EmojiSuggester.from_artifact(result.artifact).suggest("coffee?", k=3)
     assert suggestions[0].name == "coffee"
-
-
-def test_laplace_is_selectable_and_releases_less() -> None:
-    frames = workspace(600, seed=5)
-    gaussian = fit_emoji(frames, epsilon=1.0, delta=1e-6, rng=np.random.default_rng(6))
-    laplace = fit_emoji(
-        frames, epsilon=1.0, delta=1e-6, rng=np.random.default_rng(6), kind="laplace"
-    )
-    assert laplace.mechanism.kind == "laplace"
-    assert laplace.keys_released < gaussian.keys_released
 
 
 def channel_workspace(members: int, seed: int) -> ChannelSnapshotFrames:
@@ -146,8 +158,10 @@ def channel_workspace(members: int, seed: int) -> ChannelSnapshotFrames:
         channels = [f"team{community}-{i}" for i in range(3) if rng.random() < 0.8]
         channels += ["general"] + ([f"team{(community + 1) % 4}-0"] if rng.random() < 0.1 else [])
         rows += [(member, channel) for channel in channels]
+    channels = ("general", *(f"team{c}-{i}" for c in range(4) for i in range(3)))
     return ChannelSnapshotFrames(
-        pl.DataFrame(rows, schema={"member_id": pl.Int64, "channel_name": pl.Utf8}, orient="row")
+        pl.DataFrame(rows, schema={"member_id": pl.Int64, "channel_name": pl.Utf8}, orient="row"),
+        channels=channels,
     )
 
 
@@ -155,7 +169,7 @@ def test_fit_channels_learns_communities_beyond_popularity() -> None:
     rng = np.random.default_rng(8)
     holdout = choose_holdout(range(3000), rng)
     result = fit_channels(
-        channel_workspace(3000, seed=7), epsilon=1.0, delta=1e-6, rng=rng, holdout_members=holdout
+        channel_workspace(3000, seed=7), rho=RHO, rng=rng, holdout_members=holdout
     )
     utility = result.utility
     assert utility["holdout_examples"] > 200

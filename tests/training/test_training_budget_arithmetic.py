@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from askfirst.consent.purposes import BUILT_IN_PURPOSES
+from askfirst.privacy.accountant import epsilon_for_rho
 from askfirst.training.budgets import (
     Charge,
     can_pay,
@@ -19,7 +20,8 @@ from askfirst.training.budgets import (
 )
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
-EMOJI = BUILT_IN_PURPOSES["emoji_suggestions"]  # ε 1 per release, 10 per 365 days
+EMOJI = BUILT_IN_PURPOSES["emoji_suggestions"]  # ε 10 at δ 1e-6 per 365 days, planned
+PLAN = EMOJI.plan
 
 
 def test_a_charge_counts_inside_the_window_and_not_at_its_far_edge() -> None:
@@ -42,34 +44,53 @@ def test_remaining_is_never_negative() -> None:
     assert remaining(10.0, 2.5) == 7.5
 
 
-def test_status_counts_only_charges_in_the_window() -> None:
+def test_status_sums_rho_of_charges_in_the_window_and_shows_it_as_epsilon() -> None:
     charges = [
-        Charge(1, 1.0, NOW - timedelta(days=400)),
-        Charge(2, 1.0, NOW - timedelta(days=30)),
-        Charge(3, 0.5, NOW - timedelta(days=1)),
+        Charge(1, 1.0, NOW - timedelta(days=400), rho=0.5),
+        Charge(2, 1.0, NOW - timedelta(days=30), rho=0.02),
+        Charge(3, 0.5, NOW - timedelta(days=1), rho=0.01),
     ]
     status = status_from_charges(charges, member_id=7, purpose=EMOJI, at=NOW)
-    assert status.spent == 1.5
-    assert status.remaining == 8.5
+    assert status.spent_rho == 0.03
+    assert status.spent == epsilon_for_rho(0.03, EMOJI.delta)
+    # zCDP composes better than adding each charge's ε: 0.03 costs less than ε(0.02) + ε(0.01).
+    assert status.spent < epsilon_for_rho(0.02, 1e-6) + epsilon_for_rho(0.01, 1e-6)
+    assert status.remaining == 10.0 - status.spent
+    assert status.remaining_rho == PLAN.rho_budget - 0.03
     assert status.limit == 10.0
     assert status.window_days == 365
     assert [c.release_id for c in status.charges] == [2, 3]
 
 
+def test_the_budget_in_rho_is_the_largest_whose_epsilon_fits() -> None:
+    assert epsilon_for_rho(PLAN.rho_budget, EMOJI.delta) <= 10.0
+    assert epsilon_for_rho(PLAN.rho_budget * 1.001, EMOJI.delta) > 10.0
+
+
 def test_a_budget_pays_until_exactly_spent_then_refuses() -> None:
-    assert can_pay(remaining(10.0, 9.0), 1.0)
-    assert not can_pay(remaining(10.0, 9.5), 1.0)
+    assert can_pay(remaining(1.0, 0.9), 0.1)
+    assert not can_pay(remaining(1.0, 0.95), 0.1)
 
 
-def test_members_who_can_pay_leaves_out_exactly_the_spent_ones() -> None:
-    spent_so_far = {1: 0.0, 2: 9.0, 3: 9.5, 4: 10.0}
+def test_members_who_can_pay_keep_one_release_and_one_withdrawal_in_reserve() -> None:
+    full, admission = PLAN.rho_budget, PLAN.rho_admission
+    spent_so_far = {1: 0.0, 2: full - admission, 3: full - admission * 0.99, 4: full}
     assert members_who_can_pay([1, 2, 3, 4, 5], spent_so_far, purpose=EMOJI) == {1, 2, 5}
+    # A withdrawing member needs only the exit's ρ.
+    exit_only = members_who_can_pay([3, 4], spent_so_far, purpose=EMOJI, cost=PLAN.rho_exit)
+    assert exit_only == {3}
 
 
-@given(st.lists(st.floats(min_value=0.01, max_value=3.0), max_size=30))
-def test_a_member_can_pay_exactly_when_spent_plus_epsilon_fits_the_limit(
-    epsilons: list[float],
+def test_the_default_plan_lasts_a_year_of_weekly_releases_and_two_withdrawals() -> None:
+    assert PLAN.releases == 53  # 365 // 7 + 1: a window can hold both ends
+    assert PLAN.feasible
+    assert epsilon_for_rho(PLAN.rho_planned, EMOJI.delta) <= EMOJI.budget_epsilon + 1e-9
+
+
+@given(st.lists(st.floats(min_value=0.001, max_value=0.3), max_size=30))
+def test_a_member_can_pay_exactly_when_spent_plus_admission_fits_the_budget(
+    rhos: list[float],
 ) -> None:
-    total = spent(epsilons)
-    pays = can_pay(remaining(EMOJI.budget_epsilon, total), EMOJI.epsilon)
-    assert pays == (total + EMOJI.epsilon <= EMOJI.budget_epsilon + 1e-9)
+    total = spent(rhos)
+    pays = can_pay(remaining(PLAN.rho_budget, total), PLAN.rho_admission)
+    assert pays == (total + PLAN.rho_admission <= PLAN.rho_budget + 1e-9)

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from training_chat import Chat
 
 from askfirst.clock import ManualClock
+from askfirst.privacy.accountant import epsilon_for_rho
 from askfirst.settings import Settings
 from askfirst.store import Store
 from askfirst.store.tables import ChannelKind, ReleaseCharge
@@ -59,7 +60,11 @@ def prepared(store: Store, chat: Chat) -> tuple[Snapshot, TrainedModel]:
 def test_of_two_releases_racing_for_the_last_budget_only_one_charges(
     store: Store, chat: Chat, settings: Settings
 ) -> None:
-    chat.purposes[EMOJI] = replace(chat.purposes[EMOJI], epsilon=1.0, budget_epsilon=1.0)
+    # A budget of three releases' ρ: one release and the withdrawal reserve after it.
+    one = replace(chat.purposes[EMOJI], epsilon=1.0).plan.rho_release
+    chat.purposes[EMOJI] = replace(
+        chat.purposes[EMOJI], epsilon=1.0, budget_epsilon=epsilon_for_rho(3 * one, 1e-6)
+    )
     people = [chat.member() for _ in range(6)]
     chat.channel("general", ChannelKind.PUBLIC, *people)
     for member in people:
@@ -97,4 +102,4 @@ def test_of_two_releases_racing_for_the_last_budget_only_one_charges(
             select(func.count()).select_from(ReleaseCharge).group_by(ReleaseCharge.member_id)
             .order_by(func.count().desc()).limit(1)
         )  # fmt: skip
-    assert most == 1  # a budget of one release pays for one
+    assert most == 1  # a budget of one release (and its withdrawal) pays for one

@@ -16,6 +16,7 @@ from training_chat import Chat
 
 from askfirst.consent import Purpose
 from askfirst.journal import entries
+from askfirst.privacy.accountant import epsilon_for_rho
 from askfirst.settings import Settings
 from askfirst.store import Store
 from askfirst.store.tables import (
@@ -88,8 +89,10 @@ def test_training_records_release_artifact_charges_and_serves_it(
     assert outcome.promoted
     assert release.status is ReleaseStatus.PROMOTED
     assert release.member_count == len(people) == len(outcome.snapshot.members)
-    assert release.epsilon <= chat.purposes[EMOJI].epsilon
+    assert release.epsilon <= chat.purposes[EMOJI].release_epsilon + 1e-9
+    assert release.rho == pytest.approx(chat.purposes[EMOJI].plan.rho_release, rel=1e-6)
     assert release.mechanism["threshold"] > 0
+    assert release.state_path and (settings.releases_dir / release.state_path).exists()
     assert "keys_released" in release.utility
     artifact = settings.releases_dir / release.artifact_path
     assert hashlib.sha256(artifact.read_bytes()).hexdigest() == release.artifact_sha256
@@ -99,6 +102,9 @@ def test_training_records_release_artifact_charges_and_serves_it(
         kinds = [entry.kind for entry in entries(session, workspace_id=chat.workspace_id)]
     assert charged == set(people)
     assert kinds[-3:] == ["snapshot.taken", "release.created", "release.promoted"]
+    with store.reading() as session:
+        rhos = set(session.scalars(select(ReleaseCharge.rho)))
+    assert rhos == {release.rho}
 
 
 def test_holdout_members_are_listed_and_charged(
@@ -209,12 +215,22 @@ def test_nobody_consenting_trains_nothing(store: Store, chat: Chat, settings: Se
     assert count(store, Snapshot) == 0
 
 
+def budget_of(purpose: Purpose, *, releases: int, window_days: int = 365) -> Purpose:
+    """The purpose at ε = 1 per release with a budget of exactly `releases` releases' ρ."""
+    one = replace(purpose, epsilon=1.0, budget_window_days=window_days).plan.rho_release
+    return replace(
+        purpose,
+        epsilon=1.0,
+        budget_epsilon=epsilon_for_rho(releases * one, purpose.delta),
+        budget_window_days=window_days,
+    )
+
+
 def test_a_member_is_left_out_exactly_when_their_budget_runs_out(
     store: Store, chat: Chat, settings: Settings
 ) -> None:
-    chat.purposes[EMOJI] = replace(
-        chat.purposes[EMOJI], epsilon=1.0, budget_epsilon=2.5, budget_window_days=1
-    )
+    chat.purposes[EMOJI] = budget_of(chat.purposes[EMOJI], releases=4, window_days=1)
+    rho = chat.purposes[EMOJI].plan.rho_release
     people = busy(chat)
     late = chat.member()
     chat.channel("late", ChannelKind.PUBLIC, late)
@@ -234,11 +250,12 @@ def test_a_member_is_left_out_exactly_when_their_budget_runs_out(
             )
         spent.append(status.spent)
         chat.clock.advance(timedelta(minutes=1))
-    assert spent == pytest.approx([1.0, 2.0], abs=0.01)
-    assert status.remaining == pytest.approx(0.5, abs=0.01)
+    expected = [epsilon_for_rho(rho, 1e-6), epsilon_for_rho(2 * rho, 1e-6)]
+    assert spent == pytest.approx(expected, rel=1e-3)
+    assert status.remaining_rho == pytest.approx(2 * rho, rel=1e-3)
     assert len(status.charges) == 2
     with pytest.raises(NoMembersError):
-        run(chat, settings)  # 2 spent of 2.5: nobody can pay 1 more
+        run(chat, settings)  # 2 of 4 left: a release (1) and a withdrawal after it (2) are 3
     chat.clock.advance(timedelta(days=1))
     assert people[0] in run(chat, settings).snapshot.members
 
@@ -246,7 +263,7 @@ def test_a_member_is_left_out_exactly_when_their_budget_runs_out(
 def test_left_out_members_are_counted_in_the_snapshot(
     store: Store, chat: Chat, settings: Settings
 ) -> None:
-    chat.purposes[EMOJI] = replace(chat.purposes[EMOJI], epsilon=1.0, budget_epsilon=1.0)
+    chat.purposes[EMOJI] = budget_of(chat.purposes[EMOJI], releases=3)
     people = busy(chat, members=4)
     run(chat, settings)
     newcomer = chat.member()
@@ -264,10 +281,10 @@ def test_a_release_records_only_differentially_private_figures(
     busy(chat, members=30)
     utility = run(chat, settings).release.utility
     assert not {"candidate_keys", "members_contributing"} & set(utility)  # exact counts
-    # Laplace on three sums that each held-out member moves by ≤ 4: scale 12 / ε.
-    assert utility["utility_noise_scale"] == pytest.approx(
-        12.0 / chat.purposes[EMOJI].epsilon, rel=0.01
-    )
+    # Laplace on three sums that each held-out member moves by ≤ 4: scale 12 / ε, at the ε
+    # whose square over two is the release's ρ (ε-DP is ε²/2-zCDP).
+    epsilon = math.sqrt(2 * chat.purposes[EMOJI].plan.rho_release)
+    assert utility["utility_noise_scale"] == pytest.approx(12.0 / epsilon, rel=0.01)
     assert utility["keys_released"] >= 0
 
 

@@ -35,15 +35,21 @@ def test_a_replaced_release_loses_its_artifact_after_the_grace_period(
     def on_disk(release: Release) -> bool:
         return artifact_path(settings.releases_dir, release.artifact_path).exists()
 
+    def counts_on_disk(release: Release) -> bool:
+        return artifact_path(settings.releases_dir, release.state_path).exists()
+
     def reconciled() -> list[int]:
         report = reconcile(store, clock=chat.clock, settings=settings, purposes=chat.purposes)
         return report.artifacts_removed
 
     chat.clock.advance(GRACE - timedelta(seconds=1))
     assert reconciled() == [] and on_disk(first)  # a reader may still have it open
+    assert counts_on_disk(first)
     chat.clock.advance(timedelta(seconds=2))
     assert reconciled() == [first.id]
     assert not on_disk(first) and on_disk(second)
+    # The noisy counts, with each member's contribution, go with the artifact.
+    assert not counts_on_disk(first) and counts_on_disk(second)
     assert artifact_path(settings.releases_dir, in_flight).exists()
     with store.reading() as session:
         kept = session.get_one(Release, first.id)

@@ -15,6 +15,7 @@ from askfirst.store import Store
 from askfirst.store.tables import ChannelKind, Release, ReleaseStatus, WithdrawalStatus
 from askfirst.training.pipeline import TrainingOutcome
 from askfirst.training.releases import served
+from askfirst.training.schedule import refresh_due
 from askfirst.training.serving import served_release, suggest_emoji
 from askfirst.training.snapshots import snapshot_members
 from askfirst.training.withdrawals import ReconcileReport, reconcile
@@ -105,7 +106,7 @@ def test_when_retraining_is_impossible_the_prior_is_served(
     chat.withdraw(alone, EMOJI)
     report = run_reconcile(chat, settings)
     assert report.retired == [release.id]
-    assert report.failures and "nothing was trained" in report.failures[0]
+    assert report.failures and "nobody is left" in report.failures[0]
     with store.reading() as session:
         assert served(session, workspace_id=chat.workspace_id, purpose_key=EMOJI) is None
         assert withdrawal(session, only_withdrawal(session, alone)).status is (
@@ -167,7 +168,7 @@ def test_an_overdue_withdrawal_is_marked_then_completed_late(
     assert WithdrawalStatus.OVERDUE in [step.to_status for step in done.steps]
 
 
-def test_a_member_who_says_yes_again_may_be_in_the_replacement(
+def test_a_member_who_says_yes_again_is_in_the_next_scheduled_release(
     store: Store, chat: Chat, settings: Settings
 ) -> None:
     people = busy(chat)
@@ -181,6 +182,14 @@ def test_a_member_who_says_yes_again_may_be_in_the_replacement(
         assert withdrawal(session, only_withdrawal(session, people[0])).status is (
             WithdrawalStatus.COMPLETE
         )
+        members = served_members(session, chat)
+    # The withdrawal is honoured for the release it was given against...
+    assert members is not None and people[0] not in members and people[1] in members
+    # ...and the yes given since counts from the next scheduled refresh.
+    chat.clock.advance(timedelta(days=chat.purposes[EMOJI].refresh_days))
+    report = refresh_due(store, clock=chat.clock, settings=settings, purposes=chat.purposes)
+    assert len(report.promoted) == 1
+    with store.reading() as session:
         members = served_members(session, chat)
     assert members is not None and people[0] in members
 

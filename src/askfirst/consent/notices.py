@@ -61,11 +61,14 @@ def notice_text(purpose: Purpose) -> str:
             f"What is read: {reads}.",
             f"What is trained: {purpose.trains}.",
             "Privacy guarantee: every release is differentially private with you as the unit, "
-            f"at ε = {purpose.epsilon:g} and δ = {_decimal(purpose.delta)} per release: adding "
-            "or removing all of your data changes what a release can show by no more than that.",
-            f"Budget: at most ε = {purpose.budget_epsilon:g} in total over any "
-            f"{purpose.budget_window_days} days; when it is spent, your data is left out of "
-            "new releases until the window moves on.",
+            f"at ε = {purpose.release_epsilon:.3g} and δ = {_decimal(purpose.delta)} per "
+            "release: adding or removing all of your data changes what a release can show by "
+            "no more than that.",
+            f"Budget: at most ε = {purpose.budget_epsilon:g} at δ = {_decimal(purpose.delta)} "
+            f"in total over any {purpose.budget_window_days} days, all releases together "
+            f"(a new release every {purpose.refresh_days} days); the budget is planned to last "
+            "the whole window, and if it is ever spent your data is left out of new releases "
+            "until the window moves on.",
             "Withdrawal: one step, at any time. From then on no new training uses your data, "
             f"and within {duration_words(purpose.withdrawal_deadline)} no prediction is served "
             "from a model that contains it.",
@@ -81,10 +84,11 @@ def notice_content(purpose: Purpose) -> dict[str, Any]:
         "title": purpose.title,
         "reads": sorted(purpose.reads),
         "trains": purpose.trains,
-        "epsilon": purpose.epsilon,
+        "epsilon": purpose.release_epsilon,
         "delta": purpose.delta,
         "budget_epsilon": purpose.budget_epsilon,
         "budget_window_days": purpose.budget_window_days,
+        "refresh_days": purpose.refresh_days,
         "withdrawal_deadline_seconds": purpose.withdrawal_deadline.total_seconds(),
         "text": notice_text(purpose),
     }

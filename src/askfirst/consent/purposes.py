@@ -4,7 +4,8 @@ A deployment may override any field of a built-in purpose, or declare new purpos
 `purposes.toml` in the data folder:
 
     [purposes.emoji_suggestions]
-    epsilon = 0.5
+    budget_epsilon = 8
+    refresh_days = 14
     withdrawal_deadline_seconds = 60
 
     [purposes.team_digest]
@@ -18,12 +19,13 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from askfirst.consent.errors import PurposesFileError, UnknownPurposeError
+from askfirst.privacy.accountant import Plan, infeasible_reason, plan
 from askfirst.settings import Settings
 
 KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*")
@@ -35,6 +37,12 @@ class Purpose:
 
     `reads` are the data categories read from public channels; `private_reads` are added
     when both the org's and the workspace's policy make private channels and DMs eligible.
+
+    Privacy terms: a member's budget is (`budget_epsilon`, `delta`) over any
+    `budget_window_days`; a release is trained every `refresh_days`, and each member keeps a
+    reserve for `withdrawals_per_window` withdrawals of their own. `epsilon`, if set, fixes
+    each release's ε; left out (the default), the plan gives each release an equal share of
+    the budget (`plan`, from `askfirst.privacy.accountant`).
     """
 
     key: str
@@ -42,12 +50,31 @@ class Purpose:
     reads: tuple[str, ...]
     trains: str
     private_reads: tuple[str, ...] = ()
-    epsilon: float = 1.0
+    epsilon: float | None = None
     delta: float = 1e-6
     budget_epsilon: float = 10.0
     budget_window_days: int = 365
-    withdrawal_deadline: timedelta = timedelta(minutes=15)
+    refresh_days: int = 7
+    withdrawals_per_window: int = 2
+    withdrawal_deadline: timedelta = timedelta(seconds=60)
     optional: bool = True
+    plan: Plan = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        planned = plan(
+            budget_epsilon=self.budget_epsilon,
+            delta=self.delta,
+            window_days=self.budget_window_days,
+            refresh_days=self.refresh_days,
+            exits=self.withdrawals_per_window,
+            epsilon=self.epsilon,
+        )
+        object.__setattr__(self, "plan", planned)
+
+    @property
+    def release_epsilon(self) -> float:
+        """ε of one release on its own (declared, or the plan's share)."""
+        return self.plan.epsilon_release
 
     def in_scope(self, include_private: bool) -> Purpose:
         """This purpose as it applies where private channels are (or are not) eligible."""
@@ -147,10 +174,9 @@ def _declared_purpose(key: str, fields: Any, base: Purpose | None, source: Path 
         purpose = Purpose(key=key, **values)
     else:
         purpose = replace(base, **values)
-    if purpose.budget_epsilon < purpose.epsilon:
+    if not purpose.plan.feasible:
         raise PurposesFileError(
-            f"{where}: budget_epsilon {purpose.budget_epsilon:g} is below epsilon "
-            f"{purpose.epsilon:g}, so no release could ever run; raise the budget"
+            f"{where}: the budget cannot last a window: {infeasible_reason(purpose.plan)}"
         )
     return purpose
 
@@ -181,14 +207,20 @@ def _positive(value: Any) -> float:
 
 
 def _delta(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
-        raise ValueError(f"must be a number from 0 up to (not including) 1, not {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
+        raise ValueError(f"must be a number above 0 and below 1 (such as 1e-6), not {value!r}")
     return float(value)
 
 
 def _days(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"must be a whole number of days, at least 1, not {value!r}")
+    return value
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"must be a whole number, at least 0, not {value!r}")
     return value
 
 
@@ -212,6 +244,8 @@ FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "delta": ("delta", _delta),
     "budget_epsilon": ("budget_epsilon", _positive),
     "budget_window_days": ("budget_window_days", _days),
+    "refresh_days": ("refresh_days", _days),
+    "withdrawals_per_window": ("withdrawals_per_window", _count),
     "withdrawal_deadline_seconds": ("withdrawal_deadline", _deadline),
     "optional": ("optional", _flag),
 }

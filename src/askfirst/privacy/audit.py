@@ -222,7 +222,9 @@ def _attack(
     scores = [membership_score(counts, canary) for canary in planted]
     included = [canary.included for canary in planted]
     # A release with privacy off is held to what the purpose declares; no finite ε holds for it.
-    declared = mechanism if privacy else {"epsilon": purpose.epsilon, "delta": purpose.delta}
+    declared = (
+        mechanism if privacy else {"epsilon": purpose.release_epsilon, "delta": purpose.delta}
+    )
     declared_epsilon, declared_delta = float(declared["epsilon"]), float(declared["delta"])
     tie_breaks = rng.random(len(planted)).tolist()
     guess = guess_membership(scores, included, tie_breaks, declared_delta)

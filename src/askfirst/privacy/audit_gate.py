@@ -26,8 +26,11 @@ from askfirst.training.gates import register_promotion_gate
 GATE_SWITCH = "ASKFIRST_AUDIT_GATE"
 GATE_CANARIES = "ASKFIRST_AUDIT_CANARIES"
 AUDIT_KIND = "audit.completed"
-# What must match for an audit to vouch for a release: the mechanism and the bounds.
-MECHANISM_FIELDS = ("kind", "l0", "linf", "scale", "threshold", "bounds")
+# What must match for an audit to vouch for a release: the mechanism (its noise's ρ over a
+# public domain) and the bounds. The artifact's cut is post-processing and depends on the
+# domain's size, and a release derived by withdrawals keeps its parent's fields, so neither
+# is part of what an audit vouches for.
+MECHANISM_FIELDS = ("kind", "domain", "l0", "linf", "rho", "bounds")
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
 import opendp.prelude as dp
 
 Kind = Literal["gaussian", "laplace"]
@@ -225,3 +226,70 @@ def noisy_sums(sums: list[int], mechanism: SumsMechanism) -> list[int]:
     """The sums with OpenDP's Laplace noise: what one member adds is hidden to ε."""
     noisy = sums_measurement(mechanism.scale)([int(value) for value in sums])
     return [int(value) for value in noisy]
+
+
+@dataclass(frozen=True)
+class DomainGaussian:
+    """Discrete Gaussian noise on the count of every key of a fixed, public key domain.
+
+    No key is selected and none is dropped, so nothing about which keys exist depends on
+    anyone's data; one member changes at most `l0` counts by at most `linf`, an L2 change of at
+    most `sensitivity` (√l0·linf rounded up to a whole number, as OpenDP's integer metric
+    takes). `rho` is OpenDP's zCDP map of the measurement at that sensitivity.
+    """
+
+    l0: int
+    linf: int
+    scale: float
+    rho: float
+
+    @property
+    def sensitivity(self) -> int:
+        return l2_sensitivity(self.l0, self.linf)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "gaussian",
+            "domain": "public",
+            "l0": self.l0,
+            "linf": self.linf,
+            "scale": self.scale,
+            "rho": self.rho,
+        }
+
+
+def l2_sensitivity(l0: int, linf: int) -> int:
+    """The whole-number L2 bound of a change of ≤ l0 counts by ≤ linf each."""
+    return math.ceil(math.sqrt(l0) * linf - 1e-12)
+
+
+def counts_measurement(scale: float) -> dp.Measurement:
+    """OpenDP's discrete Gaussian on a vector of integer counts (ρ-zCDP)."""
+    dp.enable_features("contrib")
+    domain = dp.vector_domain(dp.atom_domain(T="i64"))
+    return dp.m.make_gaussian(domain, dp.l2_distance(T="i64"), scale=scale)
+
+
+def counts_rho(scale: float, sensitivity: int) -> float:
+    """ρ from OpenDP's map, for a member who moves the counts by `sensitivity` in L2."""
+    return float(counts_measurement(scale).map(sensitivity))  # type: ignore[no-untyped-call]
+
+
+@functools.lru_cache(maxsize=256)
+def calibrate_domain_gaussian(rho: float, l0: int, linf: int = 1) -> DomainGaussian:
+    """The least noise whose ρ (OpenDP's map at the bounds' sensitivity) is at most `rho`."""
+    if not (math.isfinite(rho) and rho > 0):
+        raise ValueError(f"ρ={rho!r} must be a positive finite number")
+    if l0 < 1 or linf < 1:
+        raise ValueError(f"bounds l0={l0}, linf={linf} must both be at least 1")
+    sensitivity = l2_sensitivity(l0, linf)
+    scale = _smallest_scale(lambda s: counts_rho(s, sensitivity) <= rho)
+    return DomainGaussian(l0=l0, linf=linf, scale=scale, rho=counts_rho(scale, sensitivity))
+
+
+def gaussian_noise(size: int, scale: float) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """`size` draws of OpenDP's exact discrete Gaussian of `scale` (the noise alone)."""
+    if size == 0:
+        return np.zeros(0, dtype=np.int64)
+    drawn = counts_measurement(scale)([0] * size)
+    return np.asarray(drawn, dtype=np.int64)

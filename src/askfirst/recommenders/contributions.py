@@ -21,6 +21,8 @@ class EmojiSnapshotFrames:
     """An emoji snapshot's consenting data: messages, each owned by its author."""
 
     messages: pl.DataFrame  # message_id, member_id (author), channel_name, text
+    # The workspace's public channels, newest first: the channels of the key domain.
+    channels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ class ChannelSnapshotFrames:
     """A channel snapshot's consenting data: who is in which public channel."""
 
     memberships: pl.DataFrame  # member_id, channel_name
+    # The workspace's public channels, newest first: the channels of the key domain.
+    channels: tuple[str, ...] = ()
 
 
 def message_emoji(messages: pl.DataFrame) -> pl.DataFrame:

@@ -1,26 +1,36 @@
 """Fitting the two recommenders from a snapshot's frames: bound, count, release, measure.
 
 The training pipeline hands over plain data frames of consenting members' data and gets back
-a `FitResult`: a JSON artifact holding only DP outputs (released keys with noisy counts, the
-mechanism and the bounds), the mechanism with its (ε, δ), and utility on held-out members.
+a `FitResult`: noisy counts of every key of the purpose's public domain (`domains`), with
+Gaussian noise at the ρ the plan gives one release; a JSON artifact of the keys that stand out
+of the noise (DP outputs only: keys with noisy counts, the mechanism, the bounds); and utility
+on held-out members.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 import polars as pl
 
 from askfirst.privacy.bounding import Bounds, draw_seed
-from askfirst.privacy.mechanisms import Kind, Mechanism, calibrate, release
+from askfirst.privacy.mechanisms import (
+    DomainGaussian,
+    calibrate_domain_gaussian,
+    gaussian_noise,
+)
+from askfirst.privacy.noisy_counts import Noise, NoisyCounts
 from askfirst.recommenders.contributions import (
     ChannelSnapshotFrames,
     EmojiSnapshotFrames,
     channel_contributions,
     emoji_contributions,
 )
+from askfirst.recommenders.domains import KeyDomain, channel_domain, emoji_domain
 from askfirst.recommenders.evaluation import channel_utility, emoji_utility
 from askfirst.training.engines import Engine, LocalEngine
 
@@ -30,102 +40,172 @@ __all__ = [
     "ChannelSnapshotFrames",
     "EmojiSnapshotFrames",
     "FitResult",
+    "artifact_of",
     "fit_channels",
     "fit_emoji",
 ]
 
-ARTIFACT_FORMAT = 1
+ARTIFACT_FORMAT = 2
 EMOJI_PURPOSE = "emoji_suggestions"
 CHANNEL_PURPOSE = "channel_recommendations"
-EMOJI_BOUNDS = Bounds(l0=32, records_per_member=200, words_per_message=8, emoji_per_message=3)
-CHANNEL_BOUNDS = Bounds(l0=32, records_per_member=32)
+# l0 is a perfect square, so √l0 (the L2 sensitivity OpenDP's integer metric takes) is exact.
+EMOJI_BOUNDS = Bounds(l0=25, records_per_member=200, words_per_message=8, emoji_per_message=3)
+CHANNEL_BOUNDS = Bounds(l0=25, records_per_member=32)
+# A key is written into the artifact when its noisy count passes the point that pure noise
+# passes on a fiftieth of a key of its family (post-processing of the noisy counts: free).
+NOISE_KEYS_PER_FAMILY = 0.02
 
 
 @dataclass
 class FitResult:
-    """A fitted release: the artifact (DP outputs only) and what to record about it.
+    """A fitted release: the artifact (DP outputs only), its noisy counts, what to record.
 
-    `candidate_keys` and `members_contributing` are exact, not DP: benchmarks read them; the
-    release registry never records them (`utility` is DP, see `evaluation`).
+    `state` holds every key's noisy count and each counted member's bounded contribution, so a
+    withdrawal can be taken out exactly (`NoisyCounts.without`); it is kept beside the release,
+    never served. `candidate_keys` (keys anyone contributed) and `members_contributing` are
+    exact, not DP: benchmarks read them; the release registry never records them.
     """
 
     artifact: dict[str, Any]
-    mechanism: Mechanism
+    mechanism: DomainGaussian
     keys_released: int
     candidate_keys: int
     members_contributing: int
     utility: dict[str, float]
+    domain: KeyDomain
+    state: NoisyCounts
 
 
 def fit_emoji(
     frames: EmojiSnapshotFrames,
     *,
-    epsilon: float,
-    delta: float,
+    rho: float,
     rng: np.random.Generator,
     engine: Engine | None = None,
     bounds: Bounds | None = None,
     holdout_members: frozenset[int] = frozenset(),
-    kind: Kind = "gaussian",
+    domain: KeyDomain | None = None,
+    noise: Noise = gaussian_noise,
 ) -> FitResult:
-    """The emoji suggester's release from the messages of consenting members."""
+    """The emoji suggester's release from the messages of consenting members, at ρ-zCDP."""
     bounds = bounds or EMOJI_BOUNDS
-    mechanism = calibrate(epsilon, delta, bounds.l0, kind, bounds.linf)
-    training = EmojiSnapshotFrames(messages=_without(frames.messages, holdout_members))
+    mechanism = calibrate_domain_gaussian(rho, bounds.l0, bounds.linf)
+    domain = domain or emoji_domain(frames.channels)
+    training = EmojiSnapshotFrames(_without(frames.messages, holdout_members), frames.channels)
     contributions = emoji_contributions(training, bounds, draw_seed(rng))
-    result = _fit(EMOJI_PURPOSE, contributions, mechanism, bounds, engine, rng)
+    result = _fit(EMOJI_PURPOSE, contributions, mechanism, bounds, domain, engine, rng, noise)
     held_out = frames.messages.filter(pl.col("member_id").is_in(list(holdout_members)))
-    result.utility = emoji_utility(result.artifact, held_out, epsilon=epsilon, rng=rng)
+    result.utility = emoji_utility(result.artifact, held_out, epsilon=utility_epsilon(rho), rng=rng)
     return result
 
 
 def fit_channels(
     frames: ChannelSnapshotFrames,
     *,
-    epsilon: float,
-    delta: float,
+    rho: float,
     rng: np.random.Generator,
     engine: Engine | None = None,
     bounds: Bounds | None = None,
     holdout_members: frozenset[int] = frozenset(),
-    kind: Kind = "gaussian",
+    domain: KeyDomain | None = None,
+    noise: Noise = gaussian_noise,
 ) -> FitResult:
     """The channel recommender's release from channel memberships of consenting members."""
     bounds = bounds or CHANNEL_BOUNDS
-    mechanism = calibrate(epsilon, delta, bounds.l0, kind, bounds.linf)
-    training = ChannelSnapshotFrames(_without(frames.memberships, holdout_members))
+    mechanism = calibrate_domain_gaussian(rho, bounds.l0, bounds.linf)
+    domain = domain or channel_domain(frames.channels)
+    training = ChannelSnapshotFrames(_without(frames.memberships, holdout_members), frames.channels)
     contributions = channel_contributions(training, bounds, draw_seed(rng))
-    result = _fit(CHANNEL_PURPOSE, contributions, mechanism, bounds, engine, rng)
+    result = _fit(CHANNEL_PURPOSE, contributions, mechanism, bounds, domain, engine, rng, noise)
     result.utility = channel_utility(
-        result.artifact, frames.memberships, holdout_members, epsilon=epsilon, rng=rng
+        result.artifact,
+        frames.memberships,
+        holdout_members,
+        epsilon=utility_epsilon(rho),
+        rng=rng,
     )
     return result
+
+
+def utility_epsilon(rho: float) -> float:
+    """The pure ε of the held-out utility's Laplace noise that costs ρ: ε-DP is ε²/2-zCDP."""
+    return math.sqrt(2.0 * rho)
+
+
+def artifact_of(
+    purpose: str,
+    domain: KeyDomain,
+    state: NoisyCounts,
+    mechanism: DomainGaussian,
+    bounds: Bounds,
+) -> dict[str, Any]:
+    """What a release serves: the keys whose noisy counts pass their family's cut.
+
+    Only the noisy counts are read, so this is post-processing at no privacy cost. A family is
+    the keys of one kind ("w", "e", "c", "n", "p"); its cut is the count that noise alone passes
+    on about `NOISE_KEYS_PER_FAMILY` of its keys.
+    """
+    values = state.values
+    kinds = np.array([key.partition(":")[0] for key in domain.keys])
+    counts: dict[str, float] = {}
+    cuts: dict[str, float] = {}
+    for kind in sorted(set(kinds.tolist())):
+        positions = np.flatnonzero(kinds == kind)
+        cut = mechanism.scale * noise_quantile(len(positions))
+        cuts[kind] = cut
+        for position in positions[values[positions] > cut].tolist():
+            counts[domain.keys[position]] = float(values[position])
+    return {
+        "format": ARTIFACT_FORMAT,
+        "purpose": purpose,
+        "mechanism": {**mechanism.as_dict(), "threshold": max(cuts.values(), default=0.0)},
+        "cuts": cuts,
+        "domain_keys": len(domain),
+        "bounds": asdict(bounds),
+        "counts": dict(sorted(counts.items())),
+    }
+
+
+def noise_quantile(keys: int) -> float:
+    """How many standard deviations pure noise passes on `NOISE_KEYS_PER_FAMILY` of `keys`."""
+    if keys <= NOISE_KEYS_PER_FAMILY:
+        return 0.0
+    return NormalDist().inv_cdf(1.0 - NOISE_KEYS_PER_FAMILY / keys)
 
 
 def _fit(
     purpose: str,
     contributions: pl.DataFrame,
-    mechanism: Mechanism,
+    mechanism: DomainGaussian,
     bounds: Bounds,
+    domain: KeyDomain,
     engine: Engine | None,
     rng: np.random.Generator,
+    noise: Noise,
 ) -> FitResult:
-    counts = (engine or LocalEngine()).bound_and_count(contributions, bounds, rng)
-    released = release(counts, mechanism)
-    artifact = {
-        "format": ARTIFACT_FORMAT,
-        "purpose": purpose,
-        "mechanism": mechanism.as_dict(),
-        "bounds": asdict(bounds),
-        "counts": dict(sorted(released.items())),
-    }
+    # Keys outside the public domain are dropped before bounding, so that no member spends a
+    # bounded slot on a key that can never be released; that depends on each record alone.
+    in_domain = contributions.join(domain.frame(), on="key", how="semi")
+    bounded = (engine or LocalEngine()).bound(in_domain, bounds, rng)
+    rows = bounded.join(domain.frame(), on="key")
+    state = NoisyCounts.release(
+        len(domain),
+        rows["member_id"].to_numpy().astype(np.int64),
+        rows["key_index"].to_numpy().astype(np.int64),
+        rows["weight"].to_numpy().astype(np.int64),
+        scale=mechanism.scale,
+        noise=noise,
+    )
+    artifact = artifact_of(purpose, domain, state, mechanism, bounds)
     return FitResult(
         artifact=artifact,
         mechanism=mechanism,
-        keys_released=len(released),
-        candidate_keys=len(counts),
+        keys_released=len(artifact["counts"]),
+        candidate_keys=rows["key"].n_unique(),
         members_contributing=contributions["member_id"].n_unique(),
         utility={},
+        domain=domain,
+        state=state,
     )
 
 

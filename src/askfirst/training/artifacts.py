@@ -5,8 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 
 class ArtifactError(RuntimeError):
@@ -61,3 +65,44 @@ def read_artifact(releases_dir: Path, relative: str, sha256: str) -> dict[str, A
 def remove_artifact(releases_dir: Path, relative: str) -> None:
     """Delete an artifact file if it is there (used when its release did not commit)."""
     artifact_path(releases_dir, relative).unlink(missing_ok=True)
+
+
+def state_name(artifact_relative: str) -> str:
+    """Where a release's noisy counts live, beside its artifact."""
+    return artifact_relative.removesuffix(".json") + ".state.npz"
+
+
+def write_state(
+    releases_dir: Path, relative: str, keys: tuple[str, ...], arrays: dict[str, Any]
+) -> None:
+    """Write a release's key domain and noisy-count arrays (NumPy, no pickle), atomically."""
+    path = artifact_path(releases_dir, relative)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    with temporary.open("wb") as file:
+        np.savez(file, keys=np.array(keys, dtype=str), **arrays)
+    os.replace(temporary, path)
+
+
+def read_state(releases_dir: Path, relative: str) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """A release's key domain and noisy-count arrays."""
+    path = artifact_path(releases_dir, relative)
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+    except FileNotFoundError:
+        raise ArtifactError(f"release state {path} is missing") from None
+    keys = tuple(str(key) for key in arrays.pop("keys").tolist())
+    return keys, arrays
+
+
+@contextmanager
+def removed_on_failure(releases_dir: Path) -> Iterator[list[str]]:
+    """Collects the files a transaction writes; removes them if the block raises."""
+    written: list[str] = []
+    try:
+        yield written
+    except BaseException:
+        for relative in written:
+            remove_artifact(releases_dir, relative)
+        raise

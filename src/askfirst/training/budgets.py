@@ -1,8 +1,12 @@
 """Privacy-loss budgets: what each member has spent per purpose over a rolling window.
 
-The arithmetic is plain functions over plain values; the queries at the bottom feed it from the
-`release_charges` table. A release charges every member it contains its ε at its creation time;
-a charge counts while it is younger than the purpose's window.
+One accountant (`askfirst.privacy.accountant`): every charge is a zCDP ρ, the charges of a
+window add up, and the sum is shown as the ε it amounts to at the purpose's δ — the units the
+budget is set in. A release charges every member it contains the plan's ρ per release; a
+withdrawal charges only the member who withdrew the ρ of the noise that takes them out. A
+member joins a release only if their remaining ρ pays for it and for one withdrawal after it
+(`Plan.rho_admission`), so leaving is always affordable. The arithmetic is plain functions over
+plain values; the queries at the bottom feed it from the `release_charges` table.
 """
 
 from __future__ import annotations
@@ -16,24 +20,32 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from askfirst.consent.purposes import Purpose
-from askfirst.store.tables import Release, ReleaseCharge
+from askfirst.privacy.accountant import epsilon_for_rho, rho_for_epsilon
+from askfirst.store.tables import ChargeReason, Release, ReleaseCharge
 
-# Sums of float ε (0.1 + 0.2 ...) may land a hair above the limit; this keeps exact fits paying.
+# Sums of float ρ may land a hair above a limit; this keeps exact fits paying.
 TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
 class Charge:
-    """One release's charge to one member's budget."""
+    """One release's charge to one member's budget: ρ, and what it is alone as ε."""
 
     release_id: int
     epsilon: float
     charged_at: datetime
+    rho: float = 0.0
+    reason: ChargeReason = ChargeReason.RELEASE
 
 
 @dataclass(frozen=True)
 class BudgetStatus:
-    """A member's budget for a purpose at one instant: spent, remaining, and the charges."""
+    """A member's budget for a purpose at one instant, in ε at the purpose's δ (and in ρ).
+
+    `spent` is the ε of all charges in the window together; `planned` the ε the window would
+    cost if the member stays in every scheduled release (`Plan.rho_planned`); `limit` the
+    budget's ε.
+    """
 
     member_id: int
     purpose_key: str
@@ -42,9 +54,13 @@ class BudgetStatus:
     limit: float
     window_days: int
     charges: list[Charge] = field(default_factory=list)
+    delta: float = 1e-6
+    spent_rho: float = 0.0
+    remaining_rho: float = 0.0
+    planned: float = 0.0
 
-    def can_pay(self, epsilon: float) -> bool:
-        return can_pay(self.remaining, epsilon)
+    def can_pay(self, rho: float) -> bool:
+        return can_pay(self.remaining_rho, rho)
 
 
 def window_start(at: datetime, window_days: int) -> datetime:
@@ -57,9 +73,9 @@ def in_window(charged_at: datetime, *, at: datetime, window_days: int) -> bool:
     return window_start(at, window_days) < charged_at <= at
 
 
-def spent(epsilons: Iterable[float]) -> float:
-    """The total privacy loss of some charges (an exact float sum)."""
-    return math.fsum(epsilons)
+def spent(rhos: Iterable[float]) -> float:
+    """The total ρ of some charges: zCDP composes by addition (an exact float sum)."""
+    return math.fsum(rhos)
 
 
 def remaining(limit: float, spent_so_far: float) -> float:
@@ -67,9 +83,16 @@ def remaining(limit: float, spent_so_far: float) -> float:
     return max(0.0, limit - spent_so_far)
 
 
-def can_pay(remaining_budget: float, epsilon: float) -> bool:
-    """Whether a budget with `remaining_budget` left can pay a release of `epsilon`."""
-    return remaining_budget + TOLERANCE >= epsilon
+def can_pay(remaining_budget: float, cost: float) -> bool:
+    """Whether a budget with `remaining_budget` left can pay `cost` (both ρ)."""
+    return remaining_budget + TOLERANCE >= cost
+
+
+def charge_rho(charge_rho_value: float, epsilon: float, delta: float) -> float:
+    """A charge's ρ; charges recorded before ρ was (ρ = 0) count at the ρ of their ε at δ."""
+    if charge_rho_value > 0 or epsilon <= 0:
+        return charge_rho_value
+    return rho_for_epsilon(epsilon, delta)
 
 
 def status_from_charges(
@@ -84,15 +107,20 @@ def status_from_charges(
         ),
         key=lambda c: (c.charged_at, c.release_id),
     )
-    total = spent(c.epsilon for c in counted)
+    plan = purpose.plan
+    total = spent(c.rho for c in counted)
     return BudgetStatus(
         member_id=member_id,
         purpose_key=purpose.key,
-        spent=total,
-        remaining=remaining(purpose.budget_epsilon, total),
+        spent=epsilon_for_rho(total, purpose.delta),
+        remaining=remaining(purpose.budget_epsilon, epsilon_for_rho(total, purpose.delta)),
         limit=purpose.budget_epsilon,
         window_days=purpose.budget_window_days,
         charges=counted,
+        delta=purpose.delta,
+        spent_rho=total,
+        remaining_rho=remaining(plan.rho_budget, total),
+        planned=epsilon_for_rho(plan.rho_planned, purpose.delta),
     )
 
 
@@ -107,23 +135,38 @@ def budget_status(
     """A member's budget for `purpose_key` at `at`, with the charges that count against it."""
     purpose = purposes[purpose_key]
     rows = session.execute(
-        select(ReleaseCharge.release_id, ReleaseCharge.epsilon, ReleaseCharge.charged_at).where(
+        select(
+            ReleaseCharge.release_id,
+            ReleaseCharge.epsilon,
+            ReleaseCharge.charged_at,
+            ReleaseCharge.rho,
+            ReleaseCharge.reason,
+        ).where(
             ReleaseCharge.member_id == member_id,
             ReleaseCharge.purpose_key == purpose_key,
             ReleaseCharge.charged_at > window_start(at, purpose.budget_window_days),
             ReleaseCharge.charged_at <= at,
         )
     )
-    charges = [Charge(r.release_id, r.epsilon, r.charged_at) for r in rows]
+    charges = [
+        Charge(
+            r.release_id,
+            r.epsilon,
+            r.charged_at,
+            charge_rho(r.rho, r.epsilon, purpose.delta),
+            r.reason,
+        )
+        for r in rows
+    ]
     return status_from_charges(charges, member_id=member_id, purpose=purpose, at=at)
 
 
 def spent_by_member(
     session: Session, *, workspace_id: int, purpose: Purpose, at: datetime
 ) -> dict[int, float]:
-    """What every member of a workspace with a charge in the window has spent on `purpose`."""
+    """The ρ every member of a workspace with a charge in the window has spent on `purpose`."""
     rows = session.execute(
-        select(ReleaseCharge.member_id, ReleaseCharge.epsilon)
+        select(ReleaseCharge.member_id, ReleaseCharge.rho, ReleaseCharge.epsilon)
         .join(Release, Release.id == ReleaseCharge.release_id)
         .where(
             Release.workspace_id == workspace_id,
@@ -132,20 +175,25 @@ def spent_by_member(
             ReleaseCharge.charged_at <= at,
         )
     )
-    epsilons: dict[int, list[float]] = {}
-    for member_id, epsilon in rows:
-        epsilons.setdefault(member_id, []).append(epsilon)
-    return {member_id: spent(values) for member_id, values in epsilons.items()}
+    rhos: dict[int, list[float]] = {}
+    for member_id, rho, epsilon in rows:
+        rhos.setdefault(member_id, []).append(charge_rho(rho, epsilon, purpose.delta))
+    return {member_id: spent(values) for member_id, values in rhos.items()}
 
 
 def members_who_can_pay(
-    candidates: Iterable[int], spent_so_far: Mapping[int, float], *, purpose: Purpose
+    candidates: Iterable[int],
+    spent_so_far: Mapping[int, float],
+    *,
+    purpose: Purpose,
+    cost: float | None = None,
 ) -> set[int]:
-    """The candidates whose remaining budget can pay one more release of `purpose`."""
+    """The candidates whose remaining ρ pays `cost` (default: one more release and a
+    withdrawal after it, `Plan.rho_admission`)."""
+    plan = purpose.plan
+    needed = plan.rho_admission if cost is None else cost
     return {
         member_id
         for member_id in candidates
-        if can_pay(
-            remaining(purpose.budget_epsilon, spent_so_far.get(member_id, 0.0)), purpose.epsilon
-        )
+        if can_pay(remaining(plan.rho_budget, spent_so_far.get(member_id, 0.0)), needed)
     }

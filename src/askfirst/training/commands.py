@@ -23,6 +23,7 @@ from askfirst.store.tables import Release, Workspace
 from askfirst.training.fitters import FITTERS
 from askfirst.training.pipeline import TrainingError, TrainingOutcome, train
 from askfirst.training.releases import release_payload, releases
+from askfirst.training.schedule import refresh_due
 from askfirst.training.withdrawals import reconcile
 
 PURPOSE = typer.Argument(..., help="a purpose key, e.g. emoji_suggestions, or 'all'")
@@ -103,6 +104,19 @@ def reconcile_command() -> None:
     )
     for failure in report.failures:
         typer.echo(f"retrain failed, prior served instead: {failure}", err=True)
+
+
+def refresh_command() -> None:
+    """Once: train every purpose whose scheduled refresh is due (the server does this itself)."""
+    with opened_store() as (store, settings):
+        report = refresh_due(
+            store, clock=SystemClock(), settings=settings, purposes=load_purposes(settings)
+        )
+    typer.echo(
+        f"scheduled releases promoted: {len(report.promoted)}, refused: {len(report.refused)}"
+    )
+    for failure in report.failures:
+        typer.echo(f"scheduled training failed: {failure}", err=True)
 
 
 def _purpose_keys(purpose: str, purposes: Mapping[str, Purpose]) -> list[str]:

@@ -18,6 +18,10 @@ from askfirst.privacy.bounding import Bounds, bound_contributions, count_keys, d
 class Engine(Protocol):
     """Bounds each member's contributions and counts members per key."""
 
+    def bound(
+        self, contributions: pl.DataFrame, bounds: Bounds, rng: np.random.Generator
+    ) -> pl.DataFrame: ...
+
     def bound_and_count(
         self, contributions: pl.DataFrame, bounds: Bounds, rng: np.random.Generator
     ) -> dict[str, int]: ...
@@ -25,6 +29,12 @@ class Engine(Protocol):
 
 class LocalEngine:
     """The in-process engine: vectorized Polars on one machine."""
+
+    def bound(
+        self, contributions: pl.DataFrame, bounds: Bounds, rng: np.random.Generator
+    ) -> pl.DataFrame:
+        """Each member's (member_id, key, weight) rows after bounding."""
+        return bound_contributions(contributions, bounds, draw_seed(rng))
 
     def bound_and_count(
         self, contributions: pl.DataFrame, bounds: Bounds, rng: np.random.Generator

@@ -7,6 +7,7 @@ from typing import Protocol
 import numpy as np
 
 from askfirst.consent.purposes import Purpose
+from askfirst.privacy.accountant import epsilon_for_rho
 from askfirst.recommenders.fitting import (
     ChannelSnapshotFrames,
     EmojiSnapshotFrames,
@@ -15,11 +16,11 @@ from askfirst.recommenders.fitting import (
     fit_emoji,
 )
 from askfirst.training.errors import MechanismOverBudgetError, NoTrainerError
-from askfirst.training.releases import TrainedModel
+from askfirst.training.releases import ReleaseState, TrainedModel
 from askfirst.training.snapshots import Snapshot, SnapshotFrames
 
-# Float slack when comparing OpenDP's reported ε with the purpose's declared ε.
-EPSILON_SLACK = 1e-9
+# Float slack when comparing OpenDP's reported ρ with the plan's.
+RHO_SLACK = 1e-9
 
 
 class Fitter(Protocol):
@@ -39,9 +40,8 @@ def fit_emoji_suggestions(
 ) -> TrainedModel:
     """The emoji suggester's release from messages (reactions feed no release)."""
     result = fit_emoji(
-        EmojiSnapshotFrames(messages=frames.messages),
-        epsilon=purpose.epsilon,
-        delta=purpose.delta,
+        EmojiSnapshotFrames(messages=frames.messages, channels=frames.channels),
+        rho=purpose.plan.rho_release,
         rng=rng,
         holdout_members=snapshot.holdout_members,
     )
@@ -53,9 +53,8 @@ def fit_channel_recommendations(
 ) -> TrainedModel:
     """The channel recommender's release from channel memberships."""
     result = fit_channels(
-        ChannelSnapshotFrames(memberships=frames.memberships),
-        epsilon=purpose.epsilon,
-        delta=purpose.delta,
+        ChannelSnapshotFrames(memberships=frames.memberships, channels=frames.channels),
+        rho=purpose.plan.rho_release,
         rng=rng,
         holdout_members=snapshot.holdout_members,
     )
@@ -80,22 +79,32 @@ def fitter_for(purpose_key: str) -> Fitter:
 
 
 def trained_model(result: FitResult, purpose: Purpose) -> TrainedModel:
-    """What the registry records of a fit; refuses a mechanism that spends more than declared.
+    """What the registry records of a fit; refuses a mechanism that spends more than planned.
 
     Everything it records is differentially private: the artifact, the number of keys it holds,
-    and the held-out utility (noisy, see `askfirst.recommenders.evaluation`). The exact counts
-    of candidate keys and contributing members stay in the `FitResult` for benchmarks only.
+    the noisy counts, and the held-out utility (noisy, see `askfirst.recommenders.evaluation`).
+    The exact counts of candidate keys and contributing members stay in the `FitResult` for
+    benchmarks only.
     """
     mechanism = result.mechanism
-    if mechanism.epsilon > purpose.epsilon + EPSILON_SLACK or mechanism.delta > purpose.delta:
+    planned = purpose.plan.rho_release
+    if mechanism.rho > planned * (1 + RHO_SLACK):
         raise MechanismOverBudgetError(
-            f"the {purpose.key} mechanism spends (ε={mechanism.epsilon}, δ={mechanism.delta}), "
-            f"more than the declared (ε={purpose.epsilon}, δ={purpose.delta}); nothing was released"
+            f"the {purpose.key} mechanism spends ρ={mechanism.rho:.6g}, more than the planned "
+            f"ρ={planned:.6g} per release; nothing was released"
         )
+    epsilon = epsilon_for_rho(mechanism.rho, purpose.delta)
     return TrainedModel(
         artifact=result.artifact,
-        epsilon=mechanism.epsilon,
-        delta=mechanism.delta,
-        mechanism={**mechanism.as_dict(), "bounds": result.artifact.get("bounds", {})},
+        epsilon=epsilon,
+        delta=purpose.delta,
+        rho=mechanism.rho,
+        mechanism={
+            **result.artifact["mechanism"],
+            "epsilon": epsilon,
+            "delta": purpose.delta,
+            "bounds": result.artifact.get("bounds", {}),
+        },
         utility={**result.utility, "keys_released": result.keys_released},
+        state=ReleaseState(result.domain.keys, result.state),
     )

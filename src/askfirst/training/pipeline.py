@@ -26,13 +26,19 @@ from askfirst.consent.purposes import Purpose, find_purpose
 from askfirst.settings import Settings
 from askfirst.store import Store, StoreBusyError
 from askfirst.store.tables import Release, Workspace
-from askfirst.training.artifacts import remove_artifact
+from askfirst.training.artifacts import removed_on_failure
 from askfirst.training.budgets import members_who_can_pay, spent_by_member
 from askfirst.training.errors import BudgetRaceError, NoMembersError, StoreBusyTrainingError
 from askfirst.training.errors import TrainingError as TrainingError
 from askfirst.training.fitters import Fitter, fitter_for
 from askfirst.training.gates import PromotionGate, first_refusal, promotion_gates
-from askfirst.training.releases import TrainedModel, create_release, promote, retire
+from askfirst.training.releases import (
+    TrainedModel,
+    create_release,
+    promote,
+    release_files,
+    retire,
+)
 from askfirst.training.snapshots import Snapshot, read_snapshot, record_snapshot
 
 log = logging.getLogger(__name__)
@@ -108,21 +114,15 @@ def record_release(
     The charges' time is read once the workspace is locked: a release that committed first
     is then always in the past of this one, so the budget check sees its charges.
     """
-    written: list[str] = []
-    try:
-        with store.transaction() as session:
-            lock_workspace(session, snapshot.workspace_id)
-            at = clock.now()
-            check_budgets_still_pay(session, snapshot, purposes[snapshot.purpose_key], at=at)
-            recorded = record_snapshot(session, snapshot, at=at)
-            release = create_release(
-                session, recorded, model, releases_dir=settings.releases_dir, at=at
-            )
-            written.append(release.artifact_path)
-    except BaseException:
-        for relative in written:
-            remove_artifact(settings.releases_dir, relative)
-        raise
+    with removed_on_failure(settings.releases_dir) as written, store.transaction() as session:
+        lock_workspace(session, snapshot.workspace_id)
+        at = clock.now()
+        check_budgets_still_pay(session, snapshot, purposes[snapshot.purpose_key], at=at)
+        recorded = record_snapshot(session, snapshot, at=at)
+        release = create_release(
+            session, recorded, model, releases_dir=settings.releases_dir, at=at
+        )
+        written.extend(release_files(release))
     return release
 
 

@@ -11,7 +11,7 @@ one it replaces.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,8 +21,16 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from askfirst.journal import append
-from askfirst.store.tables import Release, ReleaseCharge, ReleaseStatus
-from askfirst.training.artifacts import artifact_bytes, sha256_hex, write_artifact
+from askfirst.privacy.accountant import epsilon_for_rho
+from askfirst.privacy.noisy_counts import NoisyCounts
+from askfirst.store.tables import ChargeReason, Release, ReleaseCharge, ReleaseStatus
+from askfirst.training.artifacts import (
+    artifact_bytes,
+    sha256_hex,
+    state_name,
+    write_artifact,
+    write_state,
+)
 from askfirst.training.snapshots import Snapshot
 
 R = ReleaseStatus
@@ -43,14 +51,28 @@ class ReleaseTransitionError(ValueError):
 
 
 @dataclass(frozen=True)
+class ReleaseState:
+    """A release's noisy counts over its key domain, kept to take withdrawn members out."""
+
+    keys: tuple[str, ...]
+    counts: NoisyCounts
+
+
+@dataclass(frozen=True)
 class TrainedModel:
-    """What a fit produced, as the registry stores it: DP outputs and how they were made."""
+    """What a fit produced, as the registry stores it: DP outputs and how they were made.
+
+    `rho` is what the release charges each member it contains; `state`, when there is one, is
+    written beside the artifact (`state_path`).
+    """
 
     artifact: dict[str, Any]
     epsilon: float
     delta: float
     mechanism: dict[str, Any]
     utility: dict[str, Any]
+    rho: float = 0.0
+    state: ReleaseState | None = None
 
 
 def artifact_name(release: Release) -> str:
@@ -65,11 +87,15 @@ def create_release(
     *,
     releases_dir: Path,
     at: datetime,
+    parent_id: int | None = None,
+    charges: Mapping[int, tuple[float, ChargeReason]] | None = None,
 ) -> Release:
-    """Record a release of a recorded snapshot, write its artifact, charge its members.
+    """Record a release of a recorded snapshot, write its artifact, charge members.
 
-    The artifact file is written last, just before the caller's transaction commits; if the
-    commit fails, the caller removes it (see `pipeline.record_release`).
+    By default every member of the snapshot is charged the model's ρ; `charges` replaces that
+    (a release derived by withdrawals charges only the members who withdrew). The artifact and
+    state files are written last, just before the caller's transaction commits; if the commit
+    fails, the caller removes them (see `pipeline.record_release`).
     """
     if snapshot.id is None:
         raise ValueError("record the snapshot (record_snapshot) before creating its release")
@@ -81,6 +107,8 @@ def create_release(
         member_count=len(snapshot.members),
         epsilon=model.epsilon,
         delta=model.delta,
+        rho=model.rho,
+        parent_id=parent_id,
         mechanism=model.mechanism,
         utility=model.utility,
         status=R.CREATED,
@@ -94,7 +122,11 @@ def create_release(
     data = artifact_bytes(model.artifact)
     release.artifact_path = artifact_name(release)
     release.artifact_sha256 = sha256_hex(data)
-    charge_members(session, release, snapshot.members)
+    if model.state is not None:
+        release.state_path = state_name(release.artifact_path)
+    if charges is None:
+        charges = dict.fromkeys(snapshot.members, (model.rho, ChargeReason.RELEASE))
+    charge_members(session, release, charges, delta=model.delta)
     append(
         session,
         JOURNAL_KINDS[R.CREATED],
@@ -103,24 +135,59 @@ def create_release(
         workspace_id=release.workspace_id,
     )
     session.flush()
+    if model.state is not None:
+        state = model.state
+        write_state(releases_dir, release.state_path, state.keys, state.counts.arrays())
     write_artifact(releases_dir, release.artifact_path, data)
     return release
 
 
-def charge_members(session: Session, release: Release, members: Iterable[int]) -> None:
-    """Charge the release's ε to every member it contains."""
+def release_files(release: Release) -> list[str]:
+    """The files a release wrote under the releases folder (its artifact, its noisy counts)."""
+    return [path for path in (release.artifact_path, release.state_path) if path]
+
+
+def charge_members(
+    session: Session,
+    release: Release,
+    charges: Mapping[int, tuple[float, ChargeReason]],
+    *,
+    delta: float,
+) -> None:
+    """Record what the release charges each member: ρ, and the ε that ρ alone is at δ."""
     rows = [
         {
             "release_id": release.id,
             "member_id": member_id,
             "purpose_key": release.purpose_key,
-            "epsilon": release.epsilon,
+            "epsilon": epsilon_for_rho(rho, delta) if rho > 0 else release.epsilon,
+            "rho": rho,
+            "reason": reason,
             "charged_at": release.created_at,
         }
-        for member_id in sorted(members)
+        for member_id, (rho, reason) in sorted(charges.items())
     ]
     if rows:
         session.execute(insert(ReleaseCharge), rows)
+    # A release's own charges are on its `release.created` entry (the same for every member
+    # in it); a withdrawal's charge is the member's own, so it gets an entry of theirs.
+    for member_id, (rho, reason) in sorted(charges.items()):
+        if reason is ChargeReason.WITHDRAWAL:
+            append(
+                session,
+                "budget.charged",
+                {
+                    "release_id": release.id,
+                    "purpose": release.purpose_key,
+                    "reason": reason.value,
+                    "rho": rho,
+                    "epsilon": epsilon_for_rho(rho, delta),
+                    "delta": delta,
+                },
+                at=release.created_at,
+                workspace_id=release.workspace_id,
+                member_id=member_id,
+            )
 
 
 def promote(session: Session, release: Release, *, at: datetime) -> Release | None:
@@ -191,6 +258,8 @@ def release_payload(release: Release) -> dict[str, Any]:
         "members": release.member_count,
         "epsilon": release.epsilon,
         "delta": release.delta,
+        "rho": release.rho,
+        "derived_from": release.parent_id,
         "mechanism": release.mechanism,
         "utility": release.utility,
         "created_at": release.created_at.isoformat(),

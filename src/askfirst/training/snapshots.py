@@ -59,6 +59,9 @@ class SnapshotFrames:
     memberships: pl.DataFrame
     # Members of the private channels and direct conversations read (empty once filtered).
     conversation_members: pl.DataFrame
+    # The workspace's public, unarchived channels at the watermark, newest first: names every
+    # member can see, which the releases' public key domains are built from.
+    channels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -217,7 +220,9 @@ def keep_members(frames: SnapshotFrames, members: set[int]) -> SnapshotFrames:
         pl.col("member_id").is_in(ids) & pl.col("author_id").is_in(ids) & open_to_all
     ).drop("author_id")
     memberships = frames.memberships.filter(pl.col("member_id").is_in(ids) & open_to_all)
-    return SnapshotFrames(messages, reactions, memberships, frames.conversation_members.clear())
+    return SnapshotFrames(
+        messages, reactions, memberships, frames.conversation_members.clear(), frames.channels
+    )
 
 
 def contained_members(frames: SnapshotFrames) -> frozenset[int]:
@@ -260,7 +265,21 @@ def read_frames(
     conversation_members = _frame(
         session, _memberships_query(workspace_id, closed_kinds, at), MEMBERSHIP_SCHEMA
     )
-    return SnapshotFrames(messages, reactions, memberships, conversation_members)
+    names = session.scalars(_public_channels_query(workspace_id, at))
+    channels = tuple(str(name) for name in names)
+    return SnapshotFrames(messages, reactions, memberships, conversation_members, channels)
+
+
+def _public_channels_query(workspace_id: int, at: datetime) -> Select[Any]:
+    """Public, unarchived channels that exist at `at`, newest first."""
+    return (
+        select(Channel.name)
+        .where(
+            _eligible_channels(workspace_id, frozenset({ChannelKind.PUBLIC}), at),
+            Channel.is_archived.is_(False),
+        )
+        .order_by(Channel.created_at.desc().nulls_last(), Channel.id.desc())
+    )
 
 
 def _eligible_channels(

@@ -1,15 +1,16 @@
-"""Withdrawals reach the models: retrain without the members who withdrew, then complete.
+"""Withdrawals reach the models: take the members who withdrew out, then complete.
 
 `reconcile` is the loop the server runs every few seconds (and `askfirst reconcile` once). It
 first retires every promoted release whose purpose an org or workspace has switched off
 (`forbidden.retire_forbidden`), so no such release stays "promoted" anywhere. Then, for
 each purpose of each workspace with open withdrawals, if the served release contains any of
-those members, it retrains the purpose ONCE for all of them (the new snapshot leaves them out,
-since their consent no longer holds) and promotes it. If that retrain fails or is refused, it
-retires the served release, so the public prior is served instead. Then every withdrawal of the
-batch moves to `served_releases_replaced` and `complete`. Deadlines passed on the way are
-marked `overdue` first. Last, artifact files of releases retired over ten minutes ago are
-deleted (`retired_artifacts`).
+those members, it serves a release derived from it with all of them taken out at once
+(`withdrawal_releases.take_out`: exact subtraction and fresh noise that only they pay for;
+a release made before releases kept their noisy counts is retrained instead). If that fails
+or is refused, it retires the served release, so the public prior is served instead. Then
+every withdrawal of the batch moves to `served_releases_replaced` and `complete`. Deadlines
+passed on the way are marked `overdue` first. Last, artifact files of releases retired over
+ten minutes ago are deleted (`retired_artifacts`).
 
 A release "contains" a withdrawn member when its snapshot lists them and its watermark is
 before the withdrawal: a release trained after the member said yes again is theirs to be in.
@@ -42,6 +43,7 @@ from askfirst.training.pipeline import train
 from askfirst.training.releases import retire, served
 from askfirst.training.retired_artifacts import remove_retired_artifacts
 from askfirst.training.snapshots import snapshot_members
+from askfirst.training.withdrawal_releases import take_out
 
 log = logging.getLogger(__name__)
 S = WithdrawalStatus
@@ -141,17 +143,28 @@ def replace_served_release(
     if that does not work, retire the served release (the public prior is served)."""
     with store.reading() as session:
         release, stale = still_contained(session, workspace_id, purpose_key, batch)
-    if release is None or not stale:
-        return
+        if release is None or not stale:
+            return
+        served_id, keeps_counts = release.id, bool(release.state_path)
     try:
-        outcome = train(
-            store,
-            workspace_id=workspace_id,
-            purpose_key=purpose_key,
-            settings=settings,
-            clock=clock,
-            purposes=purposes,
-        )
+        if keeps_counts:
+            outcome = take_out(
+                store,
+                served_id,
+                {w.member_id for w in stale},
+                settings=settings,
+                clock=clock,
+                purposes=purposes,
+            )
+        else:  # a release made before releases kept their noisy counts
+            outcome = train(
+                store,
+                workspace_id=workspace_id,
+                purpose_key=purpose_key,
+                settings=settings,
+                clock=clock,
+                purposes=purposes,
+            )
         if outcome.promoted:
             report.promoted.append(outcome.release.id)
     except Exception as error:  # any failure falls back to the prior: the deadline comes first

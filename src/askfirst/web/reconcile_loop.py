@@ -1,9 +1,10 @@
-"""The server's background work: run withdrawal reconciliation every few seconds.
+"""The server's background work: withdrawals every few seconds, scheduled refreshes.
 
-`reconcile` (askfirst.training.withdrawals) marks overdue withdrawals, retrains purposes whose
-served release contains members who withdrew, and completes what is done. The server runs it
-in a worker thread on a fixed interval, so a member watching the privacy center sees their
-withdrawal reach `complete` without anyone running a command.
+`reconcile` (askfirst.training.withdrawals) marks overdue withdrawals, replaces served releases
+that contain members who withdrew, and completes what is done. The server runs it in a worker
+thread on a fixed interval, so a member watching the privacy center sees their withdrawal
+reach `complete` without anyone running a command. Once a minute the same thread also trains
+every purpose whose scheduled refresh is due (`askfirst.training.schedule`).
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppres
 
 from fastapi import FastAPI
 
+from askfirst.training.schedule import refresh_due
 from askfirst.training.withdrawals import ReconcileReport, reconcile
 from askfirst.web.context import AppContext
 
 log = logging.getLogger(__name__)
 DEFAULT_INTERVAL_SECONDS = 5.0
+REFRESH_CHECK_SECONDS = 60.0
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -50,6 +53,7 @@ def reconcile_lifespan(every: float = DEFAULT_INTERVAL_SECONDS) -> Lifespan:
 
 
 async def _keep_reconciling(context: AppContext, every: float) -> None:
+    since_refresh = REFRESH_CHECK_SECONDS  # check the schedule on the first pass
     while True:
         try:
             report = await asyncio.to_thread(reconcile_once, context)
@@ -57,7 +61,28 @@ async def _keep_reconciling(context: AppContext, every: float) -> None:
             log.exception("withdrawal reconciliation failed; retrying in %.1f s", every)
         else:
             _log_report(report)
+        if since_refresh >= REFRESH_CHECK_SECONDS:
+            since_refresh = 0.0
+            try:
+                await asyncio.to_thread(refresh_once, context)
+            except Exception:
+                log.exception("scheduled refresh failed; checking again in a minute")
         await asyncio.sleep(every)
+        since_refresh += every
+
+
+def refresh_once(context: AppContext) -> None:
+    """Train every purpose whose scheduled refresh is due, and log what happened."""
+    report = refresh_due(
+        context.store, clock=context.clock, settings=context.settings, purposes=context.purposes
+    )
+    if report.promoted or report.refused or report.failures:
+        log.info(
+            "scheduled refresh: promoted %s, refused %s; %s",
+            report.promoted,
+            report.refused,
+            "; ".join(report.failures) or "no failures",
+        )
 
 
 def _log_report(report: ReconcileReport) -> None:

@@ -16,6 +16,7 @@ from askfirst.store.tables.consent import (
 )
 from askfirst.store.tables.journal import JournalEntry
 from askfirst.store.tables.training import (
+    ChargeReason,
     Release,
     ReleaseCharge,
     ReleaseStatus,
@@ -42,6 +43,7 @@ __all__ = [
     "Base",
     "Channel",
     "ChannelKind",
+    "ChargeReason",
     "ConsentAnswer",
     "ConsentNotice",
     "ConsentPolicy",

@@ -96,6 +96,10 @@ class Release(Base):
     member_count: Mapped[int] = mapped_column(Integer)
     epsilon: Mapped[float] = mapped_column(Float)
     delta: Mapped[float] = mapped_column(Float)
+    # zCDP ρ each member it contains was charged (0 for releases made before ρ was recorded).
+    rho: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    # A release made from `parent_id` by taking withdrawn members out (no data read again).
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("releases.id"))
     mechanism: Mapped[dict[str, Any]] = mapped_column(JSON)
     utility: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[ReleaseStatus] = mapped_column(
@@ -113,6 +117,16 @@ class Release(Base):
     # Relative to the releases folder; the artifact is JSON and its SHA-256 is checked on load.
     artifact_path: Mapped[str] = mapped_column(String(500))
     artifact_sha256: Mapped[str] = mapped_column(String(SHA256_HEX_LENGTH))
+    # The noisy counts of the whole key domain and each member's contribution (never served;
+    # read to take a withdrawn member out); "" when the release has none.
+    state_path: Mapped[str] = mapped_column(String(500), default="", server_default="")
+
+
+class ChargeReason(enum.StrEnum):
+    """Why a member was charged: they are in a release, or they withdrew from one."""
+
+    RELEASE = "release"
+    WITHDRAWAL = "withdrawal"
 
 
 class ReleaseCharge(Base):
@@ -128,4 +142,15 @@ class ReleaseCharge(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
     purpose_key: Mapped[str] = mapped_column(String(PURPOSE_KEY_LENGTH))
     epsilon: Mapped[float] = mapped_column(Float)
+    rho: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    reason: Mapped[ChargeReason] = mapped_column(
+        Enum(
+            ChargeReason,
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=ChargeReason.RELEASE,
+        server_default="release",
+    )
     charged_at: Mapped[datetime] = mapped_column(UTCDateTime())
