@@ -33,9 +33,9 @@ def test_the_demo_builds_everything_it_prints(tmp_path: Path) -> None:
             released = session.scalar(select(func.count()).select_from(Release))
         simulated = report.simulated
         assert sum(simulated.values()) > 30 and simulated["yes"] > simulated["no"]
-        # two per simulated yes or no, and five for the accounts: ada's two yeses, ben's two
-        # yeses and his withdrawal; all made by the command, so all recorded as such
-        assert methods == {"cli": 2 * (simulated["yes"] + simulated["no"]) + 5}
+        # one per purpose (three) per simulated yes or no, and five for the accounts: ada's two
+        # yeses, ben's two yeses and his withdrawal; all made by the command, so all recorded
+        assert methods == {"cli": 3 * (simulated["yes"] + simulated["no"]) + 5}
         assert [w.status.value for w in ben] == ["complete"]
         assert released == 2 and len(report.releases) == 2
         assert (tmp_path / "demo" / "purposes.toml").read_text().count("budget_epsilon = 40") == 2

@@ -117,7 +117,11 @@ def test_serve_answers_on_loopback(settings: Settings, store: Store, tmp_path: P
             except OSError:
                 time.sleep(0.2)
         assert purposes is not None, "askfirst serve did not answer within 30 s"
-        assert {p["key"] for p in purposes} == {"emoji_suggestions", "channel_recommendations"}
+        assert {p["key"] for p in purposes} == {
+            "emoji_suggestions",
+            "channel_recommendations",
+            "personal_emoji",
+        }
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -29,11 +29,18 @@ def settings_with(tmp_path: Path, toml: str | None) -> Settings:
     return Settings(data_dir=tmp_path, database_url="sqlite://")
 
 
-def test_two_purposes_ship_built_in_with_the_documented_defaults() -> None:
-    assert set(BUILT_IN_PURPOSES) == {"emoji_suggestions", "channel_recommendations"}
+def test_three_purposes_ship_built_in_with_the_documented_defaults() -> None:
+    assert set(BUILT_IN_PURPOSES) == {
+        "emoji_suggestions",
+        "channel_recommendations",
+        "personal_emoji",
+    }
     assert EMOJI.reads == ("public_messages",)
     channels = BUILT_IN_PURPOSES["channel_recommendations"]
     assert channels.reads == ("public_channel_memberships",)
+    personal = BUILT_IN_PURPOSES["personal_emoji"]
+    assert personal.personal and personal.optional and personal.reads == ("public_messages",)
+    assert not EMOJI.personal and not channels.personal
     for purpose in BUILT_IN_PURPOSES.values():
         assert (purpose.epsilon, purpose.delta) == (None, 1e-6)  # ε per release: planned
         assert (purpose.budget_epsilon, purpose.budget_window_days) == (10.0, 365)
@@ -53,6 +60,13 @@ def test_the_notice_says_in_plain_words_what_is_read_trained_and_promised() -> N
     assert "a new release every 7 days" in text
     assert "within 1 minute" in text
     assert "private channels" not in text and "direct messages" not in text
+
+
+def test_a_personal_notice_says_who_sees_it_and_promises_no_release() -> None:
+    text = notice_text(BUILT_IN_PURPOSES["personal_emoji"])
+    assert "only you" in text and "no privacy budget is spent" in text
+    assert "differentially private" not in text
+    assert "the model is deleted" in text
 
 
 def test_the_notice_version_is_the_sha256_of_its_canonical_content() -> None:

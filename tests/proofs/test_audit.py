@@ -54,7 +54,7 @@ def test_a_private_release_passes(private: AuditReport) -> None:
     assert private.passed
     assert private.epsilon_lower_bound <= private.declared_epsilon
     assert private.secrets_in_artifact == 0
-    assert private.declared_epsilon <= BUILT_IN_PURPOSES[private.purpose].epsilon
+    assert private.declared_epsilon <= BUILT_IN_PURPOSES[private.purpose].release_epsilon + 1e-9
     # about 1.44 bits: the served model ranks secrets like any other candidate
     assert private.exposure_included_mean < 2.0
     assert 0.3 * CANARIES < private.included < 0.7 * CANARIES

@@ -82,7 +82,10 @@ def askfirst(settings: Settings, events: Path, *args: str, trace: Path | None = 
     """The command line running `askfirst ARGS` with every network event recorded."""
     command = [sys.executable, "-m", "askfirst.privacy.egress", str(events), "--", *args]
     if trace is not None and STRACE:
-        command = [STRACE, "-f", "-qq", "-e", "trace=connect,sendto,sendmsg", "-o", str(trace)]
+        # --seccomp-bpf: only the traced calls stop the process (the noise samplers make many
+        # getrandom calls, each of which would otherwise stop it)
+        command = [STRACE, "--seccomp-bpf", "-f", "-qq", "-e", "trace=connect,sendto,sendmsg"]
+        command += ["-o", str(trace)]
         command += [sys.executable, "-m", "askfirst.privacy.egress", str(events), "--", *args]
     return command
 

@@ -60,21 +60,38 @@ def notice_text(purpose: Purpose) -> str:
             "",
             f"What is read: {reads}.",
             f"What is trained: {purpose.trains}.",
-            "Privacy guarantee: every release is differentially private with you as the unit, "
-            f"at ε = {purpose.release_epsilon:.3g} and δ = {_decimal(purpose.delta)} per "
-            "release: adding or removing all of your data changes what a release can show by "
-            "no more than that.",
-            f"Budget: at most ε = {purpose.budget_epsilon:g} at δ = {_decimal(purpose.delta)} "
-            f"in total over any {purpose.budget_window_days} days, all releases together "
-            f"(a new release every {purpose.refresh_days} days); the budget is planned to last "
-            "the whole window, and if it is ever spent your data is left out of new releases "
-            "until the window moves on.",
-            "Withdrawal: one step, at any time. From then on no new training uses your data, "
-            f"and within {duration_words(purpose.withdrawal_deadline)} no prediction is served "
-            "from a model that contains it.",
+            *(_personal_terms(purpose) if purpose.personal else _shared_terms(purpose)),
             "Until you say yes, none of your data is used for this purpose.",
         ]
     )
+
+
+def _personal_terms(purpose: Purpose) -> list[str]:
+    return [
+        "Who sees it: only you. Nobody else's suggestions use it and it is never part of a "
+        "shared model, so no noise is added and no privacy budget is spent. Anyone who can "
+        "see your screen while you type can see your suggestions.",
+        "Withdrawal: one step, at any time. Within "
+        f"{duration_words(purpose.withdrawal_deadline)} the model is deleted and no "
+        "suggestion uses it.",
+    ]
+
+
+def _shared_terms(purpose: Purpose) -> list[str]:
+    return [
+        "Privacy guarantee: every release is differentially private with you as the unit, "
+        f"at ε = {purpose.release_epsilon:.3g} and δ = {_decimal(purpose.delta)} per "
+        "release: adding or removing all of your data changes what a release can show by "
+        "no more than that.",
+        f"Budget: at most ε = {purpose.budget_epsilon:g} at δ = {_decimal(purpose.delta)} "
+        f"in total over any {purpose.budget_window_days} days, all releases together "
+        f"(a new release every {purpose.refresh_days} days); the budget is planned to last "
+        "the whole window, and if it is ever spent your data is left out of new releases "
+        "until the window moves on.",
+        "Withdrawal: one step, at any time. From then on no new training uses your data, "
+        f"and within {duration_words(purpose.withdrawal_deadline)} no prediction is served "
+        "from a model that contains it.",
+    ]
 
 
 def notice_content(purpose: Purpose) -> dict[str, Any]:
@@ -89,6 +106,7 @@ def notice_content(purpose: Purpose) -> dict[str, Any]:
         "budget_epsilon": purpose.budget_epsilon,
         "budget_window_days": purpose.budget_window_days,
         "refresh_days": purpose.refresh_days,
+        "personal": purpose.personal,
         "withdrawal_deadline_seconds": purpose.withdrawal_deadline.total_seconds(),
         "text": notice_text(purpose),
     }

@@ -58,6 +58,9 @@ class Purpose:
     withdrawals_per_window: int = 2
     withdrawal_deadline: timedelta = timedelta(seconds=60)
     optional: bool = True
+    # Learned from one member's own data and shown to that member alone: no release, no noise,
+    # no budget (see docs/privacy-model.md, "Personal suggestions").
+    personal: bool = False
     plan: Plan = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -102,6 +105,15 @@ BUILT_IN_PURPOSES: dict[str, Purpose] = {
         private_reads=("private_channel_memberships", "direct_conversation_memberships"),
         trains="a model that recommends channels to join, "
         "from counts of which channels are joined together",
+    ),
+    "personal_emoji": Purpose(
+        key="personal_emoji",
+        title="Personal emoji suggestions",
+        reads=("public_messages",),
+        private_reads=("private_messages", "direct_messages"),
+        trains="counts of which emoji you yourself write with which words, from your own "
+        "messages only, used for your suggestions only",
+        personal=True,
     ),
 }
 
@@ -248,4 +260,5 @@ FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "withdrawals_per_window": ("withdrawals_per_window", _count),
     "withdrawal_deadline_seconds": ("withdrawal_deadline", _deadline),
     "optional": ("optional", _flag),
+    "personal": ("personal", _flag),
 }

@@ -42,14 +42,19 @@ def epsilon_for_rho(rho: float, delta: float) -> float:
         raise ValueError(f"ρ={rho!r} must be a finite number at least 0")
     if rho == 0:
         return 0.0
-    dp.enable_features("contrib")
     # A Gaussian of scale 1 at sensitivity d spends ρ = d²/2.
+    epsilon, _ = _unit_gaussian_at(delta).map(math.sqrt(2.0 * rho))  # type: ignore[no-untyped-call]
+    return float(epsilon)
+
+
+@functools.lru_cache(maxsize=16)
+def _unit_gaussian_at(delta: float) -> dp.Measurement:
+    """OpenDP's unit Gaussian, converted from zCDP to (ε, δ) at a fixed δ."""
+    dp.enable_features("contrib")
     unit = dp.m.make_gaussian(
         dp.atom_domain(T=float, nan=False), dp.absolute_distance(T=float), scale=1.0
     )
-    converted = dp.c.make_fix_delta(dp.c.make_zCDP_to_approxDP(unit), delta)
-    epsilon, _ = converted.map(math.sqrt(2.0 * rho))  # type: ignore[no-untyped-call]
-    return float(epsilon)
+    return dp.c.make_fix_delta(dp.c.make_zCDP_to_approxDP(unit), delta)
 
 
 @functools.lru_cache(maxsize=256)

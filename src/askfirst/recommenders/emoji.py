@@ -19,7 +19,7 @@ from askfirst.recommenders.prior import emoji_prior
 # Suggestions are about what is being typed now: the end of a long draft is enough.
 DRAFT_CHARACTERS = 2000
 
-Source = Literal["prior", "learned"]
+Source = Literal["personal", "learned", "prior"]
 
 
 @dataclass(frozen=True)

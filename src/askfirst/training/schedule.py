@@ -26,7 +26,7 @@ from askfirst.consent import members_with_effective_consent
 from askfirst.consent.purposes import Purpose
 from askfirst.settings import Settings
 from askfirst.store import Store
-from askfirst.store.tables import Release, Workspace
+from askfirst.store.tables import ConsentAnswer, Member, Release, Workspace
 from askfirst.training.fitters import FITTERS
 from askfirst.training.pipeline import train
 
@@ -65,9 +65,19 @@ def due(
             .group_by(Release.workspace_id, Release.purpose_key)
         )
     )
+    # Only where somebody ever answered the purpose: nobody else can consent.
+    answered = set(
+        session.execute(
+            select(Member.workspace_id, ConsentAnswer.purpose_key)
+            .join(ConsentAnswer, ConsentAnswer.member_id == Member.id)
+            .distinct()
+        ).tuples()
+    )
     found: list[tuple[int, str]] = []
     for workspace_id in session.scalars(select(Workspace.id).order_by(Workspace.id)):
         for key in sorted(set(FITTERS) & set(purposes)):
+            if (workspace_id, key) not in answered:
+                continue
             last = newest.get((workspace_id, key))
             if last is not None and last > at - timedelta(days=purposes[key].refresh_days):
                 continue  # not due: skip the consent query

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,8 +21,11 @@ from sqlalchemy.orm import Session
 
 from askfirst.clock import Clock
 from askfirst.consent.policies import policy_for_workspace
+from askfirst.consent.purposes import Purpose
 from askfirst.recommenders.channels import ChannelRecommender, ChannelSuggestion
-from askfirst.recommenders.emoji import EmojiSuggester, Suggestion
+from askfirst.recommenders.emoji import EmojiSuggester, Source, Suggestion
+from askfirst.recommenders.personal import PersonalEmoji
+from askfirst.recommenders.prior import emoji_prior
 from askfirst.settings import Settings
 from askfirst.store import Store
 from askfirst.store.tables import (
@@ -34,11 +38,18 @@ from askfirst.store.tables import (
     WithdrawalRecord,
 )
 from askfirst.training.artifacts import ArtifactError, read_artifact
+from askfirst.training.personal_models import personal_model_for
 from askfirst.training.releases import served as promoted
 
 log = logging.getLogger(__name__)
 EMOJI = "emoji_suggestions"
 CHANNELS = "channel_recommendations"
+# Shared suggestions beyond k that a member's personal model may lift into the top k.
+PERSONAL_CANDIDATES = 10
+# A member with this many messages with inline emoji gets half the personal weight.
+PERSONAL_HALF_TRUST = 10
+PERSONAL_WEIGHT_WITH_EVIDENCE = 0.8
+PERSONAL_WEIGHT_WITHOUT = 0.4
 
 
 @dataclass(frozen=True)
@@ -127,14 +138,54 @@ def suggest_emoji(
     text: str,
     channel: str | None = None,
     k: int = 5,
+    member_id: int | None = None,
+    purposes: Mapping[str, Purpose] | None = None,
 ) -> EmojiSuggestions:
-    """The top-k emoji for draft `text` in a workspace."""
+    """The top-k emoji for draft `text` in a workspace; for `member_id`, blended with their
+    personal model while they consent to it (`purposes` says which purposes are personal)."""
+    personal = None
     with store.reading() as session:
+        at = clock.now()
         served = ServedArtifact.of(
-            served_release(session, workspace_id=workspace_id, purpose_key=EMOJI, at=clock.now())
+            served_release(session, workspace_id=workspace_id, purpose_key=EMOJI, at=at)
         )
+        if member_id is not None and purposes is not None:
+            personal = personal_model_for(
+                session, member_id=member_id, workspace_id=workspace_id, at=at, purposes=purposes
+            )
     suggester, release_id = _emoji_suggester(settings.releases_dir, served)
-    return EmojiSuggestions(suggester.suggest(text, channel=channel, k=k), release_id)
+    if personal is None:
+        return EmojiSuggestions(suggester.suggest(text, channel=channel, k=k), release_id)
+    shared = suggester.suggest(text, channel=channel, k=k + PERSONAL_CANDIDATES)
+    return EmojiSuggestions(blend(shared, personal, text, k=k), release_id)
+
+
+def blend(
+    shared: list[Suggestion], personal: PersonalEmoji, text: str, *, k: int
+) -> list[Suggestion]:
+    """The top-k of shared and personal scores mixed by how much the member's own habits say:
+    their weight grows with their messages, and is lower when no word of the draft is one
+    they have used with an emoji (then it is only their favourites)."""
+    scores, evidence = personal.scores(text)
+    trust = personal.messages / (personal.messages + PERSONAL_HALF_TRUST)
+    weight = trust * (PERSONAL_WEIGHT_WITH_EVIDENCE if evidence else PERSONAL_WEIGHT_WITHOUT)
+    prior = emoji_prior()
+    mixed: dict[str, tuple[float, float, Suggestion | None]] = {
+        s.name: ((1 - weight) * s.score, weight * scores.get(s.name, 0.0), s) for s in shared
+    }
+    for name, score in scores.items():
+        if name not in mixed and name in prior.chars:
+            mixed[name] = (0.0, weight * score, None)
+    ranked = sorted(mixed, key=lambda name: (-sum(mixed[name][:2]), name))[:k]
+    blended = []
+    for name in ranked:
+        from_shared, from_personal, original = mixed[name]
+        if from_personal > from_shared:
+            source: Source = "personal"
+        else:
+            source = original.source if original is not None else "prior"
+        blended.append(Suggestion(name, prior.chars[name], from_shared + from_personal, source))
+    return blended
 
 
 def recommend_channels(

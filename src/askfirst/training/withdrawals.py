@@ -39,6 +39,7 @@ from askfirst.settings import Settings
 from askfirst.store import Store
 from askfirst.store.tables import Member, Release, WithdrawalStatus
 from askfirst.training.forbidden import retire_forbidden
+from askfirst.training.personal_models import sync_personal_models
 from askfirst.training.pipeline import train
 from askfirst.training.releases import retire, served
 from askfirst.training.retired_artifacts import remove_retired_artifacts
@@ -61,6 +62,8 @@ class ReconcileReport:
     retired: list[int] = field(default_factory=list)
     forbidden: list[int] = field(default_factory=list)
     artifacts_removed: list[int] = field(default_factory=list)
+    personal_built: list[int] = field(default_factory=list)
+    personal_deleted: list[int] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
 
@@ -76,6 +79,10 @@ def reconcile(
     report.retired.extend(report.forbidden)
     with store.transaction() as session:
         report.overdue = [w.id for w in mark_overdue(session, clock=clock)]
+    # Personal models go (and come) first: a withdrawal from one completes below, once its
+    # model is deleted.
+    personal = sync_personal_models(store, clock=clock, purposes=purposes)
+    report.personal_built, report.personal_deleted = personal.built, personal.deleted
     with store.reading() as session:
         batches = batch_by_purpose(session, open_withdrawals(session))
     for (workspace_id, purpose_key), batch in sorted(batches.items()):

@@ -17,6 +17,7 @@ from askfirst.store.tables.consent import (
 from askfirst.store.tables.journal import JournalEntry
 from askfirst.store.tables.training import (
     ChargeReason,
+    PersonalModel,
     Release,
     ReleaseCharge,
     ReleaseStatus,
@@ -53,6 +54,7 @@ __all__ = [
     "Membership",
     "Message",
     "Org",
+    "PersonalModel",
     "Reaction",
     "Release",
     "ReleaseCharge",

@@ -154,3 +154,16 @@ class ReleaseCharge(Base):
         server_default="release",
     )
     charged_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PersonalModel(Base):
+    """One member's own counts for a personal purpose, shown to that member alone."""
+
+    __tablename__ = "personal_models"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    purpose_key: Mapped[str] = mapped_column(String(PURPOSE_KEY_LENGTH), primary_key=True)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    message_count: Mapped[int] = mapped_column(Integer)
+    # {"w:<word>|<emoji>": messages, "e:<emoji>": messages}: the member's own, exact.
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -37,7 +37,7 @@ def purpose_out(purpose: Purpose, shown: Notice) -> PurposeOut:
         title=purpose.title,
         trains=purpose.trains,
         optional=purpose.optional,
-        epsilon=purpose.epsilon,
+        epsilon=purpose.release_epsilon,
         delta=purpose.delta,
         budget_epsilon=purpose.budget_epsilon,
         budget_window_days=purpose.budget_window_days,

@@ -33,7 +33,8 @@ def suggestions(
     member: SignedInMember = Depends(current_member),
     context: AppContext = Depends(app_context),
 ) -> SuggestionsOut:
-    """The top-k emoji for a draft, from the served release or the public prior."""
+    """The top-k emoji for a draft: from the served release or the public prior, blended with
+    your personal model if you said yes to personal suggestions; each says where it came from."""
     found = suggest_emoji(
         context.store,
         settings=context.settings,
@@ -42,6 +43,8 @@ def suggestions(
         text=text,
         channel=channel or None,
         k=k,
+        member_id=member.member_id,
+        purposes=context.purposes,
     )
     return SuggestionsOut(
         suggestions=[

@@ -11,8 +11,9 @@ class EmojiSuggestionOut(BaseModel):
     name: str = Field(description="Slack short name, e.g. rocket")
     char: str = Field(description="the emoji character")
     score: float = Field(description="0 to 1; higher is more likely")
-    source: Literal["prior", "learned"] = Field(
-        description="prior: the public emoji list alone; learned: this workspace's release"
+    source: Literal["personal", "learned", "prior"] = Field(
+        description="personal: your own model (only you see it); learned: this workspace's "
+        "release; prior: the public emoji list alone"
     )
 
 

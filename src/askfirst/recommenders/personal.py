@@ -1,0 +1,100 @@
+"""Personal emoji suggestions: one member's own counts, scored for that member's drafts.
+
+The counts are exact: the model is learned from one member's messages and shown to that member
+alone, so it tells them nothing they did not write themselves (docs/privacy-model.md, "Personal
+suggestions"). "w:<word>|<emoji>" counts the member's messages where they wrote the word with
+the emoji inline, "e:<emoji>" their messages with the emoji.
+
+An emoji e scores log P(e) + Σ_w log(P(e | w) / P(e)) over the draft's words w, with P(e | w)
+shrunk toward the member's own P(e) by `SMOOTHING` messages: a word they never wrote with an
+emoji says nothing, and their favourite emoji lead when the draft has nothing they know.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import polars as pl
+
+from askfirst.recommenders.contributions import message_emoji
+from askfirst.recommenders.features import keep_word, tokenize, words_expr
+
+# Messages with inline emoji read per member: their newest ones.
+MESSAGES_PER_MEMBER = 1000
+SMOOTHING = 1.0
+
+
+def personal_counts(messages: pl.DataFrame) -> tuple[dict[str, int], int]:
+    """One member's key counts from their messages (message_id, text, posted order), and how
+    many messages with a known inline emoji they came from."""
+    coded = message_emoji(
+        messages.select(
+            "message_id", member_id=pl.lit(0), channel_name=pl.lit(""), text=pl.col("text")
+        )
+    ).select("message_id", "emoji")
+    used = coded["message_id"].unique()
+    if len(used) > MESSAGES_PER_MEMBER:
+        used = used.sort(descending=True).head(MESSAGES_PER_MEMBER)
+        coded = coded.filter(pl.col("message_id").is_in(used.to_list()))
+    words = (
+        messages.filter(pl.col("message_id").is_in(used.to_list()))
+        .select("message_id", word=words_expr(pl.col("text").fill_null("")))
+        .explode("word")
+        .drop_nulls("word")
+        .filter(keep_word(pl.col("word")))
+        .unique()
+    )
+    pairs = words.join(coded, on="message_id").select(
+        key=pl.concat_str(pl.lit("w:"), "word", pl.lit("|"), "emoji")
+    )
+    singles = coded.select(key=pl.concat_str(pl.lit("e:"), "emoji"))
+    counted = pl.concat([pairs, singles]).group_by("key").len()
+    counts = dict(zip(counted["key"].to_list(), counted["len"].to_list(), strict=True))
+    return counts, len(used)
+
+
+@dataclass(frozen=True)
+class PersonalEmoji:
+    """A member's own emoji habits, indexed for scoring."""
+
+    words: dict[str, dict[str, int]]  # word -> emoji -> messages
+    emoji: dict[str, int]  # emoji -> messages
+    messages: int
+
+    @classmethod
+    def from_counts(cls, counts: Mapping[str, int], messages: int) -> PersonalEmoji:
+        words: dict[str, dict[str, int]] = defaultdict(dict)
+        emoji: dict[str, int] = {}
+        for key, count in counts.items():
+            kind, _, rest = key.partition(":")
+            if kind == "e":
+                emoji[rest] = int(count)
+            elif kind == "w":
+                word, _, name = rest.rpartition("|")
+                words[word][name] = int(count)
+        return cls(dict(words), emoji, messages)
+
+    def scores(self, text: str) -> tuple[dict[str, float], bool]:
+        """A distribution over the member's emoji for `text`, and whether any word of the
+        draft is one they have written with an emoji."""
+        total = sum(self.emoji.values())
+        if total == 0:
+            return {}, False
+        known = [word for word in tokenize(text) if word in self.words]
+        with_word = {word: sum(self.words[word].values()) for word in known}
+        log_scores: dict[str, float] = {}
+        for name, used in self.emoji.items():
+            prior = used / total
+            score = math.log(prior)
+            for word in known:
+                together = self.words[word].get(name, 0)
+                given = (together + SMOOTHING * prior) / (with_word[word] + SMOOTHING)
+                score += math.log(given / prior)
+            log_scores[name] = score
+        top = max(log_scores.values())
+        weights = {name: math.exp(score - top) for name, score in log_scores.items()}
+        norm = sum(weights.values())
+        return {name: weight / norm for name, weight in weights.items()}, bool(known)

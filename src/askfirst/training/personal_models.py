@@ -1,0 +1,214 @@
+"""Personal models: built for members who said yes, deleted within seconds of a no.
+
+A personal purpose (`Purpose.personal`) is learned from one member's own messages and served
+to that member alone. `sync_personal_models` runs in every `reconcile` pass: first it deletes
+the model of every member whose consent no longer holds (so a withdrawal completes only after
+its model is gone), then it builds one for every consenting member who has none, and rebuilds
+models older than the purpose's `refresh_days`. Each build and each deletion is journaled
+with the member's id, so it shows in their own journal and timeline. Serving checks consent
+again at every request (`personal_model_for`), so a model is never used after a no, even
+between passes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import polars as pl
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from askfirst.clock import Clock
+from askfirst.consent import eligible_channel_kinds, members_with_effective_consent
+from askfirst.consent.purposes import Purpose
+from askfirst.journal import append
+from askfirst.recommenders.personal import PersonalEmoji, personal_counts
+from askfirst.store import Store
+from askfirst.store.tables import Channel, ConsentAnswer, Member, Message, PersonalModel
+from askfirst.training.snapshots import MEMBER_WRITTEN_SUBTYPES, MENTION, MENTION_PLACEHOLDER
+
+
+@dataclass
+class PersonalReport:
+    """Member ids whose personal models one pass built and deleted."""
+
+    built: list[int] = field(default_factory=list)
+    deleted: list[int] = field(default_factory=list)
+
+
+def personal_purposes(purposes: Mapping[str, Purpose]) -> list[Purpose]:
+    return [purpose for _, purpose in sorted(purposes.items()) if purpose.personal]
+
+
+def sync_personal_models(
+    store: Store, *, clock: Clock, purposes: Mapping[str, Purpose]
+) -> PersonalReport:
+    """Delete models whose member no longer consents, then build the missing and stale ones."""
+    report = PersonalReport()
+    for purpose in personal_purposes(purposes):
+        with store.transaction() as session:
+            report.deleted += forget(session, purpose, at=clock.now(), purposes=purposes)
+        with store.reading() as session:
+            pending = due(session, purpose, at=clock.now(), purposes=purposes)
+        for member_id, workspace_id in pending:
+            with store.transaction() as session:
+                if build(session, purpose, member_id, workspace_id, clock.now(), purposes):
+                    report.built.append(member_id)
+    return report
+
+
+def forget(
+    session: Session, purpose: Purpose, *, at: datetime, purposes: Mapping[str, Purpose]
+) -> list[int]:
+    """Delete the models of members whose consent for `purpose` no longer holds at `at`."""
+    held = _models(session, purpose.key)
+    gone: list[int] = []
+    for workspace_id, members in _by_workspace(session, set(held)).items():
+        consenting = members_with_effective_consent(
+            session, workspace_id=workspace_id, purpose_key=purpose.key, at=at, purposes=purposes
+        )
+        gone += sorted(members - consenting)
+    for member_id in gone:
+        session.execute(
+            delete(PersonalModel).where(
+                PersonalModel.member_id == member_id, PersonalModel.purpose_key == purpose.key
+            )
+        )
+        append(
+            session,
+            "personal_model.deleted",
+            {"purpose": purpose.key, "reason": "consent no longer holds"},
+            at=at,
+            member_id=member_id,
+        )
+    return gone
+
+
+def due(
+    session: Session, purpose: Purpose, *, at: datetime, purposes: Mapping[str, Purpose]
+) -> list[tuple[int, int]]:
+    """(member, workspace) pairs who consent and have no model, or one older than the refresh."""
+    held = _models(session, purpose.key)
+    stale_before = at - timedelta(days=purpose.refresh_days)
+    found: list[tuple[int, int]] = []
+    # Only workspaces where somebody ever answered: an idle pass costs one query.
+    answered = (
+        select(Member.workspace_id)
+        .join(ConsentAnswer, ConsentAnswer.member_id == Member.id)
+        .where(ConsentAnswer.purpose_key == purpose.key)
+        .distinct()
+    )
+    for workspace_id in sorted(session.scalars(answered)):
+        consenting = members_with_effective_consent(
+            session, workspace_id=workspace_id, purpose_key=purpose.key, at=at, purposes=purposes
+        )
+        found += [
+            (member_id, workspace_id)
+            for member_id in sorted(consenting)
+            if member_id not in held or held[member_id] <= stale_before
+        ]
+    return found
+
+
+def build(
+    session: Session,
+    purpose: Purpose,
+    member_id: int,
+    workspace_id: int,
+    at: datetime,
+    purposes: Mapping[str, Purpose],
+) -> bool:
+    """Build (or rebuild) one member's model from their own messages, if they still consent."""
+    consenting = members_with_effective_consent(
+        session, workspace_id=workspace_id, purpose_key=purpose.key, at=at, purposes=purposes
+    )
+    if member_id not in consenting:
+        return False
+    kinds = eligible_channel_kinds(
+        session, workspace_id=workspace_id, purpose_key=purpose.key, at=at
+    )
+    query = (
+        select(Message.id, Message.text)
+        .join(Channel, Channel.id == Message.channel_id)
+        .where(
+            Channel.workspace_id == workspace_id,
+            Channel.kind.in_(sorted(kinds)),
+            Message.author_id == member_id,
+            Message.posted_at <= at,
+            or_(Message.subtype.is_(None), Message.subtype.in_(MEMBER_WRITTEN_SUBTYPES)),
+        )
+    )
+    rows = session.execute(query).all()
+    messages = pl.DataFrame(
+        [(row.id, row.text or "") for row in rows],
+        schema={"message_id": pl.Int64, "text": pl.String},
+        orient="row",
+    ).with_columns(pl.col("text").str.replace_all(MENTION.pattern, MENTION_PLACEHOLDER))
+    counts, used = personal_counts(messages)
+    session.execute(
+        delete(PersonalModel).where(
+            PersonalModel.member_id == member_id, PersonalModel.purpose_key == purpose.key
+        )
+    )
+    session.add(
+        PersonalModel(
+            member_id=member_id,
+            purpose_key=purpose.key,
+            built_at=at,
+            message_count=used,
+            counts=counts,
+        )
+    )
+    append(
+        session,
+        "personal_model.built",
+        {"purpose": purpose.key, "messages": used, "keys": len(counts)},
+        at=at,
+        workspace_id=workspace_id,
+        member_id=member_id,
+    )
+    return True
+
+
+def personal_model_for(
+    session: Session,
+    *,
+    member_id: int,
+    workspace_id: int,
+    at: datetime,
+    purposes: Mapping[str, Purpose],
+) -> PersonalEmoji | None:
+    """The member's personal emoji model, only while their consent for it holds at `at`."""
+    for purpose in personal_purposes(purposes):
+        row = session.get(PersonalModel, (member_id, purpose.key))
+        if row is None:
+            continue
+        consenting = members_with_effective_consent(
+            session, workspace_id=workspace_id, purpose_key=purpose.key, at=at, purposes=purposes
+        )
+        if member_id in consenting:
+            return PersonalEmoji.from_counts(row.counts, row.message_count)
+    return None
+
+
+def _models(session: Session, purpose_key: str) -> dict[int, datetime]:
+    rows = session.execute(
+        select(PersonalModel.member_id, PersonalModel.built_at).where(
+            PersonalModel.purpose_key == purpose_key
+        )
+    )
+    return {row.member_id: row.built_at for row in rows}
+
+
+def _by_workspace(session: Session, member_ids: set[int]) -> dict[int, set[int]]:
+    grouped: dict[int, set[int]] = {}
+    if not member_ids:
+        return grouped
+    rows = session.execute(
+        select(Member.id, Member.workspace_id).where(Member.id.in_(sorted(member_ids)))
+    )
+    for row in rows:
+        grouped.setdefault(row.workspace_id, set()).add(row.id)
+    return grouped

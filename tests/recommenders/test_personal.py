@@ -1,0 +1,45 @@
+"""Personal emoji scoring: a member's own counts, for that member's drafts."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from askfirst.recommenders.personal import MESSAGES_PER_MEMBER, PersonalEmoji, personal_counts
+
+
+def messages(*texts: str) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"message_id": list(range(len(texts))), "text": list(texts)},
+        schema={"message_id": pl.Int64, "text": pl.String},
+    )
+
+
+def test_counts_are_messages_per_word_and_emoji_pair() -> None:
+    counts, used = personal_counts(
+        messages("ship the release :rocket:", "release notes :memo: :rocket:", "no emoji")
+    )
+    assert used == 2
+    assert counts["w:release|rocket"] == 2 and counts["w:release|pencil"] == 1
+    assert counts["e:rocket"] == 2 and "w:emoji|rocket" not in counts
+
+
+def test_only_the_newest_messages_count() -> None:
+    many = [f"old word{i} :tada:" for i in range(MESSAGES_PER_MEMBER)] + ["latest :fire:"]
+    counts, used = personal_counts(messages(*many))
+    assert used == MESSAGES_PER_MEMBER
+    assert counts["e:fire"] == 1 and "w:word0|tada" not in counts
+
+
+def test_a_known_word_ranks_its_emoji_first_and_unknown_words_say_nothing() -> None:
+    model = PersonalEmoji.from_counts(
+        {"e:tada": 20, "e:coffee": 5, "w:standup|coffee": 5, "w:launch|tada": 10}, 25
+    )
+    scores, evidence = model.scores("standup in five")
+    assert evidence and max(scores, key=scores.__getitem__) == "coffee"
+    favourites, evidence = model.scores("something else entirely")
+    assert not evidence and max(favourites, key=favourites.__getitem__) == "tada"
+    assert abs(sum(scores.values()) - 1.0) < 1e-9
+
+
+def test_no_emoji_habits_means_no_scores() -> None:
+    assert PersonalEmoji.from_counts({}, 0).scores("anything") == ({}, False)

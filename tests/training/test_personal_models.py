@@ -1,0 +1,95 @@
+"""Personal suggestions: built from a member's own messages, shown to them, gone after a no."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from training_chat import Chat
+
+from askfirst.journal import entries
+from askfirst.settings import Settings
+from askfirst.store import Store
+from askfirst.store.tables import ChannelKind, PersonalModel
+from askfirst.training.serving import suggest_emoji
+from askfirst.training.withdrawals import reconcile
+
+PERSONAL = "personal_emoji"
+
+
+def suggested(
+    chat: Chat, settings: Settings, member: int | None, text: str
+) -> list[tuple[str, str]]:
+    found = suggest_emoji(
+        chat.store,
+        settings=settings,
+        clock=chat.clock,
+        workspace_id=chat.workspace_id,
+        text=text,
+        k=3,
+        member_id=member,
+        purposes=chat.purposes,
+    )
+    return [(s.name, s.source) for s in found.suggestions]
+
+
+def habits(chat: Chat) -> tuple[int, int]:
+    me, other = chat.member(), chat.member()
+    chat.channel("general", ChannelKind.PUBLIC, me, other)
+    for _ in range(30):
+        chat.post(me, "general", "standup in five :hedgehog:", ago=timedelta(minutes=5))
+        chat.post(other, "general", "standup moved :dragon:", ago=timedelta(minutes=5))
+    return me, other
+
+
+def test_a_member_who_says_yes_gets_suggestions_from_their_own_messages_only(
+    store: Store, chat: Chat, settings: Settings
+) -> None:
+    me, other = habits(chat)
+    chat.grant(me, PERSONAL)
+    report = reconcile(store, clock=chat.clock, settings=settings, purposes=chat.purposes)
+    assert report.personal_built == [me]
+    mine = suggested(chat, settings, me, "standup soon")
+    assert mine[0] == ("hedgehog", "personal")
+    assert "dragon" not in {name for name, _ in mine}  # the other member's habit is theirs
+    # Nobody else is shown it, and without a yes there is no model at all.
+    assert ("hedgehog", "personal") not in suggested(chat, settings, other, "standup soon")
+    assert all(source != "personal" for _, source in suggested(chat, settings, None, "standup"))
+    with store.reading() as session:
+        models = session.scalars(select(PersonalModel.member_id)).all()
+        built = entries(session, kind="personal_model.built")
+    assert models == [me]
+    assert [(e.member_id, e.payload["messages"]) for e in built] == [(me, 30)]
+
+
+def test_a_no_stops_the_model_at_once_and_deletes_it_in_the_next_pass(
+    store: Store, chat: Chat, settings: Settings
+) -> None:
+    me, _other = habits(chat)
+    chat.grant(me, PERSONAL)
+    reconcile(store, clock=chat.clock, settings=settings, purposes=chat.purposes)
+    chat.clock.advance(timedelta(seconds=1))
+    chat.withdraw(me, PERSONAL)
+    # Before any pass: serving already checks the answer.
+    assert all(source != "personal" for _, source in suggested(chat, settings, me, "standup"))
+    chat.clock.advance(timedelta(seconds=5))
+    report = reconcile(store, clock=chat.clock, settings=settings, purposes=chat.purposes)
+    assert report.personal_deleted == [me]
+    with store.reading() as session:
+        assert session.scalars(select(PersonalModel)).all() == []
+        deleted = entries(session, kind="personal_model.deleted")
+        statuses = [e.payload["to"] for e in entries(session, kind="withdrawal.status")]
+    assert [e.member_id for e in deleted] == [me]
+    assert statuses[-1] == "complete"
+    assert report.completed and not report.failures
+
+
+def test_a_member_without_emoji_habits_gets_the_shared_suggestions(
+    store: Store, chat: Chat, settings: Settings
+) -> None:
+    me = chat.member()
+    chat.channel("general", ChannelKind.PUBLIC, me)
+    chat.post(me, "general", "no emoji here", ago=timedelta(minutes=1))
+    chat.grant(me, PERSONAL)
+    reconcile(store, clock=chat.clock, settings=settings, purposes=chat.purposes)
+    assert suggested(chat, settings, me, "coffee?") == suggested(chat, settings, None, "coffee?")
