@@ -29,11 +29,11 @@ def answer_rows(store: Store) -> int:
 
 def test_purposes_are_public_with_their_terms(client: TestClient) -> None:
     purposes = {p["key"]: p for p in client.get(f"{API}/purposes").json()}
-    assert set(purposes) == {"emoji_suggestions", "channel_recommendations"}
+    assert set(purposes) == {"emoji_suggestions", "channel_recommendations", "personal_emoji"}
     emoji = purposes["emoji_suggestions"]
     assert emoji["epsilon"] > 0 and 0 < emoji["delta"] < 1
     assert emoji["budget_epsilon"] >= emoji["epsilon"]
-    assert emoji["withdrawal_deadline_seconds"] == 900
+    assert emoji["withdrawal_deadline_seconds"] == 60
     assert len(emoji["notice"]["version"]) == 64
     assert "public channels" in emoji["notice"]["text"]
     assert emoji["notice"]["reads"] == ["public_messages"]
@@ -53,7 +53,7 @@ def test_granting_and_withdrawing_are_one_call_each(
     assert withdrawn["changed"] and withdrawn["consent"]["answer"] == "withdrawn"
     withdrawal = withdrawn["withdrawal"]
     assert withdrawal["status"] == "excluded_from_new_training" and withdrawal["open"]
-    assert withdrawal["deadline"] == "2026-01-01T00:16:00Z"
+    assert withdrawal["deadline"] == "2026-01-01T00:02:00Z"
     listed = client.get(f"{API}/me/withdrawals", headers=ada).json()
     assert [w["id"] for w in listed] == [withdrawal["id"]]
     assert [s["to_status"] for s in listed[0]["steps"]] == [
@@ -141,6 +141,7 @@ def test_my_journal_holds_only_entries_about_me(client: TestClient, people: Any)
 
 def test_my_budget_starts_full(client: TestClient, people: Any) -> None:
     budgets = client.get(f"{API}/me/budget", headers=people.ada.bearer).json()
+    # A personal purpose spends no budget, so it has none to show.
     assert {b["purpose"] for b in budgets} == {"emoji_suggestions", "channel_recommendations"}
     for budget in budgets:
         assert budget["spent"] == 0 and budget["remaining"] == budget["limit"] > 0

@@ -41,10 +41,12 @@ def test_gpc_refuses_every_purpose_not_yet_asked(
     assert consents(client, people.ada, GPC) == {
         "channel_recommendations": "refused",
         "emoji_suggestions": "refused",
+        "personal_emoji": "refused",
     }
     assert answers(store, people.ada.member_id) == [
         ("channel_recommendations", "refused", "gpc"),
         ("emoji_suggestions", "refused", "gpc"),
+        ("personal_emoji", "refused", "gpc"),
     ]
     assert answers(store, people.bob.member_id) == []
 
@@ -131,7 +133,11 @@ def test_purposes_that_are_not_optional_are_left_alone(
     app = create_app(settings, store, clock)
     with TestClient(app, base_url="https://testserver") as client:
         after = consents(client, people.ada, GPC)
-    assert after == {"channel_recommendations": "not_asked", "emoji_suggestions": "refused"}
+    assert after == {
+        "channel_recommendations": "not_asked",
+        "emoji_suggestions": "refused",
+        "personal_emoji": "refused",
+    }
 
 
 def test_gpc_reaches_signed_in_members_on_public_routes_too(

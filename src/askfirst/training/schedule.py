@@ -66,13 +66,14 @@ def due(
         )
     )
     # Only where somebody ever answered the purpose: nobody else can consent.
-    answered = set(
-        session.execute(
+    answered = {
+        (row.workspace_id, row.purpose_key)
+        for row in session.execute(
             select(Member.workspace_id, ConsentAnswer.purpose_key)
             .join(ConsentAnswer, ConsentAnswer.member_id == Member.id)
             .distinct()
-        ).tuples()
-    )
+        )
+    }
     found: list[tuple[int, str]] = []
     for workspace_id in session.scalars(select(Workspace.id).order_by(Workspace.id)):
         for key in sorted(set(FITTERS) & set(purposes)):

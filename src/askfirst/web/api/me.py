@@ -91,7 +91,8 @@ def my_budget(
                     purposes=context.purposes,
                 )
             )
-            for key in sorted(context.purposes)
+            for key, purpose in sorted(context.purposes.items())
+            if not purpose.personal  # a personal purpose spends no budget
         ]
 
 

@@ -16,6 +16,7 @@ from askfirst.accounts.roles import SignedInMember
 from askfirst.consent import find_purpose
 from askfirst.consent.counts import withhold_small_count
 from askfirst.journal import verify
+from askfirst.training.fitters import FITTERS
 from askfirst.training.pipeline import TrainingError, train
 from askfirst.web.api.admin import change_policy as apply_policy
 from askfirst.web.api.schemas import PolicyIn
@@ -72,7 +73,7 @@ def train_now(
 ) -> Response:
     """Train one purpose, or all, now (synchronously) and show what came of it."""
     keys = (
-        sorted(context.purposes)
+        sorted(set(context.purposes) & set(FITTERS))  # personal purposes make no release
         if purpose == ALL_PURPOSES
         else [find_purpose(context.purposes, purpose).key]
     )

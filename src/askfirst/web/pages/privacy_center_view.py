@@ -24,7 +24,7 @@ from askfirst.consent import (
 )
 from askfirst.consent.notices import category_words, duration_words
 from askfirst.journal import entries, entries_about_member
-from askfirst.store.tables import Member, Release, ReleaseCharge
+from askfirst.store.tables import Member, Release, SnapshotMember
 from askfirst.training.budgets import budget_status
 from askfirst.web.pages.budget_chart import BudgetChart, budget_chart
 from askfirst.web.pages.words import STATUS_WORDS, purpose_title
@@ -141,10 +141,12 @@ def timeline(
 def _release_events(
     session: Session, member: Member, purposes: Mapping[str, Purpose]
 ) -> list[TimelineEvent]:
+    # Releases whose snapshot lists the member: a release derived by a withdrawal charges the
+    # member who left, but holds the data of those who stayed.
     query = (
         select(Release)
-        .join(ReleaseCharge, ReleaseCharge.release_id == Release.id)
-        .where(ReleaseCharge.member_id == member.id)
+        .join(SnapshotMember, SnapshotMember.snapshot_id == Release.snapshot_id)
+        .where(SnapshotMember.member_id == member.id)
     )
     mine = list(session.scalars(query))
     created = {
@@ -213,6 +215,20 @@ def _journal_events(
         elif entry.kind == "withdrawal.status":
             word = STATUS_WORDS.get(str(payload.get("to")), str(payload.get("to")))
             text = f"Withdrawal {payload.get('withdrawal_id')}: {word} — {payload.get('detail')}"
+        elif entry.kind == "budget.charged":
+            title = purpose_title(purposes, str(payload.get("purpose")))
+            text = (
+                f"Taking your data out of {title} (release {payload.get('release_id')}) cost "
+                f"ε {float(payload.get('epsilon', 0.0)):.3g} of your budget; nobody else's"
+            )
+        elif entry.kind in ("personal_model.built", "personal_model.deleted"):
+            title = purpose_title(purposes, str(payload.get("purpose")))
+            text = (
+                f"{title}: your own model was built from {payload.get('messages')} of your "
+                "messages (only you see it)"
+                if entry.kind.endswith("built")
+                else f"{title}: your own model was deleted"
+            )
         else:
             text = entry.kind
         events.append(TimelineEvent(entry.at, text, entry.seq))
