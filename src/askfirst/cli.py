@@ -12,6 +12,7 @@ from askfirst.privacy.audit_command import audit
 from askfirst.privacy.audit_gate import install_audit_gate
 from askfirst.settings import load_settings
 from askfirst.store import open_store
+from askfirst.training.budget_command import budget_command
 from askfirst.training.commands import (
     reconcile_command,
     refresh_command,
@@ -43,6 +44,7 @@ app.command("train")(train_command)
 app.command("releases")(releases_command)
 app.command("reconcile")(reconcile_command)
 app.command("refresh")(refresh_command)
+app.command("budget")(budget_command)
 app.command("suggest")(suggest_command)
 app.command("recommend")(recommend_command)
 # ASKFIRST_AUDIT_GATE=1: promotion (askfirst train, the server) requires a passing canary audit.

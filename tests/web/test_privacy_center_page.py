@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from askfirst.clock import ManualClock
-from askfirst.consent import load_purposes, set_policy
+from askfirst.consent import BUILT_IN_PURPOSES, load_purposes, set_policy
+from askfirst.privacy.accountant import epsilon_for_rho
 from askfirst.settings import Settings
 from askfirst.store import Store
 from askfirst.store.tables import (
@@ -21,6 +22,7 @@ from askfirst.store.tables import (
     ReleaseCharge,
     ReleaseStatus,
     Snapshot,
+    SnapshotMember,
     Workspace,
 )
 
@@ -153,7 +155,8 @@ def test_budget_chart_and_timeline_show_the_releases_that_contain_me(
     ada = browser_for("ada")
     at = clock.now()
     with store.transaction() as session:
-        for epsilon, status in ((1.0, ReleaseStatus.RETIRED), (2.5, ReleaseStatus.PROMOTED)):
+        for rho, status in ((0.02, ReleaseStatus.RETIRED), (0.05, ReleaseStatus.PROMOTED)):
+            epsilon = epsilon_for_rho(rho, 1e-6)
             snapshot = Snapshot(
                 workspace_id=people.ada.workspace_id,
                 purpose_key="emoji_suggestions",
@@ -168,6 +171,7 @@ def test_budget_chart_and_timeline_show_the_releases_that_contain_me(
             )
             session.add(snapshot)
             session.flush()
+            session.add(SnapshotMember(snapshot_id=snapshot.id, member_id=people.ada.member_id))
             release = Release(
                 workspace_id=people.ada.workspace_id,
                 purpose_key="emoji_suggestions",
@@ -194,16 +198,23 @@ def test_budget_chart_and_timeline_show_the_releases_that_contain_me(
                     member_id=people.ada.member_id,
                     purpose_key="emoji_suggestions",
                     epsilon=epsilon,
+                    rho=rho,
                     charged_at=at,
                 )
             )
     page = ada.client.get("/privacy-center").text
     emoji = page.split('id="emoji_suggestions"')[1].split("</section>")[0]
-    assert "ε 3.5 spent and ε 6.5 remaining of\n     ε 10.0 per 365 days" in emoji
-    assert "ε 3.5 spent of 10 over 365 days by 2 releases; ε 6.5 remaining" in emoji  # <desc>
+    # Charges add up in ρ: 0.02 + 0.05 = 0.07 is ε 2.4, less than ε 1.2 + ε 2.1 apart.
+    spent = epsilon_for_rho(0.07, 1e-6)
+    assert f"ε {spent:.4g} spent and ε {10 - spent:.4g} remaining of" in emoji
+    assert "ε 10.0 at δ 1e-06 per 365 days, all releases together" in emoji
+    assert f"ε {spent:.4g} spent of 10 at δ 1e-06 over 365 days by 2 charges" in emoji  # <desc>
     bars = re.findall(r'<rect x="([\d.]+)" y="8.0" width="([\d.]+)"', emoji)
-    assert bars[1:] == [("0.0", "52.0"), ("52.0", "130.0")]  # 520 px for ε 10
-    assert "release 2 of Emoji suggestions (ε 2.5, δ 1e-06); served now" in page
+    budget_rho = BUILT_IN_PURPOSES["emoji_suggestions"].plan.rho_budget
+    widths = [round(520 * 0.02 / budget_rho, 2), round(520 * 0.05 / budget_rho, 2)]
+    assert bars[1:] == [("0.0", str(widths[0])), (str(widths[0]), str(widths[1]))]
+    second = epsilon_for_rho(0.05, 1e-6)
+    assert f"release 2 of Emoji suggestions (ε {second:.3g}, δ 1e-06); served now" in page
     assert "no longer served since 2026-01-01 00:00 UTC: replaced by release 2" in page
 
 

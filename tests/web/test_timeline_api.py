@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from chat_world import build_world
 from fastapi.testclient import TestClient
 
 from askfirst.clock import ManualClock
 from askfirst.consent import load_purposes
+from askfirst.privacy.accountant import epsilon_for_rho
 from askfirst.settings import Settings
 from askfirst.store import Store
 from askfirst.training.pipeline import train
@@ -120,3 +122,32 @@ def test_withdrawing_turns_served_into_replaced(
     assert releases_in(ada) == {first: "replaced"}  # the replacement leaves her out
     assert any(e["text"].startswith("Withdrawal 1: Complete") for e in ada)
     assert releases_in(timeline(client, people.bob)) == {first: "replaced", 2: "served"}
+
+
+def test_my_budget_is_what_the_accountant_says_and_a_withdrawal_charges_only_me(
+    client: TestClient, people: Any, store: Store, settings: Settings, clock: ManualClock
+) -> None:
+    build_world(store, people, clock)
+    answer(client, people.ada, "granted")
+    answer(client, people.bob, "granted")
+    train_emoji(store, settings, clock, people.ada.workspace_id)
+    clock.advance(timedelta(minutes=1))
+
+    def emoji_budget(person: Any) -> dict[str, Any]:
+        budgets = client.get(f"{API}/me/budget", headers=person.bearer).json()
+        (found,) = [b for b in budgets if b["purpose"] == EMOJI]
+        return dict(found)
+
+    bob_before = emoji_budget(people.bob)
+    (charge,) = bob_before["charges"]
+    assert charge["reason"] == "release" and charge["rho"] > 0
+    assert bob_before["spent"] == epsilon_for_rho(charge["rho"], bob_before["delta"])
+    assert bob_before["planned"] <= bob_before["limit"] + 1e-9
+    answer(client, people.ada, "withdrawn")
+    clock.advance(timedelta(seconds=5))
+    reconcile(store, clock=clock, settings=settings, purposes=load_purposes(settings))
+    assert emoji_budget(people.bob)["spent_rho"] == bob_before["spent_rho"]
+    ada = emoji_budget(people.ada)
+    assert [c["reason"] for c in ada["charges"]] == ["release", "withdrawal"]
+    summed = epsilon_for_rho(sum(c["rho"] for c in ada["charges"]), ada["delta"])
+    assert ada["spent"] == pytest.approx(summed, rel=1e-12)

@@ -54,7 +54,7 @@ def _train_all(store: Store, settings: Settings, purpose: str, workspace: str | 
     keys = _purpose_keys(purpose, purposes)
     failed = False
     with Console().status("training") as status:
-        for workspace_id, name in _workspaces(store, workspace):
+        for workspace_id, name in chosen_workspaces(store, workspace):
             for key in keys:
                 status.update(f"training {key} for {name}")
                 try:
@@ -128,7 +128,7 @@ def _purpose_keys(purpose: str, purposes: Mapping[str, Purpose]) -> list[str]:
         raise typer.BadParameter(str(error), param_hint="PURPOSE") from None
 
 
-def _workspaces(store: Store, name: str | None) -> list[tuple[int, str]]:
+def chosen_workspaces(store: Store, name: str | None) -> list[tuple[int, str]]:
     with store.reading() as session:
         if name is not None:
             found = _find_workspace(session, name)

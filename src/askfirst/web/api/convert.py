@@ -104,9 +104,18 @@ def budget_out(status: BudgetStatus) -> BudgetOut:
         spent=status.spent,
         remaining=status.remaining,
         limit=status.limit,
+        planned=status.planned,
+        delta=status.delta,
+        spent_rho=status.spent_rho,
         window_days=status.window_days,
         charges=[
-            ChargeOut(release_id=c.release_id, epsilon=c.epsilon, charged_at=c.charged_at)
+            ChargeOut(
+                release_id=c.release_id,
+                epsilon=c.epsilon,
+                rho=c.rho,
+                reason=c.reason.value,
+                charged_at=c.charged_at,
+            )
             for c in status.charges
         ],
     )

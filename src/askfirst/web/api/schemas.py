@@ -108,15 +108,25 @@ class JournalEntryOut(BaseModel):
 
 class ChargeOut(BaseModel):
     release_id: int
-    epsilon: float
+    epsilon: float = Field(description="what this charge alone is as ε at the purpose's δ")
+    rho: float = Field(description="its zCDP ρ: the charges of a window add up in ρ")
+    reason: Literal["release", "withdrawal"] = Field(
+        description="release: you were in it; withdrawal: the noise that took you out of one"
+    )
     charged_at: datetime
 
 
 class BudgetOut(BaseModel):
     purpose: str
-    spent: float
-    remaining: float
-    limit: float
+    spent: float = Field(description="ε at δ of every charge in the window together")
+    remaining: float = Field(description="limit minus spent, in ε")
+    limit: float = Field(description="the budget: ε at δ per window, all releases together")
+    planned: float = Field(
+        description="ε at δ a whole window costs if you are in every scheduled release "
+        "(and use your withdrawal reserve): what it will cost"
+    )
+    delta: float
+    spent_rho: float = Field(description="the summed ρ behind `spent`")
     window_days: int
     charges: list[ChargeOut]
 

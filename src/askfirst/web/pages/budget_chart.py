@@ -1,7 +1,8 @@
 """A member's privacy budget as a picture: one bar, a segment per release that charged it.
 
 Pure geometry over a `BudgetStatus`; the template draws it as inline SVG, so the chart needs
-no script and no network.
+no script and no network. Charges add up in ρ (zCDP), not in ε, so each segment is its ρ's
+share of the budget's ρ, and the words give the ε that the sum amounts to.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ HEIGHT = 64.0
 
 @dataclass(frozen=True)
 class Segment:
-    """One release's charge: where it sits on the bar and what it cost."""
+    """One release's charge: where it sits on the bar and what it cost (alone, as ε)."""
 
     x: float
     width: float
     release_id: int
     epsilon: float
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -43,12 +45,21 @@ class BudgetChart:
 
 def budget_chart(status: BudgetStatus, purpose_title: str) -> BudgetChart:
     """Segments for the charges that count in the window, then the remaining budget in grey."""
-    scale = WIDTH / status.limit if status.limit > 0 else 0.0
+    budget_rho = status.spent_rho + status.remaining_rho
+    scale = WIDTH / budget_rho if budget_rho > 0 else 0.0
     segments: list[Segment] = []
     x = 0.0
     for charge in status.charges:
-        width = min(charge.epsilon * scale, WIDTH - x)
-        segments.append(Segment(round(x, 2), round(width, 2), charge.release_id, charge.epsilon))
+        width = min(charge.rho * scale, WIDTH - x)
+        segments.append(
+            Segment(
+                round(x, 2),
+                round(width, 2),
+                charge.release_id,
+                round(charge.epsilon, 4),
+                charge.reason.value,
+            )
+        )
         x += width
     releases = len(status.charges)
     return BudgetChart(
@@ -61,7 +72,8 @@ def budget_chart(status: BudgetStatus, purpose_title: str) -> BudgetChart:
         remaining_width=round(max(0.0, WIDTH - x), 2),
         title=f"{purpose_title}: privacy budget",
         description=(
-            f"ε {status.spent:g} spent of {status.limit:g} over {status.window_days} days by "
-            f"{releases} release{'' if releases == 1 else 's'}; ε {status.remaining:g} remaining"
+            f"ε {status.spent:.4g} spent of {status.limit:g} at δ {status.delta:g} over "
+            f"{status.window_days} days by {releases} charge{'' if releases == 1 else 's'}; "
+            f"ε {status.remaining:.4g} remaining"
         ),
     )

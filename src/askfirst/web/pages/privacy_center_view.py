@@ -58,6 +58,7 @@ class PurposeCard:
     chart: BudgetChart
     spent: float
     remaining: float
+    planned: float
 
 
 class ReleaseState(StrEnum):
@@ -110,6 +111,7 @@ def _card(
         chart=budget_chart(budget, purpose.title),
         spent=budget.spent,
         remaining=budget.remaining,
+        planned=budget.planned,
     )
 
 
