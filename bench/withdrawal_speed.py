@@ -101,7 +101,7 @@ def run(folder: Path, export: Path, seed: int, epsilon: float | None) -> dict[st
         "members": len(people),
         "messages": imported.messages_added,
         "consenting": len(people),
-        "epsilon": {key: purposes[key].epsilon for key in PURPOSES},
+        "epsilon": {key: purposes[key].release_epsilon for key in PURPOSES},
         "first_training_seconds": {},
         "withdrawals": [],
         "options": {},
@@ -168,7 +168,7 @@ def withdraw_and_reconcile(
         "retrains": len(promoted),
         "retired_to_prior": sum(len(report.retired) for report in reports),
         "epsilon_charged_per_purpose_to_each_remaining_member": {
-            key: purposes[key].epsilon for key in PURPOSES
+            key: purposes[key].release_epsilon for key in PURPOSES
         }
         if promoted
         else {},

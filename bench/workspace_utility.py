@@ -32,6 +32,7 @@ import polars as pl
 
 from askfirst.clock import SystemClock
 from askfirst.consent import load_purposes
+from askfirst.privacy.accountant import rho_for_epsilon
 from askfirst.privacy.bounding import Bounds, draw_seed
 from askfirst.recommenders.contributions import channel_contributions, emoji_contributions
 from askfirst.recommenders.evaluation import channel_utility, emoji_utility
@@ -142,11 +143,14 @@ def _fitter(purpose: str, snapshot: Snapshot, frames: SnapshotFrames) -> Fit:
 
     def emoji(epsilon: float | None, rng: np.random.Generator) -> tuple[int, dict[str, float]]:
         # The bench measures the models exactly (epsilon=None); a release's own figures are DP.
-        emoji_frames = EmojiSnapshotFrames(frames.messages)
+        emoji_frames = EmojiSnapshotFrames(frames.messages, frames.channels)
         held_out = frames.messages.filter(pl.col("member_id").is_in(list(holdout)))
         if epsilon is not None:
             result = fit_emoji(
-                emoji_frames, epsilon=epsilon, delta=DELTA, rng=rng, holdout_members=holdout
+                emoji_frames,
+                rho=rho_for_epsilon(epsilon, DELTA),
+                rng=rng,
+                holdout_members=holdout,
             )
             exact = emoji_utility(result.artifact, held_out, epsilon=None, rng=rng)
             return result.keys_released, exact
@@ -156,10 +160,13 @@ def _fitter(purpose: str, snapshot: Snapshot, frames: SnapshotFrames) -> Fit:
         return len(artifact["counts"]), emoji_utility(artifact, held_out, epsilon=None, rng=rng)
 
     def channels(epsilon: float | None, rng: np.random.Generator) -> tuple[int, dict[str, float]]:
-        channel_frames = ChannelSnapshotFrames(frames.memberships)
+        channel_frames = ChannelSnapshotFrames(frames.memberships, frames.channels)
         if epsilon is not None:
             result = fit_channels(
-                channel_frames, epsilon=epsilon, delta=DELTA, rng=rng, holdout_members=holdout
+                channel_frames,
+                rho=rho_for_epsilon(epsilon, DELTA),
+                rng=rng,
+                holdout_members=holdout,
             )
             exact = channel_utility(
                 result.artifact, frames.memberships, holdout, epsilon=None, rng=rng

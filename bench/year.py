@@ -95,7 +95,8 @@ def main() -> None:
     if args.quick:
         args.members, args.messages, args.weeks = 200, 20_000, 8
     started, load_before = time.perf_counter(), load_average()
-    with tempfile.TemporaryDirectory(prefix="year-", dir=CACHE.parent) as folder:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="year-", dir=CACHE) as folder:
         world = build_world(Path(folder), args.members, args.messages, args.seed, args.weeks)
         weeks, withdrawals, served_days = simulate(world, args.weeks, random.Random(args.seed))
         world.store.engine.dispose()
