@@ -91,13 +91,18 @@ def main() -> None:
     parser.add_argument("--weeks", type=int, default=52)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="200 people, 8 weeks")
+    parser.add_argument(
+        "--budget-epsilon", type=float, default=None, help="the purposes' yearly ε (default 10)"
+    )
     args = parser.parse_args()
     if args.quick:
         args.members, args.messages, args.weeks = 200, 20_000, 8
     started, load_before = time.perf_counter(), load_average()
     CACHE.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="year-", dir=CACHE) as folder:
-        world = build_world(Path(folder), args.members, args.messages, args.seed, args.weeks)
+        world = build_world(
+            Path(folder), args.members, args.messages, args.seed, args.weeks, args.budget_epsilon
+        )
         weeks, withdrawals, served_days = simulate(world, args.weeks, random.Random(args.seed))
         world.store.engine.dispose()
     chosen = world.purposes[EMOJI].plan
@@ -127,7 +132,7 @@ def main() -> None:
          for lv in levers],
     )  # fmt: skip
     write_results(
-        f"year-{args.members}",
+        f"year-{args.members}" + (f"-budget{args.budget_epsilon:g}" if args.budget_epsilon else ""),
         {
             "machine": machine(),
             "members": args.members,
@@ -152,10 +157,17 @@ def main() -> None:
     )
 
 
-def build_world(folder: Path, members: int, messages: int, seed: int, weeks: int) -> World:
+def build_world(
+    folder: Path, members: int, messages: int, seed: int, weeks: int, budget: float | None
+) -> World:
     """Import the generated workspace, spread its messages over the year, first answers."""
     export = export_zip(members, messages, seed)
     settings = Settings(data_dir=folder, database_url=sqlite_url(folder))
+    if budget is not None:
+        settings.purposes_file.write_text(
+            "".join(f"[purposes.{key}]\nbudget_epsilon = {budget}\n" for key in PURPOSES),
+            encoding="utf-8",
+        )
     store = open_store(settings)
     start = datetime.fromisoformat("2026-01-01T00:00:00+00:00")
     clock = ManualClock(start)

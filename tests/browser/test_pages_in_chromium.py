@@ -103,12 +103,16 @@ def test_the_public_page_lists_what_the_configuration_says(
     for key, purpose in load_purposes(demo_server.report.settings).items():
         card = page.locator(f"#purpose-{key}")
         expect(card).to_contain_text(purpose.title)
-        expect(card).to_contain_text(f"ε = {purpose.epsilon}, δ = {purpose.delta}")
-        expect(card).to_contain_text(
-            f"ε {purpose.budget_epsilon} per {purpose.budget_window_days} days"
-        )
         expect(card).to_contain_text(duration_words(purpose.withdrawal_deadline))
         expect(card).to_contain_text(purpose.trains)
+        if purpose.personal:  # no release, no budget: said in words instead
+            expect(card).to_contain_text("shown to them alone")
+            continue
+        expect(card).to_contain_text(f"ε = {purpose.release_epsilon:.3g}, δ = {purpose.delta}")
+        expect(card).to_contain_text(
+            f"ε {purpose.budget_epsilon} at δ {purpose.delta} per "
+            f"{purpose.budget_window_days} days"
+        )
         expect(page.locator(f"#last-trained-{key}")).to_contain_text("UTC")  # the demo trained
     expect(page.locator("#third-parties")).to_contain_text("Nothing goes to third parties.")
     screenshot(page, "public-privacy-page")

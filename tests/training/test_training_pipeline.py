@@ -93,6 +93,10 @@ def test_training_records_release_artifact_charges_and_serves_it(
     assert release.rho == pytest.approx(chat.purposes[EMOJI].plan.rho_release, rel=1e-6)
     assert release.mechanism["threshold"] > 0
     assert release.state_path and (settings.releases_dir / release.state_path).exists()
+    # What the whole window will cost a member is on the record with the release (and journal).
+    plan = release.mechanism["plan"]
+    assert plan["releases_per_window"] == 53
+    assert plan["planned_epsilon"] == pytest.approx(chat.purposes[EMOJI].budget_epsilon)
     assert "keys_released" in release.utility
     artifact = settings.releases_dir / release.artifact_path
     assert hashlib.sha256(artifact.read_bytes()).hexdigest() == release.artifact_sha256

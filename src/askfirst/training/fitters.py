@@ -78,6 +78,19 @@ def fitter_for(purpose_key: str) -> Fitter:
         ) from None
 
 
+def plan_summary(purpose: Purpose) -> dict[str, float | int]:
+    """The purpose's plan in the budget's units, as releases and the journal record it."""
+    plan = purpose.plan
+    return {
+        "budget_epsilon": plan.budget_epsilon,
+        "window_days": plan.window_days,
+        "refresh_days": plan.refresh_days,
+        "releases_per_window": plan.releases,
+        "withdrawals_reserved": plan.exits,
+        "planned_epsilon": epsilon_for_rho(plan.rho_planned, plan.delta),
+    }
+
+
 def trained_model(result: FitResult, purpose: Purpose) -> TrainedModel:
     """What the registry records of a fit; refuses a mechanism that spends more than planned.
 
@@ -104,6 +117,8 @@ def trained_model(result: FitResult, purpose: Purpose) -> TrainedModel:
             "epsilon": epsilon,
             "delta": purpose.delta,
             "bounds": result.artifact.get("bounds", {}),
+            # What a member in every release of the window pays: on the record with the release.
+            "plan": plan_summary(purpose),
         },
         utility={**result.utility, "keys_released": result.keys_released},
         state=ReleaseState(result.domain.keys, result.state),
