@@ -389,7 +389,7 @@ def lever_table(purpose: Purpose, *, weeks: int) -> list[dict[str, Any]]:
         {
             "scheme": "before: ε 1 a release, retrain per withdrawal",
             "served_days": min(days, old_weeks * 7),
-            "worst_member": "100% after 5 weeks, then left out",
+            "worst_member": f"100% after {old_weeks} weeks, then left out",
             "sigma": "26.0 (threshold 148)",
             "note": "feature off for everyone once budgets run out",
         },
