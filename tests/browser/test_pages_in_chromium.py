@@ -65,6 +65,18 @@ def test_a_member_grants_sees_suggestions_withdraws_and_watches_it_complete(
     expect(page.locator("#withdrawals .steps").first).to_contain_text("Complete")
     screenshot(page, "withdrawal-complete")
 
+    # cy's budget: the release cy was in, then cy's own withdrawal, each a share of the budget.
+    page.reload()
+    words = page.locator("#budget-words-emoji_suggestions")
+    expect(words).to_contain_text("Spent so far: ε")
+    expect(words).to_contain_text("Planned for the whole window: ε")
+    charges = page.locator("#charges-emoji_suggestions li")
+    expect(charges.first).to_contain_text("a release you were in")
+    expect(charges.last).to_contain_text("your withdrawal")
+    expect(charges.last).to_contain_text("% of the budget")
+    page.locator("#budget-emoji_suggestions").scroll_into_view_if_needed()
+    screenshot(page, "privacy-budget-after-withdrawal")
+
 
 def test_an_admin_forbids_a_purpose_and_the_member_sees_why(
     demo_server: DemoServer, browser: BrowserContext, screenshot: Screenshots
@@ -110,8 +122,7 @@ def test_the_public_page_lists_what_the_configuration_says(
             continue
         expect(card).to_contain_text(f"ε = {purpose.release_epsilon:.3g}, δ = {purpose.delta}")
         expect(card).to_contain_text(
-            f"ε {purpose.budget_epsilon} at δ {purpose.delta} per "
-            f"{purpose.budget_window_days} days"
+            f"ε {purpose.budget_epsilon} at δ {purpose.delta} per {purpose.budget_window_days} days"
         )
         expect(page.locator(f"#last-trained-{key}")).to_contain_text("UTC")  # the demo trained
     expect(page.locator("#third-parties")).to_contain_text("Nothing goes to third parties.")

@@ -58,7 +58,9 @@ def test_noise_is_centred_with_the_declared_scale(kind: str, spread: float) -> N
     assert len(noise) == 4000
     assert abs(statistics.fmean(noise)) < 0.1 * mechanism.scale
     assert statistics.stdev(noise) == pytest.approx(spread * mechanism.scale, rel=0.08)
-    assert len(set(noise)) > 50  # fresh noise per key, not one draw reused
+    # Fresh noise per key, not one draw reused: one value repeated would leave a single value;
+    # about 50 distinct integers are typical at this scale, so 20 leaves room for chance.
+    assert len(set(noise)) > 20
 
 
 def test_nothing_in_nothing_out() -> None:

@@ -38,6 +38,7 @@ MESSAGE_SCHEMA = {
     "text": pl.Utf8,
 }
 
+
 def workspace(members: int, seed: int, extra: list[tuple[int, str]] = ()) -> EmojiSnapshotFrames:  # type: ignore[assignment]
     """Members who write topic words with the topic's emoji (pager talk in #ops)."""
     rng = np.random.default_rng(seed)

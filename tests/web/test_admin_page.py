@@ -3,6 +3,7 @@ with overdue marked, journal verification and "train now"; members are refused."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -97,7 +98,9 @@ def test_train_now_reports_in_words(
     page = root.client.post("/admin/train", data={**form, "purpose": EMOJI}).text
     assert "release 1 trained from fewer than 5 members (ε 1.06, δ 1e-06); now served" in page
     releases = page.split('id="releases-heading"')[1]
-    assert '<span class="badge good">Served</span>' in releases and "keys released: 0" in releases
+    assert '<span class="badge good">Served</span>' in releases
+    # One member learns next to nothing; noise alone may pass a family's cut, rarely.
+    assert re.search(r"keys released: [01]\b", releases)
     assert '<td class="number">fewer than 5</td>' in releases  # its 1 member
     assert "Your data was used in release 1" in ada.client.get("/privacy-center").text
 

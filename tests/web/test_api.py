@@ -145,7 +145,9 @@ def test_my_budget_starts_full(client: TestClient, people: Any) -> None:
     assert {b["purpose"] for b in budgets} == {"emoji_suggestions", "channel_recommendations"}
     for budget in budgets:
         assert budget["spent"] == 0 and budget["remaining"] == budget["limit"] > 0
-        assert budget["charges"] == []
+        assert budget["spent_rho"] == 0 and budget["charges"] == []
+        assert budget["delta"] == 1e-6 and 0 < budget["planned"] <= budget["limit"] + 1e-9
+        assert budget["window_days"] == 365
 
 
 def test_export_holds_all_my_data_and_nobody_else_s(

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from chat_world import build_world
 from sqlalchemy import func, select
 
 from askfirst.clock import ManualClock
@@ -25,6 +27,9 @@ from askfirst.store.tables import (
     SnapshotMember,
     Workspace,
 )
+from askfirst.training.budgets import budget_status
+from askfirst.training.pipeline import train
+from askfirst.training.withdrawals import reconcile
 
 SWITCH = re.compile(
     r'<button type="submit" role="switch" aria-checked="(true|false)"[^>]*?(disabled)?>'
@@ -206,16 +211,92 @@ def test_budget_chart_and_timeline_show_the_releases_that_contain_me(
     emoji = page.split('id="emoji_suggestions"')[1].split("</section>")[0]
     # Charges add up in ρ: 0.02 + 0.05 = 0.07 is ε 2.4, less than ε 1.2 + ε 2.1 apart.
     spent = epsilon_for_rho(0.07, 1e-6)
-    assert f"ε {spent:.4g} spent and ε {10 - spent:.4g} remaining of" in emoji
-    assert "ε 10.0 at δ 1e-06 per 365 days, all releases together" in emoji
+    words = " ".join(emoji.split('id="budget-words-emoji_suggestions">')[1].split())
+    assert words.startswith(
+        f"Spent so far: ε {spent:.4g} of ε 10.0 at δ 1e-06 per 365 days, all releases "
+        f"together; ε {10 - spent:.4g} remaining. Planned for the whole window: ε 10, if you "
+        "stay in every release (one every 7 days) and withdraw up to 2 times."
+    )
     assert f"ε {spent:.4g} spent of 10 at δ 1e-06 over 365 days by 2 charges" in emoji  # <desc>
     bars = re.findall(r'<rect x="([\d.]+)" y="8.0" width="([\d.]+)"', emoji)
     budget_rho = BUILT_IN_PURPOSES["emoji_suggestions"].plan.rho_budget
     widths = [round(520 * 0.02 / budget_rho, 2), round(520 * 0.05 / budget_rho, 2)]
     assert bars[1:] == [("0.0", str(widths[0])), (str(widths[0]), str(widths[1]))]
+    charges = charge_lines(emoji)
+    assert charges == [
+        f"2026-01-01 00:00 UTC release {n}, a release you were in: "
+        f"{100 * rho / budget_rho:.3g}% of the budget (ε {epsilon_for_rho(rho, 1e-6):.3g} "
+        "on its own)"
+        for n, rho in ((1, 0.02), (2, 0.05))
+    ]
     second = epsilon_for_rho(0.05, 1e-6)
     assert f"release 2 of Emoji suggestions (ε {second:.3g}, δ 1e-06); served now" in page
     assert "no longer served since 2026-01-01 00:00 UTC: replaced by release 2" in page
+
+
+def charge_lines(card: str) -> list[str]:
+    """The charges list under a budget chart, each entry's text with its spaces collapsed."""
+    entries = re.findall(r'<li data-reason="\w+">(.*?)</li>', card, flags=re.DOTALL)
+    return [" ".join(re.sub(r"<[^>]+>", " ", entry).split()) for entry in entries]
+
+
+def test_my_withdrawal_is_a_charge_of_mine_and_the_bar_is_my_share_of_the_budget(
+    store: Store,
+    people: Any,
+    clock: ManualClock,
+    settings: Settings,
+    browser_for: Callable[[str], Any],
+) -> None:
+    build_world(store, people, clock)
+    ada, bob = browser_for("ada"), browser_for("bob")
+    for person in (ada, bob):
+        form = {"csrf_token": person.csrf_token, "answer": "granted"}
+        person.client.post("/privacy-center/consents/emoji_suggestions", data=form)
+    purposes = load_purposes(settings)
+    workspace_id = people.ada.workspace_id
+    outcome = train(
+        store,
+        workspace_id=workspace_id,
+        purpose_key="emoji_suggestions",
+        settings=settings,
+        clock=clock,
+        purposes=purposes,
+    )
+    assert outcome.promoted, outcome.refusal
+    clock.advance(timedelta(minutes=1))
+    form = {"csrf_token": ada.csrf_token, "answer": "withdrawn"}
+    ada.client.post("/privacy-center/consents/emoji_suggestions", data=form)
+    clock.advance(timedelta(seconds=5))
+    reconcile(store, clock=clock, settings=settings, purposes=purposes)
+
+    def emoji_card(person: Any) -> str:
+        page: str = person.client.get("/privacy-center").text
+        return page.split('id="emoji_suggestions"')[1].split("</section>")[0]
+
+    mine, bobs = emoji_card(ada), emoji_card(bob)
+    lines = charge_lines(mine)
+    assert [line.split(", ")[1].split(":")[0] for line in lines] == [
+        "a release you were in",
+        "your withdrawal",
+    ]
+    assert [line.split(", ")[1].split(":")[0] for line in charge_lines(bobs)] == [
+        "a release you were in"
+    ]
+    assert "(your withdrawal): " in mine  # the segment's own title says it too
+    plan = purposes["emoji_suggestions"].plan
+    with store.reading() as session:
+        status = budget_status(
+            session,
+            member_id=people.ada.member_id,
+            purpose_key="emoji_suggestions",
+            at=clock.now(),
+            purposes=purposes,
+        )
+    widths = [float(w) for w in re.findall(r'y="8.0" width="([\d.]+)"', mine)[1:]]
+    assert sum(widths) == pytest.approx(520 * status.spent_rho / plan.rho_budget, abs=0.02)
+    assert widths[1] == pytest.approx(2 * widths[0], abs=0.02)  # an exit is two releases' ρ
+    assert f"spent ε {status.spent:.4g}</text>" in mine
+    assert status.spent < sum(c.epsilon for c in status.charges)  # ε do not add; ρ do
 
 
 def test_bad_answers_are_refused_readably_and_change_nothing(

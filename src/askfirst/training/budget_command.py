@@ -69,10 +69,12 @@ def member_budgets(
 ) -> list[MemberBudgets]:
     """Every person of a workspace with their budget per purpose (one query per purpose)."""
     ids = people(session, workspace_id)
+    # The whole workspace, kept to its people here: an IN list of every id could outgrow
+    # SQLite's limit on bound parameters.
     rows = session.execute(
         select(Member.id, Member.slack_id, Member.name, Member.real_name, Account.login)
         .outerjoin(Account, Account.member_id == Member.id)
-        .where(Member.id.in_(sorted(ids)))
+        .where(Member.workspace_id == workspace_id)
         .order_by(Member.id)
     )
     found = {
@@ -80,6 +82,7 @@ def member_budgets(
             row.id, workspace_name, row.slack_id, row.real_name or row.name, row.login
         )
         for row in rows
+        if row.id in ids
     }
     for purpose in budget_purposes(purposes):
         spent_rho = spent_by_member(session, workspace_id=workspace_id, purpose=purpose, at=at)
@@ -104,7 +107,7 @@ def budget_command(
     workspace: str | None = WORKSPACE,
     as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
 ) -> None:
-    """Every member's privacy budget per purpose: spent, limit and remaining (ε at δ)."""
+    """Every member's privacy budget per purpose: spent, limit, remaining, planned (ε at δ)."""
     with opened_store() as (store, settings):
         purposes = load_purposes(settings)
         at = SystemClock().now()
@@ -126,7 +129,16 @@ def budget_command(
 
 def _table(found: list[MemberBudgets]) -> Table:
     table = Table(
-        "workspace", "member", "login", "purpose", "spent ε", "limit ε", "remaining ε", "planned ε"
+        "workspace",
+        "member",
+        "login",
+        "purpose",
+        "spent ε",
+        "limit ε",
+        "remaining ε",
+        "planned ε",
+        "δ",
+        title="Privacy budgets: ε at δ over each purpose's window, all releases together",
     )
     for member in found:
         for budget in member.purposes:
@@ -139,5 +151,6 @@ def _table(found: list[MemberBudgets]) -> Table:
                 f"{budget.limit:g}",
                 f"{budget.remaining:.3g}",
                 f"{budget.planned:.3g}",
+                f"{budget.delta:g}",
             )
     return table

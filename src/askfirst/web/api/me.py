@@ -78,7 +78,8 @@ def my_timeline(
 def my_budget(
     member: SignedInMember = Depends(current_member), context: AppContext = Depends(app_context)
 ) -> list[BudgetOut]:
-    """Your privacy budget per purpose: ε spent and remaining in the window, and the charges."""
+    """Your privacy budget per purpose, as ε at δ for the whole window (all releases together):
+    spent, remaining, limit and planned, the ρ behind them, and each charge with its reason."""
     at = context.clock.now()
     with context.store.reading() as session:
         return [

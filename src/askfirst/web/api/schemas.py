@@ -117,18 +117,25 @@ class ChargeOut(BaseModel):
 
 
 class BudgetOut(BaseModel):
+    """A member's privacy budget for one purpose over its rolling window, as ε at `delta`."""
+
     purpose: str
-    spent: float = Field(description="ε at δ of every charge in the window together")
-    remaining: float = Field(description="limit minus spent, in ε")
-    limit: float = Field(description="the budget: ε at δ per window, all releases together")
-    planned: float = Field(
-        description="ε at δ a whole window costs if you are in every scheduled release "
-        "(and use your withdrawal reserve): what it will cost"
+    spent: float = Field(
+        description="ε at δ of every charge in the window together (their ρ summed, then "
+        "converted): spent so far over the whole window, all releases together"
     )
-    delta: float
-    spent_rho: float = Field(description="the summed ρ behind `spent`")
-    window_days: int
-    charges: list[ChargeOut]
+    remaining: float = Field(description="limit minus spent, in ε at δ")
+    limit: float = Field(
+        description="the budget: ε at δ for the whole window, all releases together"
+    )
+    planned: float = Field(
+        description="ε at δ the whole window costs if you are in every scheduled release "
+        "(and use your withdrawal reserve): what it will cost, all releases together"
+    )
+    delta: float = Field(description="the δ at which spent, remaining, limit and planned are ε")
+    spent_rho: float = Field(description="the summed zCDP ρ behind `spent`")
+    window_days: int = Field(description="the rolling window's length: charges older drop out")
+    charges: list[ChargeOut] = Field(description="the charges in the window, oldest first")
 
 
 class PolicyIn(Strict):

@@ -1,15 +1,19 @@
-"""A member's privacy budget as a picture: one bar, a segment per release that charged it.
+"""A member's privacy budget as a picture: one bar, a segment per charge in the window.
 
 Pure geometry over a `BudgetStatus`; the template draws it as inline SVG, so the chart needs
 no script and no network. Charges add up in ρ (zCDP), not in ε, so each segment is its ρ's
-share of the budget's ρ, and the words give the ε that the sum amounts to.
+share of the budget's ρ (`Plan.rho_budget`): the bar's filled length is spent ρ over budget ρ,
+and the words give the ε that the sum amounts to.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from askfirst.consent import Purpose
 from askfirst.training.budgets import BudgetStatus
+from askfirst.web.pages.words import CHARGE_WORDS
 
 WIDTH = 520.0
 BAR_HEIGHT = 26.0
@@ -19,13 +23,16 @@ HEIGHT = 64.0
 
 @dataclass(frozen=True)
 class Segment:
-    """One release's charge: where it sits on the bar and what it cost (alone, as ε)."""
+    """One charge: where it sits on the bar, why it was made and what it cost."""
 
     x: float
     width: float
     release_id: int
-    epsilon: float
+    epsilon: float  # the charge alone, as ε at the purpose's δ
     reason: str
+    words: str  # the reason as the member reads it
+    charged_at: datetime
+    share: float  # its ρ as a fraction of the budget's ρ
 
 
 @dataclass(frozen=True)
@@ -43,9 +50,9 @@ class BudgetChart:
     description: str
 
 
-def budget_chart(status: BudgetStatus, purpose_title: str) -> BudgetChart:
+def budget_chart(status: BudgetStatus, purpose: Purpose) -> BudgetChart:
     """Segments for the charges that count in the window, then the remaining budget in grey."""
-    budget_rho = status.spent_rho + status.remaining_rho
+    budget_rho = purpose.plan.rho_budget
     scale = WIDTH / budget_rho if budget_rho > 0 else 0.0
     segments: list[Segment] = []
     x = 0.0
@@ -53,15 +60,18 @@ def budget_chart(status: BudgetStatus, purpose_title: str) -> BudgetChart:
         width = min(charge.rho * scale, WIDTH - x)
         segments.append(
             Segment(
-                round(x, 2),
-                round(width, 2),
-                charge.release_id,
-                round(charge.epsilon, 4),
-                charge.reason.value,
+                x=round(x, 2),
+                width=round(width, 2),
+                release_id=charge.release_id,
+                epsilon=round(charge.epsilon, 4),
+                reason=charge.reason.value,
+                words=CHARGE_WORDS[charge.reason],
+                charged_at=charge.charged_at,
+                share=charge.rho / budget_rho if budget_rho > 0 else 0.0,
             )
         )
         x += width
-    releases = len(status.charges)
+    charges = len(status.charges)
     return BudgetChart(
         width=WIDTH,
         height=HEIGHT,
@@ -70,10 +80,10 @@ def budget_chart(status: BudgetStatus, purpose_title: str) -> BudgetChart:
         segments=segments,
         remaining_x=round(x, 2),
         remaining_width=round(max(0.0, WIDTH - x), 2),
-        title=f"{purpose_title}: privacy budget",
+        title=f"{purpose.title}: privacy budget",
         description=(
             f"ε {status.spent:.4g} spent of {status.limit:g} at δ {status.delta:g} over "
-            f"{status.window_days} days by {releases} charge{'' if releases == 1 else 's'}; "
+            f"{status.window_days} days by {charges} charge{'' if charges == 1 else 's'}; "
             f"ε {status.remaining:.4g} remaining"
         ),
     )

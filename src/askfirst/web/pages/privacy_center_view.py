@@ -108,7 +108,7 @@ def _card(
         answer=ANSWER_WORDS[status.answer],
         switched_on=switched_on,
         blocked=_blocked_reason(policy.org.allowed, policy.workspace.allowed, switched_on),
-        chart=budget_chart(budget, purpose.title),
+        chart=budget_chart(budget, purpose),
         spent=budget.spent,
         remaining=budget.remaining,
         planned=budget.planned,

@@ -1,10 +1,12 @@
-"""How the pages name things: purposes by title, withdrawal statuses in plain words."""
+"""How the pages name things: purposes by title, withdrawal statuses and charges in plain
+words."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from askfirst.consent import Purpose, WithdrawalStatus
+from askfirst.store.tables import ChargeReason
 
 S = WithdrawalStatus
 STATUS_WORDS: dict[str, str] = {
@@ -13,6 +15,12 @@ STATUS_WORDS: dict[str, str] = {
     S.SERVED_RELEASES_REPLACED.value: "Served models replaced",
     S.COMPLETE.value: "Complete",
     S.OVERDUE.value: "Overdue",
+}
+
+# Why a charge is on a member's budget, as the privacy center says it to them.
+CHARGE_WORDS: dict[ChargeReason, str] = {
+    ChargeReason.RELEASE: "a release you were in",
+    ChargeReason.WITHDRAWAL: "your withdrawal",
 }
 
 
