@@ -5,13 +5,16 @@ once and cached with every person consenting (bench/consenting_workspace.py), th
 `askfirst.training.pipeline.train` for both purposes, as `askfirst train all` runs it:
 snapshot through the consent gate, DP fit, release, promotion.
 
-Core: the member-level DP count with private key selection, side by side in one process on
-the same input: 1,000,000 (member, key) rows, ~20,000 members (Zipf s = 1.0), ~44,000 distinct
-keys (Zipf s = 1.07), at most 32 keys per member and 1 per key, ε = 1, δ = 1e-6:
+Core: the member-level DP count over a public key domain, side by side in one process on the
+same input: 1,000,000 (member, key) rows, ~20,000 members (Zipf s = 1.0), ~44,000 distinct keys
+(Zipf s = 1.07) of a public domain of 50,000 keys, at most 32 keys per member and 1 per key,
+ε = 1 alone at δ = 1e-6 (ρ = `rho_for_epsilon(1, 1e-6)`):
 
-- askfirst: `LocalEngine.bound_and_count` then `mechanisms.release` (OpenDP Gaussian threshold);
-- PipelineDP 0.3.1 LocalBackend, privacy-id count, Gaussian noise, post-aggregation threshold;
-- the non-private floor: the same bounding and count in Polars, no noise, no selection.
+- askfirst: `LocalEngine.bound`, then `NoisyCounts.release` (OpenDP discrete Gaussian on every
+  key of the domain, `calibrate_domain_gaussian`) and `artifact_of`'s cut, as releases do;
+- PipelineDP 0.3.1 LocalBackend, privacy-id count, Gaussian noise, the domain as its public
+  partitions;
+- the non-private floor: the same bounding and count in Polars, no noise.
 
 Each approach runs `--repeats` times, interleaved; the table shows medians of wall and CPU
 time (this process's), and the ratios. Writes bench/results/training_speed.json.
@@ -36,8 +39,12 @@ import polars as pl
 
 from askfirst.clock import SystemClock
 from askfirst.consent import load_purposes
+from askfirst.privacy.accountant import rho_for_epsilon
 from askfirst.privacy.bounding import Bounds
-from askfirst.privacy.mechanisms import calibrate, release
+from askfirst.privacy.mechanisms import calibrate_domain_gaussian
+from askfirst.privacy.noisy_counts import NoisyCounts
+from askfirst.recommenders.domains import KeyDomain
+from askfirst.recommenders.fitting import artifact_of
 from askfirst.store import open_store
 from askfirst.training.engines import LocalEngine
 from askfirst.training.pipeline import train
@@ -47,6 +54,7 @@ from measured import Timing, load_average, print_table, timed, write_results
 ROWS, MEMBERS, KEY_UNIVERSE = 1_000_000, 20_000, 50_000
 MEMBER_ZIPF, KEY_ZIPF = 1.0, 1.07
 L0, EPSILON, DELTA = 32, 1.0, 1e-6
+RHO = rho_for_epsilon(EPSILON, DELTA)
 E2E_MEMBERS, E2E_MESSAGES, E2E_SEED = 2_000, 1_000_000, 1
 
 
@@ -70,11 +78,12 @@ def core(repeats: int) -> dict[str, Any]:
     pipeline_dp = _pipeline_dp()
     frame = workload(np.random.default_rng(7))
     rows = list(frame.iter_rows())
-    _, calibration = timed(lambda: calibrate(EPSILON, DELTA, L0))
+    domain = public_domain()
+    _, calibration = timed(lambda: calibrate_domain_gaussian(RHO, L0))
     approaches: dict[str, Callable[[np.random.Generator], int]] = {
         "non-private Polars (floor)": lambda rng: non_private(frame, rng),
-        "askfirst (Polars + OpenDP)": lambda rng: askfirst(frame, rng),
-        "PipelineDP LocalBackend": lambda rng: peer(pipeline_dp, rows),
+        "askfirst (Polars + OpenDP)": lambda rng: askfirst(frame, domain, rng),
+        "PipelineDP LocalBackend": lambda rng: peer(pipeline_dp, rows, domain),
     }
     runs: dict[str, list[tuple[int, Timing, float]]] = {name: [] for name in approaches}
     rng = np.random.default_rng()
@@ -92,10 +101,12 @@ def core(repeats: int) -> dict[str, Any]:
             "rows": frame.height,
             "members": frame["member_id"].n_unique(),
             "distinct_keys": frame["key"].n_unique(),
+            "domain_keys": len(domain),
             "l0": L0,
             "linf": 1,
             "epsilon": EPSILON,
             "delta": DELTA,
+            "rho": RHO,
         },
         "askfirst_calibration_seconds_once_per_process": round(calibration.wall, 3),
         "approaches": summary,
@@ -107,14 +118,27 @@ def workload(rng: np.random.Generator) -> pl.DataFrame:
     """1M (member, key) rows: Zipf-active members, Zipf-popular keys."""
     members = _zipf(rng, MEMBERS, MEMBER_ZIPF, ROWS)
     keys = _zipf(rng, KEY_UNIVERSE, KEY_ZIPF, ROWS)
-    return pl.DataFrame(
-        {"member_id": members.astype(np.int64), "key": [f"w:word{k}|emoji" for k in keys]}
+    return pl.DataFrame({"member_id": members.astype(np.int64), "key": [_key(k) for k in keys]})
+
+
+def public_domain() -> KeyDomain:
+    """Every key the workload can hold, known before any row is read."""
+    return KeyDomain(tuple(_key(k) for k in range(KEY_UNIVERSE)))
+
+
+def askfirst(frame: pl.DataFrame, domain: KeyDomain, rng: np.random.Generator) -> int:
+    """A release's core: bound, noise on every domain key, the artifact's cut; keys served."""
+    bounds = Bounds(l0=L0, linf=1)
+    mechanism = calibrate_domain_gaussian(RHO, L0)
+    rows = LocalEngine().bound(frame, bounds, rng).join(domain.frame(), on="key")
+    state = NoisyCounts.release(
+        len(domain),
+        rows["member_id"].to_numpy().astype(np.int64),
+        rows["key_index"].to_numpy().astype(np.int64),
+        rows["weight"].to_numpy().astype(np.int64),
+        scale=mechanism.scale,
     )
-
-
-def askfirst(frame: pl.DataFrame, rng: np.random.Generator) -> int:
-    counts = LocalEngine().bound_and_count(frame, Bounds(l0=L0, linf=1), rng)
-    return len(release(counts, calibrate(EPSILON, DELTA, L0)))
+    return len(artifact_of("bench", domain, state, mechanism, bounds)["counts"])
 
 
 def non_private(frame: pl.DataFrame, rng: np.random.Generator) -> int:
@@ -132,7 +156,7 @@ def non_private(frame: pl.DataFrame, rng: np.random.Generator) -> int:
     return counts.height
 
 
-def peer(pipeline_dp: Any, rows: list[tuple[int, str]]) -> int:
+def peer(pipeline_dp: Any, rows: list[tuple[int, str]], domain: KeyDomain) -> int:
     accountant = pipeline_dp.NaiveBudgetAccountant(total_epsilon=EPSILON, total_delta=DELTA)
     engine = pipeline_dp.DPEngine(accountant, pipeline_dp.LocalBackend())
     params = pipeline_dp.AggregateParams(
@@ -140,14 +164,13 @@ def peer(pipeline_dp: Any, rows: list[tuple[int, str]]) -> int:
         noise_kind=pipeline_dp.NoiseKind.GAUSSIAN,
         max_partitions_contributed=L0,
         max_contributions_per_partition=1,
-        post_aggregation_thresholding=True,
     )
     extractors = pipeline_dp.DataExtractors(
         privacy_id_extractor=lambda row: row[0],
         partition_extractor=lambda row: row[1],
         value_extractor=lambda row: 0,
     )
-    released = engine.aggregate(rows, params, extractors)
+    released = engine.aggregate(rows, params, extractors, public_partitions=list(domain.keys))
     accountant.compute_budgets()
     return len(list(released))
 
@@ -217,6 +240,10 @@ def _pipeline_dp() -> Any:
     return pipeline_dp
 
 
+def _key(rank: int) -> str:
+    return f"w:word{rank}|emoji"
+
+
 def _zipf(rng: np.random.Generator, size: int, exponent: float, draws: int) -> np.ndarray:
     weights = 1.0 / np.arange(1, size + 1) ** exponent
     return rng.choice(size, size=draws, p=weights / weights.sum())
@@ -248,7 +275,7 @@ def _ratios(summary: dict[str, dict[str, Any]]) -> dict[str, float]:
 def _print_core(summary: dict[str, dict[str, Any]]) -> None:
     print()
     print_table(
-        ["approach", "wall s", "CPU s", "keys out"],
+        ["approach", "wall s", "CPU s", "keys out (askfirst: over the cut)"],
         [
             [
                 name,

@@ -4,7 +4,8 @@ Generates a workspace (default 200 members, 20,000 messages; cached under bench/
 imports it into a fresh SQLite data folder, has every person say yes to both purposes, trains
 both, then withdraws members and runs `reconcile` (the server's loop body) until every
 withdrawal is complete. Reports, per batch size: seconds from the withdrawal to `complete`,
-the ε each retrain charged the remaining members, and the utility of the replacement release.
+the releases that replaced the served ones, and the ε the budgets were charged (read back from
+the accountant's charges: the most any remaining member and any withdrawn member paid).
 For the options not taken it measures what they would cost: serving the public prior while a
 retrain is pending (utility of the prior alone) and training on k disjoint member shards (keys
 released and utility of one shard's release). Prints a table, writes
@@ -12,12 +13,15 @@ bench/results/withdrawal_speed.json.
 
     .venv/bin/python bench/withdrawal_speed.py                      # 200 members, 20k messages
     .venv/bin/python bench/withdrawal_speed.py --members 2000 --messages 1000000
+    .venv/bin/python bench/withdrawal_speed.py --epsilon 4   # ε per release, budget to match
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import math
 import os
 import platform
 import secrets
@@ -33,9 +37,12 @@ import polars as pl
 
 from askfirst.clock import SystemClock
 from askfirst.consent import load_purposes, withdraw, withdrawal
+from askfirst.consent.purposes import BUILT_IN_PURPOSES, Purpose
+from askfirst.privacy.accountant import epsilon_for_rho
 from askfirst.settings import Settings, sqlite_url
 from askfirst.store import Store, open_store
-from askfirst.store.tables import AnswerMethod, WithdrawalStatus
+from askfirst.store.tables import AnswerMethod, Member, WithdrawalStatus
+from askfirst.training.budgets import spent_by_member
 from askfirst.training.fitters import fitter_for
 from askfirst.training.pipeline import train
 from askfirst.training.serving import suggest_emoji
@@ -80,12 +87,7 @@ def run(folder: Path, export: Path, seed: int, epsilon: float | None) -> dict[st
     settings = Settings(data_dir=folder, database_url=sqlite_url(folder))
     if epsilon is not None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        settings.purposes_file.write_text(
-            "".join(
-                f"[purposes.{key}]\nepsilon = {epsilon}\nbudget_epsilon = {epsilon * 40}\n"
-                for key in PURPOSES
-            )
-        )
+        settings.purposes_file.write_text(purposes_toml(epsilon))
     purposes = load_purposes(settings)
     clock = SystemClock()
     store = open_store(settings)
@@ -133,10 +135,26 @@ def run(folder: Path, export: Path, seed: int, epsilon: float | None) -> dict[st
     return result
 
 
+def purposes_toml(epsilon: float) -> str:
+    """Both purposes at `epsilon` per release, with a budget that pays the planned window."""
+    declared = []
+    for key in PURPOSES:
+        needed = Purpose(**{**_fields(BUILT_IN_PURPOSES[key]), "epsilon": epsilon}).plan
+        budget = math.ceil(needed.needed_budget_epsilon() * 100) / 100
+        declared.append(f"[purposes.{key}]\nepsilon = {epsilon}\nbudget_epsilon = {budget}\n")
+    return "".join(declared)
+
+
+def _fields(purpose: Purpose) -> dict[str, Any]:
+    return {f.name: getattr(purpose, f.name) for f in dataclasses.fields(purpose) if f.init}
+
+
 def withdraw_and_reconcile(
     store: Store, settings: Settings, purposes: dict[str, Any], chosen: list[int]
 ) -> dict[str, Any]:
     """Withdraw `chosen` from both purposes, then reconcile until every withdrawal is complete."""
+    workspace_id = _workspace_of(store, chosen[0])
+    before = _spent(store, workspace_id, purposes)
     started = time.perf_counter()
     ids = []
     with store.transaction() as session:
@@ -161,17 +179,52 @@ def withdraw_and_reconcile(
                 break
     seconds = time.perf_counter() - started
     promoted = [r for report in reports for r in report.promoted]
+    after = _spent(store, workspace_id, purposes)
+    charged = {key: _charged(before[key], after[key], purposes[key]) for key in PURPOSES}
     return {
         "members_withdrawn": len(chosen),
         "seconds_to_complete": round(seconds, 2),
         "reconcile_passes": passes,
-        "retrains": len(promoted),
+        "replacement_releases": len(promoted),
         "retired_to_prior": sum(len(report.retired) for report in reports),
-        "epsilon_charged_per_purpose_to_each_remaining_member": {
-            key: purposes[key].release_epsilon for key in PURPOSES
+        "most_epsilon_charged_to_a_remaining_member": {
+            key: max((v for m, v in charged[key].items() if m not in chosen), default=0.0)
+            for key in PURPOSES
+        },
+        "most_epsilon_charged_to_a_withdrawn_member": {
+            key: max((v for m, v in charged[key].items() if m in chosen), default=0.0)
+            for key in PURPOSES
+        },
+    }
+
+
+def _workspace_of(store: Store, member_id: int) -> int:
+    with store.reading() as session:
+        member = session.get(Member, member_id)
+        assert member is not None
+        return member.workspace_id
+
+
+def _spent(store: Store, workspace_id: int, purposes: dict[str, Any]) -> dict[str, Any]:
+    """Every member's spent ρ per purpose, from the accountant's charges."""
+    with store.reading() as session:
+        return {
+            key: spent_by_member(
+                session, workspace_id=workspace_id, purpose=purposes[key], at=SystemClock().now()
+            )
+            for key in PURPOSES
         }
-        if promoted
-        else {},
+
+
+def _charged(
+    before: dict[int, float], after: dict[int, float], purpose: Purpose
+) -> dict[int, float]:
+    """The ε of what each member was charged between two readings (0 if nothing)."""
+    return {
+        member: epsilon_for_rho(rho - before.get(member, 0.0), purpose.delta)
+        if rho - before.get(member, 0.0) > 1e-12
+        else 0.0
+        for member, rho in after.items()
     }
 
 
@@ -230,12 +283,17 @@ def print_table(result: dict[str, Any]) -> None:
         f"first training: {result['first_training_seconds']}; "
         f"serving: {result['serving_ms']} ms median"
     )
-    print(f"{'withdrawn':>9} {'seconds':>8} {'passes':>6} {'retrains':>8} {'ε charged':>9}")
+    print(
+        f"{'withdrawn':>9} {'seconds':>8} {'passes':>6} {'releases':>8}  "
+        "most ε charged to one remaining / withdrawn member"
+    )
     for row in result["withdrawals"]:
+        remaining = row["most_epsilon_charged_to_a_remaining_member"]
+        withdrawn = row["most_epsilon_charged_to_a_withdrawn_member"]
         print(
             f"{row['members_withdrawn']:>9} {row['seconds_to_complete']:>8} "
-            f"{row['reconcile_passes']:>6} {row['retrains']:>8} "
-            f"{row['epsilon_charged_per_purpose_to_each_remaining_member']}"
+            f"{row['reconcile_passes']:>6} {row['replacement_releases']:>8}  "
+            + ", ".join(f"{key}: {remaining[key]:.3g} / {withdrawn[key]:.3g}" for key in PURPOSES)
         )
     for key, options in result["options"].items():
         print(key)
