@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 from training_chat import Chat, ChatFactory
 
 from askfirst.consent import set_policy
 from askfirst.settings import Settings
 from askfirst.store import Store
-from askfirst.store.tables import ChannelKind
+from askfirst.store.tables import ChannelKind, Release, ReleaseStatus
+from askfirst.training import serving
 from askfirst.training.serving import recommend_channels, suggest_emoji
 
 EMOJI = "emoji_suggestions"
@@ -105,4 +108,32 @@ def test_a_purpose_switched_off_serves_the_prior(
             workspace_id=chat.workspace_id,
             allowed=False,
         )
+    assert source() is None
+
+
+def test_what_another_process_changes_is_served_within_the_cache_time(
+    store: Store, chat: Chat, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Serving remembers the served release between reads of the store; a change no write of
+    this process made (another worker's, here SQL on the engine) is read again after
+    SERVED_CACHE_SECONDS, never later."""
+    monkeypatch.setattr(serving, "SERVED_CACHE_SECONDS", 0.3)
+    a = chat.members[0]
+    chat.channel("general", ChannelKind.PUBLIC, a)
+    chat.post(a, "general", "ship it 🚀", ago=timedelta(seconds=1))
+    chat.grant(a, EMOJI)
+    release = chat.train(settings).release
+
+    def source() -> int | None:
+        return suggest_emoji(
+            store, settings=settings, clock=chat.clock, workspace_id=chat.workspace_id, text="ship"
+        ).release_id
+
+    assert source() == release.id
+    with store.engine.begin() as connection:  # not through Store: as another process would
+        connection.execute(
+            update(Release).where(Release.id == release.id).values(status=ReleaseStatus.RETIRED)
+        )
+    assert source() == release.id  # remembered: the store was not read again
+    time.sleep(0.4)
     assert source() is None

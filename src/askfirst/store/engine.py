@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -75,6 +76,21 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+_committed_writes = 0
+_serials = itertools.count()
+
+
+def _note_write() -> None:
+    global _committed_writes
+    _committed_writes += 1
+
+
+def committed_writes() -> int:
+    """How many writing transactions any store of this process has committed: what a cache of
+    store reads compares to know that nothing here has changed since it read."""
+    return _committed_writes
+
+
 @dataclass
 class Store:
     """The database as the services use it: an engine and a way to open transactions."""
@@ -87,6 +103,8 @@ class Store:
     wait_seconds: float = SQLITE_BUSY_SECONDS
 
     def __post_init__(self) -> None:
+        # Tells this store from every other of the process, for what caches its reads.
+        self.serial = next(_serials)
         info = {"journal_head_file": self.journal_head_file}
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
         if self.engine.dialect.name == "sqlite":
@@ -111,6 +129,7 @@ class Store:
             else:
                 session.connection()
             yield session
+        _note_write()
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from askfirst.clock import Clock
@@ -28,6 +31,7 @@ from askfirst.recommenders.personal import PersonalEmoji
 from askfirst.recommenders.prior import emoji_prior
 from askfirst.settings import Settings
 from askfirst.store import Store
+from askfirst.store.engine import committed_writes
 from askfirst.store.tables import (
     Channel,
     ChannelKind,
@@ -50,6 +54,10 @@ PERSONAL_CANDIDATES = 10
 PERSONAL_HALF_TRUST = 10
 PERSONAL_WEIGHT_WITH_EVIDENCE = 0.8
 PERSONAL_WEIGHT_WITHOUT = 0.4
+# How long a process serves what it last read of a purpose's served release before reading it
+# again: a release promoted (or a policy set) by another process is served within this. A write
+# in this process, and the next withdrawal deadline that would forbid the release, end it sooner.
+SERVED_CACHE_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -85,22 +93,30 @@ class ChannelRecommendations:
 
 def withdrawn_past_deadline(session: Session, release: Release, *, at: datetime) -> set[int]:
     """Members of `release` who withdrew after its watermark and whose deadline has passed."""
-    query = (
-        select(WithdrawalRecord.member_id)
-        .join(
-            SnapshotMember,
-            and_(
-                SnapshotMember.member_id == WithdrawalRecord.member_id,
-                SnapshotMember.snapshot_id == release.snapshot_id,
-            ),
-        )
-        .where(
-            WithdrawalRecord.purpose_key == release.purpose_key,
-            WithdrawalRecord.received_at >= release.watermark,
-            WithdrawalRecord.deadline <= at,
-        )
+    query = _withdrawals_from(release, select(WithdrawalRecord.member_id))
+    return set(session.scalars(query.where(WithdrawalRecord.deadline <= at)))
+
+
+def next_deadline(session: Session, release: Release, *, at: datetime) -> datetime | None:
+    """The earliest deadline after `at` of a withdrawal by a member of `release`: from then on
+    the release may not be served (None: no such withdrawal yet)."""
+    query = _withdrawals_from(release, select(func.min(WithdrawalRecord.deadline)))
+    deadline: datetime | None = session.scalar(query.where(WithdrawalRecord.deadline > at))
+    return deadline
+
+
+def _withdrawals_from(release: Release, query: Select[Any]) -> Select[Any]:
+    """`query` over the withdrawals, after its watermark, of members `release` contains."""
+    return query.join(
+        SnapshotMember,
+        and_(
+            SnapshotMember.member_id == WithdrawalRecord.member_id,
+            SnapshotMember.snapshot_id == release.snapshot_id,
+        ),
+    ).where(
+        WithdrawalRecord.purpose_key == release.purpose_key,
+        WithdrawalRecord.received_at >= release.watermark,
     )
-    return set(session.scalars(query))
 
 
 def served_release(
@@ -129,6 +145,51 @@ def served_release(
     return release
 
 
+@dataclass(frozen=True)
+class _Remembered:
+    """What a process read of a purpose's served release, and until when it may use it."""
+
+    served: ServedArtifact | None
+    writes: int  # `committed_writes()` when it was read: any write here since ends it
+    expires: float  # time.monotonic(): SERVED_CACHE_SECONDS after it was read
+    until: datetime | None  # by the store's clock: the next deadline that forbids the release
+
+    def holds(self, at: datetime) -> bool:
+        return (
+            self.writes == committed_writes()
+            and time.monotonic() < self.expires
+            and (self.until is None or at < self.until)
+        )
+
+
+_remembered: dict[tuple[int, int, str], _Remembered] = {}
+_remembered_lock = threading.Lock()
+
+
+def served_artifact(
+    store: Store, session: Session, *, workspace_id: int, purpose_key: str, at: datetime
+) -> ServedArtifact | None:
+    """`served_release`'s artifact, remembered per process between reads of the store.
+
+    Serving asks this on every prediction; reading the promoted release, the policy and the
+    withdrawals each time costs more than the prediction itself. What is remembered is read
+    again after any write in this process, after `SERVED_CACHE_SECONDS`, and never used at or
+    past the deadline of a withdrawal by a member the release contains.
+    """
+    key = (store.serial, workspace_id, purpose_key)
+    with _remembered_lock:
+        remembered = _remembered.get(key)
+    if remembered is not None and remembered.holds(at):
+        return remembered.served
+    writes, expires = committed_writes(), time.monotonic() + SERVED_CACHE_SECONDS
+    release = served_release(session, workspace_id=workspace_id, purpose_key=purpose_key, at=at)
+    until = None if release is None else next_deadline(session, release, at=at)
+    served = ServedArtifact.of(release)
+    with _remembered_lock:
+        _remembered[key] = _Remembered(served, writes, expires, until)
+    return served
+
+
 def suggest_emoji(
     store: Store,
     *,
@@ -146,8 +207,8 @@ def suggest_emoji(
     personal = None
     with store.reading() as session:
         at = clock.now()
-        served = ServedArtifact.of(
-            served_release(session, workspace_id=workspace_id, purpose_key=EMOJI, at=at)
+        served = served_artifact(
+            store, session, workspace_id=workspace_id, purpose_key=EMOJI, at=at
         )
         if member_id is not None and purposes is not None:
             personal = personal_model_for(
@@ -196,10 +257,8 @@ def recommend_channels(
         member = session.get(Member, member_id)
         if member is None:
             raise LookupError(f"unknown member id {member_id}; use an existing member's id")
-        served = ServedArtifact.of(
-            served_release(
-                session, workspace_id=member.workspace_id, purpose_key=CHANNELS, at=clock.now()
-            )
+        served = served_artifact(
+            store, session, workspace_id=member.workspace_id, purpose_key=CHANNELS, at=clock.now()
         )
         mine, joinable = _member_channels(session, member), _joinable(session, member)
     recommender, release_id = _channel_recommender(settings.releases_dir, served)

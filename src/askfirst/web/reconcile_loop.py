@@ -41,7 +41,7 @@ def reconcile_lifespan(every: float = DEFAULT_INTERVAL_SECONDS) -> Lifespan:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(_keep_reconciling(app.state.context, every))
+        task = asyncio.create_task(keep_reconciling(app.state.context, every))
         try:
             yield
         finally:
@@ -52,7 +52,7 @@ def reconcile_lifespan(every: float = DEFAULT_INTERVAL_SECONDS) -> Lifespan:
     return lifespan
 
 
-async def _keep_reconciling(context: AppContext, every: float) -> None:
+async def keep_reconciling(context: AppContext, every: float) -> None:
     since_refresh = REFRESH_CHECK_SECONDS  # check the schedule on the first pass
     while True:
         try:

@@ -1,17 +1,31 @@
-"""`askfirst serve`: the web app under uvicorn, on this machine's loopback by default."""
+"""`askfirst serve`: the web app under uvicorn, on this machine's loopback by default.
+
+With `--workers N` (N > 1) uvicorn runs N processes that each serve requests; none of them
+reconciles. The process that started them does that alone, in a thread: withdrawals and
+scheduled refreshes run once, not once per worker, and each worker notices a release another
+process promoted within `askfirst.training.serving.SERVED_CACHE_SECONDS`.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import typer
+from fastapi import FastAPI
 
 from askfirst.clock import SystemClock
-from askfirst.settings import load_settings
-from askfirst.store import open_store
+from askfirst.consent import load_purposes
+from askfirst.settings import Settings, load_settings
+from askfirst.store import Store, open_store
 
 
 def serve(
     host: str = typer.Option("127.0.0.1", help="address to listen on"),
     port: int = typer.Option(8000, min=1, max=65535, help="port to listen on"),
+    workers: int = typer.Option(
+        1, min=1, max=64, help="processes serving requests (reconciling stays in one)"
+    ),
 ) -> None:
     """Serve the web app and the JSON API."""
     # Imported here so that every other command starts without loading the web stack.
@@ -22,14 +36,53 @@ def serve(
     from askfirst.web.reconcile_loop import DEFAULT_INTERVAL_SECONDS
 
     settings = load_settings()
-    # Withdrawals reach the models with nobody running a command: reconcile while serving.
+    # Opening the store migrates it: once, here, before any worker opens it.
     store = open_store(settings)
-    app = create_app(settings, store, SystemClock(), reconcile_every=DEFAULT_INTERVAL_SECONDS)
     if host not in LOOPBACK_HOSTS:
         typer.echo(
             "note: off loopback, session cookies are Secure: put a TLS proxy in front "
             "(uvicorn trusts its X-Forwarded-Proto from 127.0.0.1)",
             err=True,
         )
-    typer.echo(f"askfirst at http://{host}:{port}/ (sign in at /signin; API at /api/v1)")
-    uvicorn.run(app, host=host, port=port, proxy_headers=True, server_header=False)
+    typer.echo(
+        f"askfirst at http://{host}:{port}/ (sign in at /signin; API at /api/v1)"
+        + (f"; {workers} worker processes" if workers > 1 else "")
+    )
+    if workers == 1:
+        # Withdrawals reach the models with nobody running a command: reconcile while serving.
+        app = create_app(settings, store, SystemClock(), reconcile_every=DEFAULT_INTERVAL_SECONDS)
+        uvicorn.run(app, host=host, port=port, proxy_headers=True, server_header=False)
+        return
+    reconcile_in_background(settings, store, DEFAULT_INTERVAL_SECONDS)
+    uvicorn.run(
+        "askfirst.web.serve:worker_app",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        proxy_headers=True,
+        server_header=False,
+    )
+
+
+def worker_app() -> FastAPI:
+    """The app one of several worker processes serves (uvicorn calls this in each of them)."""
+    from askfirst.web.app import create_app
+
+    settings = load_settings()
+    return create_app(settings, open_store(settings), SystemClock())
+
+
+def reconcile_in_background(settings: Settings, store: Store, every: float) -> threading.Thread:
+    """Reconcile withdrawals and run scheduled refreshes in a daemon thread of this process."""
+    from askfirst.web.context import AppContext
+    from askfirst.web.reconcile_loop import keep_reconciling
+
+    context = AppContext(settings, store, SystemClock(), load_purposes(settings))
+    thread = threading.Thread(
+        target=lambda: asyncio.run(keep_reconciling(context, every)),
+        name="askfirst-reconcile",
+        daemon=True,
+    )
+    thread.start()
+    return thread
