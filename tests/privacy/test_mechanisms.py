@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import statistics
 
+import numpy as np
 import pytest
 
-from askfirst.privacy.mechanisms import Mechanism, calibrate, release, verify
+from askfirst.privacy.mechanisms import (
+    NOISE_DRAWS_PER_THREAD,
+    Mechanism,
+    calibrate,
+    gaussian_noise,
+    release,
+    verify,
+)
 
 
 @pytest.mark.parametrize("kind", ["gaussian", "laplace"])
@@ -80,3 +88,12 @@ def test_impossible_targets_are_refused_with_what_to_do(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         calibrate(epsilon, delta, 32, kind)  # type: ignore[arg-type]
+
+
+def test_noise_drawn_on_several_threads_is_fresh_and_has_the_declared_scale() -> None:
+    size = 3 * NOISE_DRAWS_PER_THREAD  # as many threads as the machine has CPUs, up to 3
+    noise = gaussian_noise(size, 8.0)
+    assert noise.shape == (size,) and noise.dtype == np.int64
+    assert statistics.stdev(noise.tolist()) == pytest.approx(8.0, rel=0.05)
+    parts = np.array_split(noise, 3)
+    assert not np.array_equal(parts[0], parts[1]) and not np.array_equal(parts[1], parts[2])
