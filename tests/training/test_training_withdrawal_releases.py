@@ -14,7 +14,14 @@ from askfirst.journal import entries
 from askfirst.privacy.noisy_counts import Ints, NoisyCounts
 from askfirst.settings import Settings
 from askfirst.store import Store
-from askfirst.store.tables import ChannelKind, ChargeReason, Release, ReleaseCharge, Snapshot
+from askfirst.store.tables import (
+    ChannelKind,
+    ChargeReason,
+    Release,
+    ReleaseCharge,
+    ReleaseStatus,
+    Snapshot,
+)
 from askfirst.training.artifacts import read_state
 from askfirst.training.budgets import spent_by_member
 from askfirst.training.releases import served
@@ -172,3 +179,48 @@ def test_weekly_refreshes_and_withdrawals_stay_served_and_within_every_budget(
         ).all()
     # Nobody was left out for budget: everyone who consented was in every scheduled release.
     assert left_out == [0] * 8
+
+
+def test_a_member_who_withdraws_while_a_release_is_derived_is_taken_out_next(
+    store: Store, chat: Chat, settings: Settings
+) -> None:
+    """The consent gate refuses a derived release that still holds someone who said no after
+    it read their consent; the next derivation starts from it and takes only them out."""
+    people = busy(chat)
+    first = chat.train(settings).release
+    early, late = people[2], people[5]
+    chat.withdraw(early, EMOJI)
+    before = spent_now(store, chat)
+    draws: list[int] = []
+
+    def noise_while_someone_withdraws(size: int, scale: float) -> Ints:
+        if not draws:  # during the first derivation, after it read who consents
+            chat.withdraw(late, EMOJI)
+        draws.append(size)
+        return np.zeros(size, dtype=np.int64)
+
+    outcome = take_out(
+        store,
+        first.id,
+        {early},
+        settings=settings,
+        clock=chat.clock,
+        purposes=chat.purposes,
+        noise=noise_while_someone_withdraws,
+    )
+    assert len(draws) == 2 and outcome.promoted
+    after = spent_now(store, chat)
+    exit_rho = chat.purposes[EMOJI].plan.rho_exit
+    with store.reading() as session:
+        derived = session.get_one(Release, outcome.release.id)
+        refused = session.get_one(Release, derived.parent_id)
+        members = snapshot_members(session, derived.snapshot_id)
+        refused_from, refused_status = refused.parent_id, refused.status
+    assert refused_from == first.id and refused_status is ReleaseStatus.RETIRED
+    assert early not in members and late not in members
+    # Each leaver paid for one exit; nobody else paid anything.
+    assert after[early] == pytest.approx(before[early] + exit_rho, rel=1e-3)
+    assert after[late] == pytest.approx(before[late] + exit_rho, rel=1e-3)
+    assert {m: after[m] for m in people if m not in (early, late)} == {
+        m: before[m] for m in people if m not in (early, late)
+    }

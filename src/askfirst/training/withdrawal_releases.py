@@ -15,6 +15,7 @@ the derived release passes the consent gate at promotion.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -42,6 +43,10 @@ from askfirst.training.gates import promotion_gates
 from askfirst.training.pipeline import TrainingOutcome, lock_workspace, promote_if_allowed
 from askfirst.training.releases import ReleaseState, TrainedModel, create_release, release_files
 from askfirst.training.snapshots import Snapshot, record_snapshot, snapshot_members
+
+log = logging.getLogger(__name__)
+# Derivations tried before the prior is served, when members withdraw while one is derived.
+DERIVE_ATTEMPTS = 3
 
 
 class WithdrawalReleaseError(TrainingError):
@@ -82,7 +87,58 @@ def take_out(
     noise: Noise = gaussian_noise,
 ) -> TrainingOutcome:
     """Serve a release derived from `release_id` without the withdrawn members (and any other
-    member whose consent no longer holds), charging only them."""
+    member whose consent no longer holds), charging only them.
+
+    A member may withdraw while the release is derived, after their consent was read: the
+    consent gate then refuses it at promotion. The refused release already has the others out,
+    so the next attempt derives from it and takes out only whoever must leave since (they alone
+    pay), up to `DERIVE_ATTEMPTS` in all; the caller serves the prior if none is promoted.
+    """
+    outcome = _derive(
+        store,
+        release_id,
+        set(withdrawn),
+        settings=settings,
+        clock=clock,
+        purposes=purposes,
+        noise=noise,
+    )
+    for _ in range(DERIVE_ATTEMPTS - 1):
+        if outcome.promoted:
+            break
+        log.info(
+            "release %s derived from %s was refused (%s); deriving again from it",
+            outcome.release.id,
+            release_id,
+            outcome.refusal,
+        )
+        release_id = outcome.release.id
+        outcome = _derive(
+            store,
+            release_id,
+            set(),
+            settings=settings,
+            clock=clock,
+            purposes=purposes,
+            noise=noise,
+            refused=outcome.refusal,
+        )
+    return outcome
+
+
+def _derive(
+    store: Store,
+    release_id: int,
+    withdrawn: set[int],
+    *,
+    settings: Settings,
+    clock: Clock,
+    purposes: Mapping[str, Purpose],
+    noise: Noise,
+    refused: str | None = None,
+) -> TrainingOutcome:
+    """One release derived from `release_id` without `withdrawn` and whoever else's consent no
+    longer holds, promoted unless a gate refuses it."""
     with store.reading() as session:
         parent = read_parent(session, release_id, settings=settings)
         purpose = purposes[parent.release.purpose_key]
@@ -93,7 +149,12 @@ def take_out(
             at=clock.now(),
             purposes=purposes,
         )
-    leaving = (set(withdrawn) | (parent.snapshot.members - consenting)) & parent.snapshot.members
+    leaving = (withdrawn | (parent.snapshot.members - consenting)) & parent.snapshot.members
+    if refused is not None and not leaving:
+        raise WithdrawalReleaseError(
+            f"release {parent.release.id} was refused ({refused}) and nobody else has to leave "
+            "it; the prior is served instead"
+        )
     if not parent.snapshot.members - leaving:
         raise WithdrawalReleaseError(
             f"nobody is left in release {parent.release.id} once its withdrawn members are "
