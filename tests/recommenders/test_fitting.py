@@ -89,7 +89,8 @@ def emoji_fit() -> FitResult:
 def test_fit_emoji_learns_a_strong_signal(emoji_fit: FitResult) -> None:
     utility = emoji_fit.utility
     assert utility["holdout_examples"] > 300
-    assert utility["top3_accuracy_holdout"] > 0.9
+    # The held-out figures carry Laplace noise (a DP release), so leave room for it.
+    assert utility["top3_accuracy_holdout"] > 0.8
     assert utility["top3_accuracy_holdout"] > utility["top3_accuracy_prior_only"] + 0.3
     assert emoji_fit.keys_released > len(TOPICS)
     assert emoji_fit.mechanism.rho <= RHO
