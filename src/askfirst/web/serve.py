@@ -19,12 +19,22 @@ def serve(
 
     from askfirst.web.app import create_app
     from askfirst.web.cookies import LOOPBACK_HOSTS
+    from askfirst.web.hosts import WILDCARD_ADDRESSES
     from askfirst.web.reconcile_loop import DEFAULT_INTERVAL_SECONDS
 
     settings = load_settings()
     # Withdrawals reach the models with nobody running a command: reconcile while serving.
     store = open_store(settings)
-    app = create_app(settings, store, SystemClock(), reconcile_every=DEFAULT_INTERVAL_SECONDS)
+    app = create_app(
+        settings, store, SystemClock(), reconcile_every=DEFAULT_INTERVAL_SECONDS, served_on=host
+    )
+    if host in WILDCARD_ADDRESSES and not settings.allowed_hosts:
+        typer.echo(
+            f"note: listening on every address ({host}), but requests are answered only for "
+            "loopback names: list the names this server is reached by in "
+            "ASKFIRST_ALLOWED_HOSTS (e.g. askfirst.example.com)",
+            err=True,
+        )
     if host not in LOOPBACK_HOSTS:
         typer.echo(
             "note: off loopback, session cookies are Secure: put a TLS proxy in front "
