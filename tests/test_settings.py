@@ -31,3 +31,24 @@ def test_small_count_threshold_default_read_and_checked() -> None:
     for value in ("0", "five"):
         with pytest.raises(ValueError, match="SMALL_COUNT_THRESHOLD"):
             load_settings({"ASKFIRST_SMALL_COUNT_THRESHOLD": value})
+
+
+@pytest.mark.parametrize(
+    ("variable", "field", "default"),
+    [
+        ("ASKFIRST_MAX_BODY_BYTES", "max_body_bytes", 65_536),
+        ("ASKFIRST_MAX_MESSAGE_BODY_BYTES", "max_message_body_bytes", 1_048_576),
+        ("ASKFIRST_SIGNIN_PER_MINUTE", "signin_per_minute", 10),
+        ("ASKFIRST_EXPENSIVE_PER_MINUTE", "expensive_per_minute", 30),
+    ],
+)
+def test_request_limits_default_read_and_checked(variable: str, field: str, default: int) -> None:
+    assert getattr(load_settings({}), field) == default
+    assert getattr(load_settings({variable: "2048"}), field) == 2048
+    for value in ("0", "lots", "-1"):
+        with pytest.raises(ValueError, match=variable):
+            load_settings({variable: value})
+
+
+def test_allowed_hosts_default_to_none_beyond_loopback() -> None:
+    assert load_settings({}).allowed_hosts == ()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,6 +15,17 @@ DEFAULT_SESSION_IDLE_MINUTES = 30
 MAX_SESSION_IDLE_MINUTES = 12 * 60
 DEFAULT_SMALL_COUNT_THRESHOLD = 5
 MAX_SMALL_COUNT_THRESHOLD = 1000
+DEFAULT_MAX_BODY_BYTES = 64 * 1024
+DEFAULT_MAX_MESSAGE_BODY_BYTES = 1024 * 1024
+MIN_BODY_BYTES = 1024
+MAX_BODY_BYTES = 100 * 1024 * 1024
+DEFAULT_SIGNIN_PER_MINUTE = 10
+DEFAULT_EXPENSIVE_PER_MINUTE = 30
+MAX_PER_MINUTE = 100_000
+# A host name or an IP address (IPv6 in brackets), as a Host header carries it without a port.
+HOST_NAME = re.compile(
+    r"^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)$"
+)
 
 
 @dataclass(frozen=True)
@@ -26,6 +38,16 @@ class Settings:
     session_idle_minutes: int = DEFAULT_SESSION_IDLE_MINUTES
     # Admins see a count of members from 1 to this minus 1 as withheld (1: every count shows).
     small_count_threshold: int = DEFAULT_SMALL_COUNT_THRESHOLD
+    # Host names requests may be addressed to, besides loopback and the address served on.
+    allowed_hosts: tuple[str, ...] = ()
+    # The largest request body, in bytes, on every route but posting a chat message.
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # The largest body of a chat message post (a message may hold 40,000 characters).
+    max_message_body_bytes: int = DEFAULT_MAX_MESSAGE_BODY_BYTES
+    # Sign-in attempts each client address may make per minute (and at once).
+    signin_per_minute: int = DEFAULT_SIGNIN_PER_MINUTE
+    # Requests to expensive routes (training, journal verification, export) per client a minute.
+    expensive_per_minute: int = DEFAULT_EXPENSIVE_PER_MINUTE
 
     def __post_init__(self) -> None:
         _check_whole_number(
@@ -34,6 +56,17 @@ class Settings:
         _check_whole_number(
             "small_count_threshold", self.small_count_threshold, 1, MAX_SMALL_COUNT_THRESHOLD
         )
+        for field in ("max_body_bytes", "max_message_body_bytes"):
+            _check_whole_number(field, getattr(self, field), MIN_BODY_BYTES, MAX_BODY_BYTES)
+        for field in ("signin_per_minute", "expensive_per_minute"):
+            _check_whole_number(field, getattr(self, field), 1, MAX_PER_MINUTE)
+        for host in self.allowed_hosts:
+            if not HOST_NAME.match(host):
+                raise ValueError(
+                    f"allowed_hosts (the environment's ASKFIRST_ALLOWED_HOSTS) holds {host!r}, "
+                    "which is not a host name; list names such as askfirst.example.com, "
+                    "in lower case, without scheme, port or path, separated by commas"
+                )
 
     @property
     def is_sqlite(self) -> bool:
@@ -62,7 +95,9 @@ def sqlite_url(data_dir: Path) -> str:
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Settings from `ASKFIRST_DATA_DIR` and `ASKFIRST_DATABASE_URL` (SQLite in the data folder),
-    `ASKFIRST_SESSION_IDLE_MINUTES` and `ASKFIRST_SMALL_COUNT_THRESHOLD`."""
+    `ASKFIRST_SESSION_IDLE_MINUTES`, `ASKFIRST_SMALL_COUNT_THRESHOLD`, `ASKFIRST_ALLOWED_HOSTS`,
+    `ASKFIRST_MAX_BODY_BYTES`, `ASKFIRST_MAX_MESSAGE_BODY_BYTES`, `ASKFIRST_SIGNIN_PER_MINUTE`
+    and `ASKFIRST_EXPENSIVE_PER_MINUTE` (docs/quickstart.md)."""
     env = os.environ if environ is None else environ
     data_dir = Path(env.get("ASKFIRST_DATA_DIR") or DEFAULT_DATA_DIR).expanduser()
     database_url = env.get("ASKFIRST_DATABASE_URL") or sqlite_url(data_dir)
@@ -78,7 +113,22 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         small_count_threshold=_whole_number(
             env, "ASKFIRST_SMALL_COUNT_THRESHOLD", DEFAULT_SMALL_COUNT_THRESHOLD
         ),
+        allowed_hosts=_host_names(env.get("ASKFIRST_ALLOWED_HOSTS", "")),
+        max_body_bytes=_whole_number(env, "ASKFIRST_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
+        max_message_body_bytes=_whole_number(
+            env, "ASKFIRST_MAX_MESSAGE_BODY_BYTES", DEFAULT_MAX_MESSAGE_BODY_BYTES
+        ),
+        signin_per_minute=_whole_number(
+            env, "ASKFIRST_SIGNIN_PER_MINUTE", DEFAULT_SIGNIN_PER_MINUTE
+        ),
+        expensive_per_minute=_whole_number(
+            env, "ASKFIRST_EXPENSIVE_PER_MINUTE", DEFAULT_EXPENSIVE_PER_MINUTE
+        ),
     )
+
+
+def _host_names(text: str) -> tuple[str, ...]:
+    return tuple(name.strip().lower() for name in text.split(",") if name.strip())
 
 
 def _whole_number(env: Mapping[str, str], name: str, default: int) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -45,6 +46,16 @@ class People:
     bob: Person  # another member of the same workspace
     root: Person  # the workspace's admin
     eve: Person  # the admin of another workspace in another org
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """The shared settings, with the test client's host (`testserver`) allowed."""
+    return Settings(
+        data_dir=tmp_path,
+        database_url=database_url,
+        allowed_hosts=("testserver", "chat.example.org"),
+    )
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -13,8 +14,13 @@ MIN_LENGTH = 10
 # Hashing cost grows with the input; a cap keeps one request from buying minutes of CPU.
 MAX_LENGTH = 1024
 
+# How many argon2id hashes may run at once in this process: each holds 64 MiB, so memory stays
+# under HASHING_SLOTS times 64 MiB however many sign-ins arrive together; the rest wait their turn.
+HASHING_SLOTS = 4
+
 # argon2-cffi's defaults are argon2id with RFC 9106's low-memory profile (64 MiB, 3 passes).
 _hasher = PasswordHasher()
+_hashing = threading.BoundedSemaphore(HASHING_SLOTS)
 
 
 def check_password(password: str) -> None:
@@ -32,7 +38,8 @@ def check_password(password: str) -> None:
 def hash_password(password: str) -> str:
     """The argon2id hash (PHC string, salt included) of an acceptable password."""
     check_password(password)
-    return _hasher.hash(password)
+    with _hashing:
+        return _hasher.hash(password)
 
 
 def verify_password(stored_hash: str, password: str) -> bool:
@@ -40,7 +47,8 @@ def verify_password(stored_hash: str, password: str) -> bool:
     if len(password) > MAX_LENGTH:
         return False
     try:
-        return _hasher.verify(stored_hash, password)
+        with _hashing:
+            return _hasher.verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -57,4 +65,5 @@ def spend_verification_time(password: str) -> None:
 
 @cache
 def _throwaway_hash() -> str:
-    return _hasher.hash("askfirst: no account has this password")
+    with _hashing:
+        return _hasher.hash("askfirst: no account has this password")

@@ -1,14 +1,18 @@
 """Signing in with a login and a password, with a lock against guessing.
 
-Five failed attempts in a row lock an account for fifteen minutes; while locked, no password
-is even checked, so guessing gains nothing. An unknown login costs as much time as a known one.
+Each attempt is counted before its password is checked: the count is reserved in one writing
+transaction (the account row locked on PostgreSQL, the write lock taken at BEGIN on SQLite), and
+the attempt that reaches the limit locks the account for fifteen minutes. So however many
+guesses arrive at once, at most `MAX_FAILED_SIGNINS` of them are checked per lock window; a
+success clears the count. Every attempt — known login or not, locked or not — runs one argon2id
+verification, so the time of an answer says nothing about the login.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from askfirst.accounts.errors import SignInFailed
@@ -34,22 +38,15 @@ FAILED_MESSAGE = (
 
 def sign_in(store: Store, login: str, password: str, clock: Clock) -> NewSession:
     """Check a login and password and open a page session, or raise SignInFailed."""
-    with store.reading() as session:
-        account = session.scalars(select(Account).where(Account.login == login)).one_or_none()
-        found = (
-            None if account is None else (account.id, account.password_hash, account.locked_until)
-        )
-    if found is None:
-        spend_verification_time(password)
-        raise SignInFailed(FAILED_MESSAGE)
-    account_id, password_hash, locked_until = found
-    if locked_until is not None and locked_until > clock.now():
-        raise SignInFailed(FAILED_MESSAGE)
+    with store.transaction() as session:
+        reserved = reserve_attempt(session, login, clock)
     # Hash outside any transaction: argon2 takes tens of milliseconds and SQLite's write lock
     # would queue every other writer behind it.
+    if reserved is None:
+        spend_verification_time(password)
+        raise SignInFailed(FAILED_MESSAGE)
+    account_id, password_hash = reserved
     if not verify_password(password_hash, password):
-        with store.transaction() as session:
-            _count_failure(session, account_id, clock)
         raise SignInFailed(FAILED_MESSAGE)
     with store.transaction() as session:
         current = session.get_one(Account, account_id)
@@ -60,15 +57,27 @@ def sign_in(store: Store, login: str, password: str, clock: Clock) -> NewSession
         return open_session(session, current, clock)
 
 
-def _count_failure(session: Session, account_id: int, clock: Clock) -> None:
-    # One UPDATE increments atomically, so concurrent guesses are all counted.
-    session.execute(
-        update(Account)
-        .where(Account.id == account_id)
-        .values(failed_signins=Account.failed_signins + 1)
-    )
-    account = session.get_one(Account, account_id)
-    session.refresh(account)
-    if account.failed_signins >= MAX_FAILED_SIGNINS:
+def reserve_attempt(session: Session, login: str, clock: Clock) -> tuple[int, str] | None:
+    """Count one attempt at `login` before its password is checked.
+
+    Gives the account's id and password hash if the attempt may be checked, or None for an
+    unknown login or a locked account. Call it in a writing transaction: the row lock (or
+    SQLite's write lock) makes concurrent reservations count one after another.
+    """
+    account = session.scalars(
+        select(Account).where(Account.login == login).with_for_update()
+    ).one_or_none()
+    if account is None:
+        return None
+    now = clock.now()
+    if account.locked_until is not None:
+        if account.locked_until > now:
+            return None
+        account.locked_until = None  # the window is over: a fresh count starts
         account.failed_signins = 0
-        account.locked_until = clock.now() + LOCK_DURATION
+    account.failed_signins += 1
+    if account.failed_signins >= MAX_FAILED_SIGNINS:
+        # This attempt is the last one checked until the lock ends (unless it succeeds).
+        account.failed_signins = 0
+        account.locked_until = now + LOCK_DURATION
+    return account.id, account.password_hash

@@ -97,7 +97,9 @@ async def _invalid_request(request: Request, error: Exception) -> Response:
 
 async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
-    code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+    code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(
+        error.status_code, "http_error"
+    )
     detail = error.detail
     if error.status_code == 404 and detail == "Not Found":
         detail = f"nothing is at {request.url.path}; see docs/api.md for the API's paths"

@@ -9,6 +9,7 @@ process promoted within `askfirst.training.serving.SERVED_CACHE_SECONDS`.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 
 import typer
@@ -18,6 +19,9 @@ from askfirst.clock import SystemClock
 from askfirst.consent import load_purposes
 from askfirst.settings import Settings, load_settings
 from askfirst.store import Store, open_store
+
+# How `serve` tells its worker processes the address it listens on.
+SERVED_ON = "ASKFIRST_SERVED_ON"
 
 
 def serve(
@@ -33,11 +37,19 @@ def serve(
 
     from askfirst.web.app import create_app
     from askfirst.web.cookies import LOOPBACK_HOSTS
+    from askfirst.web.hosts import WILDCARD_ADDRESSES
     from askfirst.web.reconcile_loop import DEFAULT_INTERVAL_SECONDS
 
     settings = load_settings()
     # Opening the store migrates it: once, here, before any worker opens it.
     store = open_store(settings)
+    if host in WILDCARD_ADDRESSES and not settings.allowed_hosts:
+        typer.echo(
+            f"note: listening on every address ({host}), but requests are answered only for "
+            "loopback names: list the names this server is reached by in "
+            "ASKFIRST_ALLOWED_HOSTS (e.g. askfirst.example.com)",
+            err=True,
+        )
     if host not in LOOPBACK_HOSTS:
         typer.echo(
             "note: off loopback, session cookies are Secure: put a TLS proxy in front "
@@ -50,10 +62,17 @@ def serve(
     )
     if workers == 1:
         # Withdrawals reach the models with nobody running a command: reconcile while serving.
-        app = create_app(settings, store, SystemClock(), reconcile_every=DEFAULT_INTERVAL_SECONDS)
+        app = create_app(
+            settings,
+            store,
+            SystemClock(),
+            reconcile_every=DEFAULT_INTERVAL_SECONDS,
+            served_on=host,
+        )
         uvicorn.run(app, host=host, port=port, proxy_headers=True, server_header=False)
         return
     reconcile_in_background(settings, store, DEFAULT_INTERVAL_SECONDS)
+    os.environ[SERVED_ON] = host  # the workers' apps answer for the same address
     uvicorn.run(
         "askfirst.web.serve:worker_app",
         factory=True,
@@ -70,7 +89,9 @@ def worker_app() -> FastAPI:
     from askfirst.web.app import create_app
 
     settings = load_settings()
-    return create_app(settings, open_store(settings), SystemClock())
+    return create_app(
+        settings, open_store(settings), SystemClock(), served_on=os.environ.get(SERVED_ON)
+    )
 
 
 def reconcile_in_background(settings: Settings, store: Store, every: float) -> threading.Thread:

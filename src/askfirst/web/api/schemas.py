@@ -9,9 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class Strict(BaseModel):
-    """A request body that refuses fields it does not know, so typos do not pass silently."""
+    """A request body that refuses fields it does not know and values of another type, so
+    typos do not pass silently: `"yes"`, `"true"` or `1` is no boolean."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class ErrorOut(BaseModel):

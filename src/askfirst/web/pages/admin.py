@@ -7,7 +7,7 @@ Policies here only restrict: they can switch a purpose off for everyone, never a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
@@ -29,6 +29,8 @@ from askfirst.web.rendering import render
 router = APIRouter(include_in_schema=False)
 ADMIN_PATH = "/admin"
 ALL_PURPOSES = "all"
+# The console's switches send exactly these; anything else ("yes", "1", "on") is refused (422).
+FormSwitch = Literal["true", "false"]
 
 
 @dataclass(frozen=True)
@@ -53,13 +55,13 @@ def console(
 @router.post(f"{ADMIN_PATH}/policies/{{purpose}}")
 def change_policy(
     purpose: str,
-    allowed: bool | None = Form(default=None),
-    include_private: bool | None = Form(default=None),
+    allowed: FormSwitch | None = Form(default=None),
+    include_private: FormSwitch | None = Form(default=None),
     admin: SignedInMember = Depends(require_admin),
     context: AppContext = Depends(app_context),
 ) -> Response:
     """Allow or forbid a purpose in the workspace, or make private data (in)eligible."""
-    body = PolicyIn(allowed=allowed, include_private=include_private)
+    body = PolicyIn(allowed=_switch(allowed), include_private=_switch(include_private))
     changed = apply_policy(purpose, body, admin, context)  # the API's own route, one code path
     return RedirectResponse(f"{ADMIN_PATH}#policy-{changed.purpose}", status_code=303)
 
@@ -79,6 +81,10 @@ def train_now(
     )
     results = [_train(context, admin.workspace_id, key) for key in keys]
     return _page(request, admin, context, results=results)
+
+
+def _switch(value: FormSwitch | None) -> bool | None:
+    return None if value is None else value == "true"
 
 
 def _train(context: AppContext, workspace_id: int, key: str) -> TrainingResult:
