@@ -7,7 +7,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from askfirst.journal.checkpoints import Checkpoint, parse_checkpoint
-from askfirst.journal.verify import Verification, verify
+from askfirst.journal.verify import Verification, registered_state_checks, verify
 from askfirst.settings import load_settings
 from askfirst.store import open_store
 
@@ -58,13 +58,13 @@ def checkpoint_command() -> None:
 def _verified(checkpoints: list[Checkpoint]) -> Verification:
     store = open_store(load_settings())
     try:
-        return verify(store, checkpoints)
+        return verify(store, checkpoints, registered_state_checks())
     finally:
         store.engine.dispose()
 
 
 def _fail(result: Verification) -> NoReturn:
-    where = f"entry {result.first_bad}" if result.first_bad is not None else "head file"
-    typer.echo(f"FAILED at {where}: {result.reason}", err=True)
+    where = f" at entry {result.first_bad}" if result.first_bad is not None else ""
+    typer.echo(f"FAILED{where}: {result.reason}", err=True)
     typer.echo(f"{result.entries} entries hold before it.", err=True)
     raise typer.Exit(code=1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +21,24 @@ HISTORY_HELP = "see 'The head history' in docs/journal.md"
 HEAD_FILE_HELP = "restore it from a backup, or see 'The head file' in docs/journal.md"
 
 
+# Checks of state the journal records, each naming why that state disagrees with the journal
+# (or None). The layers above supply them (consent's answers and policies), so the journal
+# imports nothing from the layers that write it; the command line registers its own.
+StateCheck = Callable[[Session], str | None]
+_registered: list[StateCheck] = []
+
+
+def register_state_check(check: StateCheck) -> None:
+    """Have `askfirst journal verify` also run `check` (the command line registers consent's)."""
+    if check not in _registered:
+        _registered.append(check)
+
+
+def registered_state_checks() -> tuple[StateCheck, ...]:
+    """The state checks registered for the command line, in the order registered."""
+    return tuple(_registered)
+
+
 @dataclass(frozen=True)
 class Verification:
     """What `verify` found: ok, how many entries held, and the first bad entry and why."""
@@ -32,9 +50,13 @@ class Verification:
     head_hash: str | None = None
 
 
-def verify(store: Store, checkpoints: Sequence[Checkpoint] = ()) -> Verification:
-    """Check every entry in sequence order, then the head file, the head history and each
-    checkpoint kept outside askfirst.
+def verify(
+    store: Store,
+    checkpoints: Sequence[Checkpoint] = (),
+    state_checks: Sequence[StateCheck] = (),
+) -> Verification:
+    """Check every entry in sequence order, then the head file, the head history, each
+    checkpoint kept outside askfirst, and each state check against the journal.
 
     Streams the table in batches, so memory stays flat however long the journal grows.
     """
@@ -53,9 +75,20 @@ def verify(store: Store, checkpoints: Sequence[Checkpoint] = ()) -> Verification
         problem = _head_problem(session, walked, head, path)
         problem = problem or _history_problem(session, walked, committed, path)
         problem = problem or _checkpoints_problem(session, walked, checkpoints)
+        problem = problem or _state_problem(session, walked, state_checks)
     return problem or Verification(
         True, walked.entries, None, "every entry holds", walked.head_hash
     )
+
+
+def _state_problem(
+    session: Session, walked: Walk, state_checks: Sequence[StateCheck]
+) -> Verification | None:
+    for check in state_checks:
+        reason = check(session)
+        if reason is not None:
+            return Verification(False, walked.entries, None, reason)
+    return None
 
 
 def _checkpoints_problem(

@@ -21,7 +21,11 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from askfirst.clock import Clock
-from askfirst.consent import eligible_channel_kinds, members_with_effective_consent
+from askfirst.consent import (
+    eligible_channel_kinds,
+    members_for_training,
+    members_with_effective_consent,
+)
 from askfirst.consent.purposes import Purpose
 from askfirst.journal import append
 from askfirst.recommenders.personal import PersonalEmoji, personal_counts
@@ -121,7 +125,7 @@ def build(
     purposes: Mapping[str, Purpose],
 ) -> bool:
     """Build (or rebuild) one member's model from their own messages, if they still consent."""
-    consenting = members_with_effective_consent(
+    consenting = members_for_training(
         session, workspace_id=workspace_id, purpose_key=purpose.key, at=at, purposes=purposes
     )
     if member_id not in consenting:
