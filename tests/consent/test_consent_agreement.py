@@ -159,3 +159,28 @@ def test_journal_verify_at_the_command_line_names_a_changed_answer(
     result = CliRunner().invoke(app, ["journal", "verify"], env=environment)
     assert result.exit_code == 1, result.output
     assert f"consent state is not what the journal records: member {members[0]}" in result.output
+
+
+def test_one_member_s_training_checks_that_member_s_answers(
+    store: Store, workspace: Workspace, told: list[int], clock: ManualClock
+) -> None:
+    with store.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE consent_answers SET answer = 'granted' WHERE member_id = :member"),
+            {"member": told[0]},
+        )
+    with store.reading() as session:
+
+        def one(member_id: int) -> set[int]:
+            return members_for_training(
+                session,
+                workspace_id=workspace.id,
+                purpose_key=EMOJI,
+                at=clock.now(),
+                purposes=BUILT_IN_PURPOSES,
+                member_id=member_id,
+            )
+
+        assert told[1] in one(told[1])  # a personal model of someone else still builds
+        with pytest.raises(ConsentStateError, match=f"member {told[0]} for {EMOJI}"):
+            one(told[0])

@@ -52,18 +52,26 @@ class ConsentStateError(ConsentError):
 
 
 def disagreements(
-    session: Session, *, workspace_id: int | None = None, purpose_key: str | None = None
+    session: Session,
+    *,
+    workspace_id: int | None = None,
+    purpose_key: str | None = None,
+    member_id: int | None = None,
 ) -> list[Disagreement]:
     """Every member answer and policy whose rows differ from what the journal records, for
-    one workspace (with its org's policies) and purpose, or for all when None."""
-    found = _answer_disagreements(session, workspace_id, purpose_key)
+    one workspace (with its org's policies), purpose and member, or for all when None."""
+    found = _answer_disagreements(session, workspace_id, purpose_key, member_id)
     return found + _policy_disagreements(session, workspace_id, purpose_key)
 
 
-def refuse_state_unlike_journal(session: Session, *, workspace_id: int, purpose_key: str) -> None:
+def refuse_state_unlike_journal(
+    session: Session, *, workspace_id: int, purpose_key: str, member_id: int | None = None
+) -> None:
     """Raise ConsentStateError naming who disagrees when the purpose's consent state in the
-    workspace is not the one its journal entries derive."""
-    found = disagreements(session, workspace_id=workspace_id, purpose_key=purpose_key)
+    workspace (of one member, when given) is not the one its journal entries derive."""
+    found = disagreements(
+        session, workspace_id=workspace_id, purpose_key=purpose_key, member_id=member_id
+    )
     if not found:
         return
     named = "; ".join(str(one) for one in found[:SHOWN])
@@ -98,7 +106,7 @@ def _reason(found: list[str]) -> str | None:
 
 
 def _answer_disagreements(
-    session: Session, workspace_id: int | None, purpose_key: str | None
+    session: Session, workspace_id: int | None, purpose_key: str | None, member_id: int | None
 ) -> list[Disagreement]:
     rows = select(
         ConsentAnswer.member_id,
@@ -113,12 +121,14 @@ def _answer_disagreements(
         rows = rows.where(Member.workspace_id == workspace_id)
     if purpose_key is not None:
         rows = rows.where(ConsentAnswer.purpose_key == purpose_key)
+    if member_id is not None:
+        rows = rows.where(ConsentAnswer.member_id == member_id)
     stored: dict[tuple[str, str], list[Change]] = defaultdict(list)
-    for member_id, key, at, answer, version, method in session.execute(rows):
+    for who, key, at, answer, version, method in session.execute(rows):
         change = (iso_utc(as_utc(at)), answer.value, version, method.value)
-        stored[(f"member {member_id}", key)].append(change)
+        stored[(f"member {who}", key)].append(change)
     journaled: dict[tuple[str, str], list[Change]] = defaultdict(list)
-    for body in _bodies(session, "consent.changed", workspace_id):
+    for body in _bodies(session, "consent.changed", workspace_id, member_id):
         payload = body["payload"]
         if purpose_key is None or payload.get("purpose") == purpose_key:
             change = (
@@ -152,7 +162,7 @@ def _policy_disagreements(
         scope = f"workspace {row_workspace}'s policy" if row_workspace is not None else scope
         stored[(str(scope), key)].append(_switches(iso_utc(as_utc(at)), allowed, private))
     journaled: dict[tuple[str, str], list[Change]] = defaultdict(list)
-    for body in _bodies(session, "policy.changed", None):
+    for body in _bodies(session, "policy.changed", None, None):
         payload = body["payload"]
         kind = payload.get("scope")
         scope = f"{kind} {payload.get(f'{kind}_id')}'s policy"
@@ -171,10 +181,14 @@ def _switches(at: str, allowed: Any, include_private: Any) -> Change:
     return (at, f"allowed={allowed}", f"include_private={include_private}")
 
 
-def _bodies(session: Session, kind: str, workspace_id: int | None) -> Iterable[dict[str, Any]]:
+def _bodies(
+    session: Session, kind: str, workspace_id: int | None, member_id: int | None
+) -> Iterable[dict[str, Any]]:
     query = select(JournalEntry.body).where(JournalEntry.kind == kind)
     if workspace_id is not None:
         query = query.where(JournalEntry.workspace_id == workspace_id)
+    if member_id is not None:
+        query = query.where(JournalEntry.member_id == member_id)
     for body in session.scalars(query.order_by(JournalEntry.seq)):
         yield json.loads(body)
 

@@ -65,10 +65,17 @@ def members_for_training(
     purpose_key: str,
     at: datetime,
     purposes: Mapping[str, Purpose],
+    member_id: int | None = None,
 ) -> set[int]:
     """The members whose data training may use, as `members_with_effective_consent`, once the
-    consent state it reads is the one the journal records (else ConsentStateError names who)."""
-    refuse_state_unlike_journal(session, workspace_id=workspace_id, purpose_key=purpose_key)
+    consent state it reads is the one the journal records (else ConsentStateError names who).
+
+    `member_id` checks that one member's answers only (and the policies), for training that
+    reads one member's data: a personal model.
+    """
+    refuse_state_unlike_journal(
+        session, workspace_id=workspace_id, purpose_key=purpose_key, member_id=member_id
+    )
     return members_with_effective_consent(
         session, workspace_id=workspace_id, purpose_key=purpose_key, at=at, purposes=purposes
     )

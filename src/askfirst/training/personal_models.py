@@ -126,7 +126,12 @@ def build(
 ) -> bool:
     """Build (or rebuild) one member's model from their own messages, if they still consent."""
     consenting = members_for_training(
-        session, workspace_id=workspace_id, purpose_key=purpose.key, at=at, purposes=purposes
+        session,
+        workspace_id=workspace_id,
+        purpose_key=purpose.key,
+        at=at,
+        purposes=purposes,
+        member_id=member_id,
     )
     if member_id not in consenting:
         return False
