@@ -5,9 +5,11 @@ from __future__ import annotations
 import typer
 
 from askfirst.accounts.commands import member_app, token_app
+from askfirst.consent.agreement import verify_consent_state
 from askfirst.consent.commands import consent_app, policy_app
 from askfirst.demo import demo
 from askfirst.journal.commands import journal_app
+from askfirst.journal.verify import register_state_check
 from askfirst.privacy.audit_command import audit
 from askfirst.privacy.audit_gate import install_audit_gate
 from askfirst.settings import load_settings
@@ -49,6 +51,7 @@ app.command("suggest")(suggest_command)
 app.command("recommend")(recommend_command)
 # ASKFIRST_AUDIT_GATE=1: promotion (askfirst train, the server) requires a passing canary audit.
 install_audit_gate()
+register_state_check(verify_consent_state)  # journal verify checks consent rows too
 
 
 @app.command()

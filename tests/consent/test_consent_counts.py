@@ -5,10 +5,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from itertools import combinations
+from typing import Any
 
 import pytest
 
-from askfirst.consent.counts import withhold_small_count, withhold_small_counts
+from askfirst.consent.counts import (
+    Band,
+    member_band,
+    withhold_small_count,
+    withhold_small_counts,
+)
 
 KEYS = ("granted", "withdrawn", "refused", "not_asked")
 
@@ -75,3 +81,25 @@ def test_no_small_count_follows_from_what_shows_and_the_rule(k: int) -> None:
                     sums = {sum(split[i] for i in group) for split in candidates}
                     derived = next(iter(sums))
                     assert len(sums) > 1 or not 0 < derived < k, (total, display, group, derived)
+
+
+@pytest.mark.parametrize("threshold", [2, 3, 5, 7])
+def test_member_bands_never_tell_how_many_left_between_two_releases(threshold: int) -> None:
+    # For every pair of release counts whose difference is small (1 to k - 1: members who left),
+    # another pair that looks the same has another difference.
+    differences: dict[tuple[Any, Any], set[int]] = {}
+    for before in range(0, 80):
+        for after in range(0, before):
+            seen = (member_band(before, threshold), member_band(after, threshold))
+            differences.setdefault(seen, set()).add(before - after)
+    for before in range(0, 60):
+        for after in range(max(0, before - threshold + 1), before):
+            seen = (member_band(before, threshold), member_band(after, threshold))
+            assert len(differences[seen]) >= 2, (before, after, seen)
+
+
+def test_member_bands_read_as_ranges_and_withhold_small_counts() -> None:
+    assert member_band(3, 5) is None
+    assert str(member_band(5, 5)) == "5 to 9" and str(member_band(44, 5)) == "40 to 44"
+    assert member_band(0, 5) is None and member_band(7, 1) == Band(7, 7)
+    assert member_band(2, 2) is None and member_band(3, 2) == Band(3, 5)  # at least 3 wide

@@ -53,3 +53,40 @@ def test_verify_on_a_new_store_is_ok(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert result.output.startswith("OK: 0 entries")
+
+
+def test_a_checkpoint_kept_elsewhere_catches_what_the_data_folder_cannot(
+    tmp_path: Path, database_url: str
+) -> None:
+    environment = _environment(tmp_path, database_url)
+    head_hash = _write(environment, 3)
+    printed = CliRunner().invoke(app, ["journal", "checkpoint"], env=environment)
+    assert printed.exit_code == 0, printed.output
+    line = printed.output.strip()
+    assert line == f"askfirst-journal-checkpoint seq=3 hash={head_hash}"
+    kept = CliRunner().invoke(app, ["journal", "verify", "--checkpoint", line], env=environment)
+    assert kept.exit_code == 0 and "Every checkpoint holds (1)." in kept.output
+    # Someone who can write the database and the data folder starts the journal over.
+    store = open_store(load_settings(environment))
+    with store.engine.begin() as connection:
+        if store.dialect == "sqlite":
+            connection.exec_driver_sql("DROP TRIGGER journal_entries_no_delete")
+        else:
+            connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        connection.exec_driver_sql("DELETE FROM journal_entries")
+    store.engine.dispose()
+    for name in ("journal-head", "journal-heads"):
+        (tmp_path / name).unlink()
+    _write(environment, 1)
+    assert CliRunner().invoke(app, ["journal", "verify"], env=environment).exit_code == 0
+    caught = CliRunner().invoke(app, ["journal", "verify", "--checkpoint", line], env=environment)
+    assert caught.exit_code == 1
+    assert "checkpoint names entry 3 but the journal ends at 1" in caught.output
+
+
+def test_a_line_that_is_not_a_checkpoint_is_refused_by_name(tmp_path: Path) -> None:
+    environment = {"ASKFIRST_DATA_DIR": str(tmp_path)}
+    result = CliRunner().invoke(
+        app, ["journal", "verify", "--checkpoint", "seq=3"], env=environment
+    )
+    assert result.exit_code == 2 and "is not a journal checkpoint" in result.output

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +14,8 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
 from askfirst.journal import Verification, append, verify
-from askfirst.journal.chain import entry_hash
+from askfirst.journal.anchors import AnchorError, history_path, record_anchor
+from askfirst.journal.chain import entry_body, entry_hash
 from askfirst.store import Store
 
 AT = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
@@ -136,3 +139,91 @@ def test_two_swapped_entries_are_named(store: Store) -> None:
             )
     result = verify(store)
     assert (result.ok, result.first_bad) == (False, 2)
+
+
+def _history(store: Store) -> Path:
+    assert store.journal_head_file is not None
+    return history_path(store.journal_head_file)
+
+
+def _forge_entry(store: Store, seq: int, prev_hash: str) -> str:
+    """Insert entry `seq` with a correct hash, as an attacker with SQL access can."""
+    body = entry_body(seq, AT, "consent.changed", None, 1, {"n": "forged"})
+    forged = entry_hash(prev_hash, body)
+    columns = "seq, at, kind, workspace_id, member_id, body, prev_hash, hash"
+    with store.engine.begin() as connection:
+        connection.execute(
+            text(
+                f"INSERT INTO journal_entries ({columns}) VALUES (:s, :at, :k, NULL, 1, :b, :p, :h)"
+            ),
+            {"s": seq, "at": AT, "k": "consent.changed", "b": body, "p": prev_hash, "h": forged},
+        )
+    return forged
+
+
+def test_a_cut_tail_cannot_be_grown_again_by_normal_use(store: Store) -> None:
+    assert not _tamper(store, "DELETE FROM journal_entries WHERE seq >= 4").ok
+    for _ in range(3):  # today's writes would grow past the old head and hide the cut
+        with (
+            pytest.raises(AnchorError, match="entries 4 to 5 were removed outside askfirst"),
+            store.transaction() as session,
+        ):
+            append(session, "consent.changed", {"n": 9}, at=AT)
+    result = verify(store)
+    assert (result.ok, result.first_bad, result.entries) == (False, 4, 3)
+
+
+def test_a_cut_tail_regrown_with_sql_is_named(store: Store) -> None:
+    _write_five(store)
+    with _around_triggers(store) as connection:
+        connection.execute(text("DELETE FROM journal_entries WHERE seq >= 4"))
+        third = connection.execute(text("SELECT hash FROM journal_entries WHERE seq = 3")).one()
+    fourth = _forge_entry(store, 4, third.hash)
+    fifth = _forge_entry(store, 5, fourth)
+    sixth = _forge_entry(store, 6, fifth)
+    assert store.journal_head_file is not None
+    store.journal_head_file.write_text(json.dumps({"seq": 6, "hash": sixth}))  # even so
+    result = verify(store)
+    assert (result.ok, result.first_bad) == (False, 5)
+    assert "differs from the one askfirst committed" in result.reason
+
+
+def test_an_entry_forged_at_the_tail_is_named_and_stops_writes(store: Store) -> None:
+    _write_five(store)
+    with store.reading() as session:
+        last = session.scalar(text("SELECT hash FROM journal_entries WHERE seq = 5"))
+    _forge_entry(store, 6, last)
+    result = verify(store)
+    assert (result.ok, result.first_bad, result.entries) == (False, 6, 6)
+    assert "added outside askfirst" in result.reason
+    with pytest.raises(AnchorError, match="added outside askfirst"), store.transaction() as s:
+        append(s, "consent.changed", {}, at=AT)
+
+
+def test_a_commit_not_yet_marked_in_the_history_is_accepted(store: Store) -> None:
+    _write_five(store)
+    lines = _history(store).read_text().splitlines(keepends=True)
+    assert [json.loads(line)["state"] for line in lines[-2:]] == ["intent", "committed"]
+    _history(store).write_text("".join(lines[:-1]))  # stopped between COMMIT and its mark
+    assert verify(store).ok
+    with store.transaction() as session:
+        append(session, "consent.changed", {}, at=AT)
+    assert verify(store).ok
+
+
+def test_an_intent_whose_commit_failed_is_passed_over(store: Store) -> None:
+    _write_five(store)
+    record_anchor(_history(store), 6, "f" * 64, committed=False, durable=True)
+    assert verify(store).ok
+    with store.transaction() as session:
+        append(session, "consent.changed", {}, at=AT)
+    result = verify(store)
+    assert (result.ok, result.entries) == (True, 6)
+
+
+def test_a_line_taken_out_of_the_head_history_is_named(store: Store) -> None:
+    _write_five(store)
+    lines = _history(store).read_text().splitlines(keepends=True)
+    _history(store).write_text("".join(lines[:3] + lines[4:]))
+    result = verify(store)
+    assert not result.ok and "line 4 of the head history" in result.reason

@@ -36,6 +36,7 @@ from sqlalchemy import func, select
 from askfirst.clock import SystemClock
 from askfirst.consent import BUILT_IN_PURPOSES, grant
 from askfirst.journal import verify
+from askfirst.journal.anchors import history_path
 from askfirst.settings import Settings, sqlite_url
 from askfirst.store import Store, open_store
 from askfirst.store.tables import (
@@ -215,6 +216,7 @@ def test_a_killed_import_leaves_all_or_nothing(
             for leftover in settings.data_dir.glob("askfirst.sqlite3*"):
                 leftover.unlink()
             settings.journal_head_file.unlink(missing_ok=True)
+            history_path(settings.journal_head_file).unlink(missing_ok=True)
     assert interrupted >= 3, "too few kills landed during the import to prove anything"
     subprocess.run(command, env=environment, check=True)
     store = open_store(settings)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from training_chat import Chat
 
 from askfirst.journal import entries
@@ -93,3 +93,25 @@ def test_a_member_without_emoji_habits_gets_the_shared_suggestions(
     chat.grant(me, PERSONAL)
     reconcile(store, clock=chat.clock, settings=settings, purposes=chat.purposes)
     assert suggested(chat, settings, me, "coffee?") == suggested(chat, settings, None, "coffee?")
+
+
+def test_a_yes_forged_with_sql_builds_no_model_and_stops_nothing_else(
+    store: Store, chat: Chat, settings: Settings
+) -> None:
+    me, other = habits(chat)
+    chat.grant(me, PERSONAL)
+    chat.grant(other, PERSONAL)
+    chat.clock.advance(timedelta(seconds=1))
+    chat.withdraw(other, PERSONAL)
+    with store.engine.begin() as connection:  # the no turned back into a yes, around askfirst
+        connection.execute(text("UPDATE consent_answers SET answer = 'granted'"))
+    report = reconcile(store, clock=chat.clock, settings=settings, purposes=chat.purposes)
+    assert report.personal_built == [me]
+    assert report.personal_refused == [
+        f"consent for {PERSONAL} in workspace {chat.workspace_id} is not what the journal "
+        f"records, so nothing is trained from it: member {other} for {PERSONAL}. The rows were "
+        "changed outside askfirst; run 'askfirst journal verify' and see 'State against the "
+        "journal' in docs/consent.md"
+    ]
+    with store.reading() as session:
+        assert session.scalars(select(PersonalModel.member_id)).all() == [me]

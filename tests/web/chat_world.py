@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from askfirst.clock import ManualClock
 from askfirst.store import Store
 from askfirst.store.tables import Channel, ChannelKind, Membership, Message, Reaction
@@ -25,6 +27,29 @@ class World:
     secret_message: int  # bob's message in #secret
 
 
+def add_channel(
+    session: Session,
+    workspace_id: int,
+    name: str,
+    kind: ChannelKind,
+    members: list[int],
+    *,
+    archived: bool = False,
+) -> int:
+    """A channel of the workspace with these members; returns its id."""
+    row = Channel(
+        workspace_id=workspace_id,
+        slack_id=f"C-{name}",
+        name=name,
+        kind=kind,
+        is_archived=archived,
+    )
+    session.add(row)
+    session.flush()
+    session.add_all(Membership(channel_id=row.id, member_id=m) for m in members)
+    return row.id
+
+
 def build_world(store: Store, people: Any, clock: ManualClock) -> World:
     ada, bob = people.ada.member_id, people.bob.member_id
     workspace_id = people.ada.workspace_id
@@ -33,17 +58,7 @@ def build_world(store: Store, people: Any, clock: ManualClock) -> World:
         def channel(
             name: str, kind: ChannelKind, members: list[int], archived: bool = False
         ) -> int:
-            row = Channel(
-                workspace_id=workspace_id,
-                slack_id=f"C-{name}",
-                name=name,
-                kind=kind,
-                is_archived=archived,
-            )
-            session.add(row)
-            session.flush()
-            session.add_all(Membership(channel_id=row.id, member_id=m) for m in members)
-            return row.id
+            return add_channel(session, workspace_id, name, kind, members, archived=archived)
 
         general = channel("general", ChannelKind.PUBLIC, [ada, bob])
         deploys = channel("deploys", ChannelKind.PUBLIC, [bob])

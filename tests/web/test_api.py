@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from askfirst.clock import ManualClock
 from askfirst.store import Store
@@ -217,6 +218,19 @@ def test_admin_policy_changes_restrict_and_are_journaled(client: TestClient, peo
     assert client.put(f"{API}/admin/policies/nope", json={}, headers=root).status_code == 404
     verification = client.get(f"{API}/admin/journal/verify", headers=root).json()
     assert verification["ok"] and verification["entries"] >= 1
+
+
+def test_admin_verification_names_a_consent_row_changed_with_sql_but_not_the_answer(
+    client: TestClient, store: Store, people: Any
+) -> None:
+    client.post(EMOJI, json={"answer": "granted"}, headers=people.ada.bearer)
+    client.post(EMOJI, json={"answer": "withdrawn"}, headers=people.ada.bearer)
+    with store.engine.begin() as connection:
+        connection.execute(text("UPDATE consent_answers SET answer = 'granted'"))
+    verification = client.get(f"{API}/admin/journal/verify", headers=people.root.bearer).json()
+    assert not verification["ok"]
+    assert f"member {people.ada.member_id} for emoji_suggestions" in verification["reason"]
+    assert "granted" not in verification["reason"] and "withdrawn" not in verification["reason"]
 
 
 def test_expired_and_malformed_tokens_are_refused(

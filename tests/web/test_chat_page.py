@@ -7,12 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from chat_world import World, build_world
+from chat_world import World, add_channel, build_world
 from sqlalchemy import func, select
 
 from askfirst.clock import ManualClock
 from askfirst.store import Store
-from askfirst.store.tables import Membership, Message, Reaction
+from askfirst.store.tables import ChannelKind, Membership, Message, Reaction
 
 
 @pytest.fixture
@@ -172,9 +172,41 @@ def test_a_public_channel_can_be_read_then_joined(
         ada.client.post(
             "/chat/join", data={"csrf_token": ada.csrf_token, "channel_id": world.secret}
         ),
-        403,
-        "is private",
+        404,
+        "no such channel",
     )
+
+
+def test_joining_a_channel_one_cannot_read_answers_as_if_it_did_not_exist(
+    store: Store, world: World, browser_for: Callable[[str], Any], people: Any
+) -> None:
+    with store.transaction() as session:
+
+        def channel(workspace_id: int, name: str, kind: ChannelKind, archived: bool) -> int:
+            return add_channel(session, workspace_id, name, kind, [], archived=archived)
+
+        ours = people.ada.workspace_id
+        theirs = people.eve.workspace_id
+        unseen = [
+            world.secret,
+            channel(ours, "hush-archived", ChannelKind.PRIVATE, True),
+            channel(theirs, "their-archived", ChannelKind.PUBLIC, True),
+            channel(theirs, "their-public", ChannelKind.PUBLIC, False),
+            channel(theirs, "their-private", ChannelKind.PRIVATE, True),
+        ]
+        nowhere = max(unseen) + 1000
+    ada = browser_for("ada")
+    before = counts(store)
+    answers = []
+    for channel_id in [nowhere, *unseen]:
+        form = {"csrf_token": ada.csrf_token, "channel_id": channel_id}
+        response = ada.client.post("/chat/join", data=form)
+        answers.append((response.status_code, response.text))
+    assert answers[0][0] == 404 and "no such channel" in answers[0][1]
+    assert all(answer == answers[0] for answer in answers), "a channel one cannot read showed"
+    for name in ("hush-archived", "their-", "archived;", "another workspace"):
+        assert name not in answers[0][1]
+    assert counts(store) == before
 
 
 def test_reactions_are_one_click_each_way(

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from chat_world import build_world
+from release_rows import add_release
 from sqlalchemy import func, select
 
 from askfirst.clock import ManualClock
@@ -20,11 +21,8 @@ from askfirst.settings import Settings
 from askfirst.store import Store
 from askfirst.store.tables import (
     ConsentAnswer,
-    Release,
     ReleaseCharge,
     ReleaseStatus,
-    Snapshot,
-    SnapshotMember,
     Workspace,
 )
 from askfirst.training.budgets import budget_status
@@ -162,41 +160,14 @@ def test_budget_chart_and_timeline_show_the_releases_that_contain_me(
     with store.transaction() as session:
         for rho, status in ((0.02, ReleaseStatus.RETIRED), (0.05, ReleaseStatus.PROMOTED)):
             epsilon = epsilon_for_rho(rho, 1e-6)
-            snapshot = Snapshot(
-                workspace_id=people.ada.workspace_id,
-                purpose_key="emoji_suggestions",
-                watermark=at,
-                taken_at=at,
-                channel_kinds="public",
-                member_count=1,
-                message_count=0,
-                reaction_count=0,
-                membership_count=0,
-                left_out_for_budget=0,
-            )
-            session.add(snapshot)
-            session.flush()
-            session.add(SnapshotMember(snapshot_id=snapshot.id, member_id=people.ada.member_id))
-            release = Release(
-                workspace_id=people.ada.workspace_id,
-                purpose_key="emoji_suggestions",
-                snapshot_id=snapshot.id,
-                watermark=at,
-                member_count=1,
-                epsilon=epsilon,
-                delta=1e-6,
-                mechanism={},
-                utility={},
+            release = add_release(
+                session,
+                people.ada.workspace_id,
+                at,
                 status=status,
-                status_detail="",
-                created_at=at,
-                promoted_at=at,
-                retired_at=at if status is ReleaseStatus.RETIRED else None,
-                artifact_path="",
-                artifact_sha256="",
+                epsilon=epsilon,
+                members=[people.ada.member_id],
             )
-            session.add(release)
-            session.flush()
             session.add(
                 ReleaseCharge(
                     release_id=release.id,

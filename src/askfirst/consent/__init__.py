@@ -7,6 +7,7 @@ in that same transaction.
 
 from __future__ import annotations
 
+from askfirst.consent.agreement import ConsentStateError, disagreements
 from askfirst.consent.answers import ConsentChange, grant, withdraw
 from askfirst.consent.counts import answer_counts
 from askfirst.consent.effective import Effective, effective_consent
@@ -21,7 +22,11 @@ from askfirst.consent.errors import (
     UnknownWithdrawalError,
     UnknownWorkspaceError,
 )
-from askfirst.consent.gate import eligible_channel_kinds, members_with_effective_consent
+from askfirst.consent.gate import (
+    eligible_channel_kinds,
+    members_for_training,
+    members_with_effective_consent,
+)
 from askfirst.consent.notices import (
     Notice,
     current_notice,
@@ -61,6 +66,7 @@ __all__ = [
     "AnswerMethod",
     "ConsentChange",
     "ConsentError",
+    "ConsentStateError",
     "ConsentStatus",
     "Effective",
     "GrantRefusedError",
@@ -85,12 +91,14 @@ __all__ = [
     "consent_status",
     "current_answers",
     "current_notice",
+    "disagreements",
     "effective_consent",
     "eligible_channel_kinds",
     "find_purpose",
     "grant",
     "load_purposes",
     "mark_overdue",
+    "members_for_training",
     "members_with_effective_consent",
     "notice",
     "notice_content",

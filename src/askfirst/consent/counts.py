@@ -8,6 +8,7 @@ the shown ones and the workspace's size. See docs/consent.md, "Small counts".
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -74,3 +75,40 @@ def withhold_small_counts(
 def withhold_small_count(count: int, threshold: int) -> int | None:
     """One count of members on its own: None (withheld) from 1 to threshold - 1."""
     return None if 0 < count < threshold else count
+
+
+@dataclass(frozen=True)
+class Band:
+    """A count of members as an admin sees it outside a split: a range it lies in."""
+
+    at_least: int
+    at_most: int
+
+    def __str__(self) -> str:
+        if self.at_least == self.at_most:
+            return f"{self.at_least:,}"
+        return f"{self.at_least:,} to {self.at_most:,}"
+
+
+def band_width(threshold: int) -> int:
+    """How wide the bands of `member_band` are, and below what they are withheld: k, but at
+    least 3, so a difference within one band is never a single value (1 keeps counts exact)."""
+    return 1 if threshold <= 1 else max(threshold, 3)
+
+
+def member_band(count: int, threshold: int) -> Band | None:
+    """A release's count of members as admins see it: None below the band width (k, at
+    least 3), else the band of that width it lies in (k to 2k - 1, 2k to 3k - 1, ...).
+
+    Exact counts of two releases differ by exactly the members who left between them (a
+    release derived by a withdrawal is its parent less those who withdrew); bands never say
+    that difference is one value: within one band (or both withheld) it is 1 to width - 1, at
+    least two values; across bands it spans more. 1 keeps counts exact.
+    """
+    if threshold <= 1:
+        return Band(count, count)
+    width = band_width(threshold)
+    if count < width:
+        return None
+    low = count // width * width
+    return Band(low, low + width - 1)

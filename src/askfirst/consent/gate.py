@@ -1,8 +1,9 @@
 """The consent gate: which members' data a purpose may use in a workspace at a moment.
 
-The trainer reads the store only through here. A member counts iff, at the snapshot's
-watermark `at`, `effective_consent` says so for their latest answer at or before `at` and the
-policies in force at `at`. Answers and policy changes after `at` do not count.
+The trainer reads the store only through here, with `members_for_training`, which first checks
+the consent rows against the journal (askfirst/consent/agreement.py). A member counts iff, at
+the snapshot's watermark `at`, `effective_consent` says so for their latest answer at or before
+`at` and the policies in force at `at`. Answers and policy changes after `at` do not count.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from askfirst.consent.agreement import refuse_state_unlike_journal
 from askfirst.consent.effective import effective_consent
 from askfirst.consent.history import latest_answers
 from askfirst.consent.notices import notice, notice_reads
@@ -54,6 +56,29 @@ def members_with_effective_consent(
         if verdicts[key]:
             consenting.add(row.member_id)
     return consenting
+
+
+def members_for_training(
+    session: Session,
+    *,
+    workspace_id: int,
+    purpose_key: str,
+    at: datetime,
+    purposes: Mapping[str, Purpose],
+    member_id: int | None = None,
+) -> set[int]:
+    """The members whose data training may use, as `members_with_effective_consent`, once the
+    consent state it reads is the one the journal records (else ConsentStateError names who).
+
+    `member_id` checks that one member's answers only (and the policies), for training that
+    reads one member's data: a personal model.
+    """
+    refuse_state_unlike_journal(
+        session, workspace_id=workspace_id, purpose_key=purpose_key, member_id=member_id
+    )
+    return members_with_effective_consent(
+        session, workspace_id=workspace_id, purpose_key=purpose_key, at=at, purposes=purposes
+    )
 
 
 def eligible_channel_kinds(

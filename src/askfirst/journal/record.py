@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from askfirst.journal.chain import GENESIS_HASH, check_kind, entry_body, entry_hash
-from askfirst.journal.head import newest_head, write_head_on_commit
+from askfirst.journal.head import check_anchors, newest_head, write_head_on_commit
 from askfirst.store.engine import READING
 from askfirst.store.tables.journal import JournalEntry
 
@@ -42,6 +42,7 @@ def append(
     check_kind(kind)
     _lock_for_append(session)
     last = newest_head(session)
+    check_anchors(session, last)
     seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS_HASH)
     body = entry_body(seq, at, kind, workspace_id, member_id, payload)
     entry = JournalEntry(

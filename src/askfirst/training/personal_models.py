@@ -12,6 +12,7 @@ between passes.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,13 +22,20 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from askfirst.clock import Clock
-from askfirst.consent import eligible_channel_kinds, members_with_effective_consent
+from askfirst.consent import (
+    ConsentStateError,
+    eligible_channel_kinds,
+    members_for_training,
+    members_with_effective_consent,
+)
 from askfirst.consent.purposes import Purpose
 from askfirst.journal import append
 from askfirst.recommenders.personal import PersonalEmoji, personal_counts
 from askfirst.store import Store
 from askfirst.store.tables import Channel, ConsentAnswer, Member, Message, PersonalModel
 from askfirst.training.snapshots import MEMBER_WRITTEN_SUBTYPES, MENTION, MENTION_PLACEHOLDER
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -36,6 +44,7 @@ class PersonalReport:
 
     built: list[int] = field(default_factory=list)
     deleted: list[int] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # consent rows unlike the journal
 
 
 def personal_purposes(purposes: Mapping[str, Purpose]) -> list[Purpose]:
@@ -53,9 +62,13 @@ def sync_personal_models(
         with store.reading() as session:
             pending = due(session, purpose, at=clock.now(), purposes=purposes)
         for member_id, workspace_id in pending:
-            with store.transaction() as session:
-                if build(session, purpose, member_id, workspace_id, clock.now(), purposes):
-                    report.built.append(member_id)
+            try:
+                with store.transaction() as session:
+                    if build(session, purpose, member_id, workspace_id, clock.now(), purposes):
+                        report.built.append(member_id)
+            except ConsentStateError as refused:  # one member's: the others' work goes on
+                log.warning("personal model not built: %s", refused)
+                report.refused.append(str(refused))
     return report
 
 
@@ -121,8 +134,13 @@ def build(
     purposes: Mapping[str, Purpose],
 ) -> bool:
     """Build (or rebuild) one member's model from their own messages, if they still consent."""
-    consenting = members_with_effective_consent(
-        session, workspace_id=workspace_id, purpose_key=purpose.key, at=at, purposes=purposes
+    consenting = members_for_training(
+        session,
+        workspace_id=workspace_id,
+        purpose_key=purpose.key,
+        at=at,
+        purposes=purposes,
+        member_id=member_id,
     )
     if member_id not in consenting:
         return False

@@ -22,7 +22,7 @@ import polars as pl
 from sqlalchemy import ColumnElement, Select, and_, insert, or_, select
 from sqlalchemy.orm import Session
 
-from askfirst.consent import Purpose, eligible_channel_kinds, members_with_effective_consent
+from askfirst.consent import Purpose, eligible_channel_kinds, members_for_training
 from askfirst.journal import append
 from askfirst.recommenders.evaluation import choose_holdout
 from askfirst.store.tables import (
@@ -103,7 +103,7 @@ def read_snapshot(
     kinds = eligible_channel_kinds(
         session, workspace_id=workspace_id, purpose_key=purpose_key, at=at
     )
-    consenting = members_with_effective_consent(
+    consenting = members_for_training(
         session, workspace_id=workspace_id, purpose_key=purpose_key, at=at, purposes=purposes
     ) & people(session, workspace_id)
     spent = spent_by_member(session, workspace_id=workspace_id, purpose=purpose, at=at)

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from askfirst.clock import Clock
-from askfirst.consent import members_with_effective_consent
+from askfirst.consent import members_for_training
 from askfirst.consent.purposes import Purpose
 from askfirst.privacy.bounding import Bounds
 from askfirst.privacy.mechanisms import DomainGaussian, calibrate_domain_gaussian, gaussian_noise
@@ -142,7 +142,7 @@ def _derive(
     with store.reading() as session:
         parent = read_parent(session, release_id, settings=settings)
         purpose = purposes[parent.release.purpose_key]
-        consenting = members_with_effective_consent(
+        consenting = members_for_training(
             session,
             workspace_id=parent.release.workspace_id,
             purpose_key=purpose.key,

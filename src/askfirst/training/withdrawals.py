@@ -64,6 +64,7 @@ class ReconcileReport:
     artifacts_removed: list[int] = field(default_factory=list)
     personal_built: list[int] = field(default_factory=list)
     personal_deleted: list[int] = field(default_factory=list)
+    personal_refused: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
 
@@ -83,6 +84,7 @@ def reconcile(
     # model is deleted.
     personal = sync_personal_models(store, clock=clock, purposes=purposes)
     report.personal_built, report.personal_deleted = personal.built, personal.deleted
+    report.personal_refused = personal.refused
     with store.reading() as session:
         batches = batch_by_purpose(session, open_withdrawals(session))
     for (workspace_id, purpose_key), batch in sorted(batches.items()):

@@ -27,6 +27,9 @@ MAX_TEXT = 40_000  # Slack's limit for one message
 EMOJI_NAME = re.compile(r"[a-z0-9_+\-']{1,100}")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FIXED_MEMBERS = (ChannelKind.DIRECT, ChannelKind.MULTI_DIRECT)
+# Without the id: a refusal must read the same for every channel the member cannot see.
+NO_SUCH_CHANNEL = "channel_id: no such channel among those you can see; pick one from your list"
+NO_SUCH_MESSAGE = "message_id: no such message among those you can see; reload the page"
 
 
 class PostingError(ValueError):
@@ -59,8 +62,9 @@ def post_message(
     The message's ts is the clock's instant in Slack's form, moved on by a microsecond while
     another message of the channel already has it.
     """
-    channel = _open_channel(session, channel_id)
-    author = _active_member(session, author_id, channel, field="author_id")
+    author = _member(session, author_id, "author_id")
+    channel = _readable_channel(session, channel_id, author)
+    _active_member(session, author_id, channel, field="author_id")
     _check_text(text)
     _require_membership(session, channel, author, "post in")
     if thread_ts is not None:
@@ -83,8 +87,9 @@ def add_reaction(session: Session, *, message_id: int, member_id: int, emoji: st
     """React to a message in a channel the member belongs to; reacting twice keeps one reaction."""
     _check_emoji(emoji)
     message = _message(session, message_id)
-    channel = _open_channel(session, message.channel_id)
-    member = _active_member(session, member_id, channel)
+    member = _member(session, member_id)
+    channel = _readable_channel(session, message.channel_id, member, message_id=message.id)
+    _active_member(session, member_id, channel)
     _require_membership(session, channel, member, "react in")
     reaction = session.get(Reaction, (message.id, member.id, emoji))
     if reaction is None:
@@ -112,19 +117,17 @@ def remove_reaction(session: Session, *, message_id: int, member_id: int, emoji:
 def join_channel(
     session: Session, *, channel_id: int, member_id: int, invited_by: int | None = None
 ) -> bool:
-    """Join a public channel, or a private one when a member of it invites; False if already in."""
-    channel = _open_channel(session, channel_id)
-    member = _active_member(session, member_id, channel)
+    """Join a public channel, or a private one when a member of it invites; False if already in.
+
+    A channel the member cannot read (another workspace's, a private one without an invitation
+    from a member of it, a direct conversation of others) is refused exactly as an id that
+    does not exist, so joining tells nothing about channels the member may not see.
+    """
+    member = _member(session, member_id)
+    channel = _readable_channel(session, channel_id, member, invited_by=invited_by)
+    _active_member(session, member_id, channel)
     if _is_member(session, channel.id, member.id):
-        return False
-    if channel.kind in FIXED_MEMBERS:
-        raise NotPermitted(
-            "channel_id",
-            f"channel {channel.id} is a direct conversation with fixed members; "
-            "start a new conversation instead",
-        )
-    if channel.kind is ChannelKind.PRIVATE:
-        _check_invitation(session, channel, member, invited_by)
+        return False  # direct conversations are seen only by their fixed members: never joined
     session.add(Membership(channel_id=channel.id, member_id=member.id))
     session.flush()
     return True
@@ -203,15 +206,15 @@ def _check_thread(session: Session, channel: Channel, thread_ts: str) -> None:
         )
 
 
-def _check_invitation(
-    session: Session, channel: Channel, member: Member, invited_by: int | None
-) -> None:
-    if invited_by is None or not _is_member(session, channel.id, invited_by):
-        raise NotPermitted(
-            "channel_id",
-            f"channel {channel.id} is private; member {member.id} can join only when a member "
-            "of it invites them (invited_by)",
-        )
+def _visible_to(session: Session, channel: Channel, member: Member, invited_by: int | None) -> bool:
+    """Whether the member may know the channel exists: their workspace's, and public, or one
+    they are in, or private with an invitation from a member of it."""
+    if channel.workspace_id != member.workspace_id:
+        return False
+    if channel.kind is ChannelKind.PUBLIC or _is_member(session, channel.id, member.id):
+        return True
+    invited = invited_by is not None and _is_member(session, channel.id, invited_by)
+    return channel.kind is ChannelKind.PRIVATE and invited
 
 
 def _require_membership(session: Session, channel: Channel, member: Member, action: str) -> None:
@@ -234,8 +237,21 @@ def _channel(session: Session, channel_id: int) -> Channel:
     return channel
 
 
-def _open_channel(session: Session, channel_id: int) -> Channel:
-    channel = _channel(session, channel_id)
+def _readable_channel(
+    session: Session,
+    channel_id: int,
+    member: Member,
+    *,
+    invited_by: int | None = None,
+    message_id: int | None = None,
+) -> Channel:
+    """The channel, open for changes, if the member may know it exists; one they may not is
+    refused as if it did not exist (as its message, when reached through `message_id`)."""
+    channel = session.get(Channel, channel_id)
+    if channel is None or not _visible_to(session, channel, member, invited_by):
+        if message_id is not None:
+            raise UnknownTarget("message_id", NO_SUCH_MESSAGE)
+        raise UnknownTarget("channel_id", NO_SUCH_CHANNEL)
     if channel.is_archived:
         raise NotPermitted(
             "channel_id", f"channel {channel.id} (#{channel.name}) is archived; nothing can change"

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from askfirst.accounts.roles import SignedInMember
 from askfirst.consent import find_purpose, policy_for_workspace, set_policy
-from askfirst.consent.counts import answer_counts, withhold_small_count, withhold_small_counts
+from askfirst.consent.agreement import verify_consent_state_unsaid
+from askfirst.consent.counts import answer_counts, member_band, withhold_small_counts
 from askfirst.journal import verify
 from askfirst.training.releases import release_payload, releases
 from askfirst.web.api.schemas import (
@@ -106,7 +107,7 @@ def verify_journal(
     admin: SignedInMember = Depends(require_admin), context: AppContext = Depends(app_context)
 ) -> VerificationOut:
     """Check the whole journal's hash chain and head file; names the first bad entry."""
-    result = verify(context.store)
+    result = verify(context.store, state_checks=[verify_consent_state_unsaid])
     return VerificationOut(
         ok=result.ok,
         entries=result.entries,
@@ -135,20 +136,27 @@ def workspace_releases(
 ) -> list[dict[str, Any]]:
     """Your workspace's releases, newest first: purpose, status, members, (ε, δ), utility.
 
-    `members` and `utility.members_contributing` are null when fewer than the threshold.
+    `members` and `utility.members_contributing` are bands `{"at_least", "at_most"}`, never
+    exact counts (two releases' exact counts would differ by the members who left between
+    them), and null when fewer than the threshold.
     """
     threshold = context.settings.small_count_threshold
     with context.store.reading() as session:
         found = releases(session, workspace_id=admin.workspace_id)
-        return [_without_small_counts(release_payload(r), threshold) for r in found]
+        return [_banded(release_payload(r), threshold) for r in found]
 
 
-def _without_small_counts(payload: dict[str, Any], threshold: int) -> dict[str, Any]:
-    members = withhold_small_count(payload["members"], threshold)
+def _banded(payload: dict[str, Any], threshold: int) -> dict[str, Any]:
+    members = _band_out(payload["members"], threshold)
     utility = dict(payload["utility"])
     withheld = members is None
     if "members_contributing" in utility:
-        contributing = withhold_small_count(utility["members_contributing"], threshold)
+        contributing = _band_out(int(utility["members_contributing"]), threshold)
         utility["members_contributing"] = contributing
         withheld = withheld or contributing is None
     return {**payload, "members": members, "utility": utility, "suppressed": withheld}
+
+
+def _band_out(count: int, threshold: int) -> dict[str, int] | None:
+    band = member_band(count, threshold)
+    return None if band is None else {"at_least": band.at_least, "at_most": band.at_most}

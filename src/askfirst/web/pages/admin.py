@@ -14,7 +14,8 @@ from fastapi.responses import RedirectResponse
 
 from askfirst.accounts.roles import SignedInMember
 from askfirst.consent import find_purpose
-from askfirst.consent.counts import withhold_small_count
+from askfirst.consent.agreement import ConsentStateError, verify_consent_state_unsaid
+from askfirst.consent.counts import band_width, member_band
 from askfirst.journal import verify
 from askfirst.training.fitters import FITTERS
 from askfirst.training.pipeline import TrainingError, train
@@ -22,7 +23,12 @@ from askfirst.web.api.admin import change_policy as apply_policy
 from askfirst.web.api.schemas import PolicyIn
 from askfirst.web.auth import require_admin
 from askfirst.web.context import AppContext, app_context
-from askfirst.web.pages.admin_view import fewer_than, purpose_rows, release_rows, withdrawal_rows
+from askfirst.web.pages.admin_view import (
+    fewer_than,
+    purpose_rows,
+    release_rows,
+    withdrawal_summaries,
+)
 from askfirst.web.pages.words import STATUS_WORDS
 from askfirst.web.rendering import render
 
@@ -97,15 +103,16 @@ def _train(context: AppContext, workspace_id: int, key: str) -> TrainingResult:
             clock=context.clock,
             purposes=context.purposes,
         )
-    except TrainingError as error:
+    except (TrainingError, ConsentStateError) as error:
         return TrainingResult(key, False, str(error))
     release = outcome.release
     served = "now served" if outcome.promoted else f"not served: {outcome.refusal}"
     threshold = context.settings.small_count_threshold
-    if withhold_small_count(release.member_count, threshold) is None:
-        members = f"{fewer_than(threshold)} members"
+    band = member_band(release.member_count, threshold)
+    if band is None:
+        members = f"{fewer_than(band_width(threshold))} members"
     else:
-        members = f"{release.member_count:,} member{'' if release.member_count == 1 else 's'}"
+        members = f"{band} member{'' if band.at_most == 1 else 's'}"
     text = (
         f"release {release.id} trained from {members} "
         f"(ε {release.epsilon:.3g}, δ {release.delta:.3g}); {served}"
@@ -116,7 +123,7 @@ def _train(context: AppContext, workspace_id: int, key: str) -> TrainingResult:
 def _page(
     request: Request, admin: SignedInMember, context: AppContext, results: list[TrainingResult]
 ) -> Response:
-    verification = verify(context.store)
+    verification = verify(context.store, state_checks=[verify_consent_state_unsaid])
     at = context.clock.now()
     threshold = context.settings.small_count_threshold
     values: dict[str, Any] = {
@@ -126,10 +133,13 @@ def _page(
         "status_words": STATUS_WORDS,
         "threshold": threshold,
         "fewer_than": fewer_than(threshold),
+        "fewer_than_band": fewer_than(band_width(threshold)),
     }
     # Rendered inside the reading view: the page shows the rows as that view holds them.
     with context.store.reading() as session:
         values["purposes"] = purpose_rows(session, admin.workspace_id, context.purposes, threshold)
         values["releases"] = release_rows(session, admin.workspace_id, context.purposes, threshold)
-        values["withdrawals"] = withdrawal_rows(session, admin.workspace_id, context.purposes, at)
+        values["withdrawals"] = withdrawal_summaries(
+            session, admin.workspace_id, context.purposes, at, threshold
+        )
         return render(request, "admin.html", values, member=admin)

@@ -13,19 +13,24 @@ from sqlalchemy.orm import Session
 
 from askfirst.consent import (
     Purpose,
-    Withdrawal,
     WorkspacePolicy,
     policy_for_workspace,
     withdrawal,
 )
-from askfirst.consent.counts import answer_counts, withhold_small_count, withhold_small_counts
+from askfirst.consent.counts import (
+    Band,
+    answer_counts,
+    band_width,
+    member_band,
+    withhold_small_count,
+    withhold_small_counts,
+)
 from askfirst.store.tables import Member, Release, ReleaseStatus, WithdrawalRecord
 from askfirst.training.releases import releases
 from askfirst.web.pages.words import purpose_title
 
 RELEASES_SHOWN = 30
 MEMBERS_CONTRIBUTING = "members_contributing"
-WITHDRAWALS_SHOWN = 50
 
 
 @dataclass(frozen=True)
@@ -47,16 +52,21 @@ class ReleaseRow:
     title: str
     served: bool
     utility: list[tuple[str, str]]
-    members: int | None  # None: fewer than the small-count threshold
+    members: Band | None  # a band, never the exact count; None: fewer than the threshold
 
 
 @dataclass(frozen=True)
-class WithdrawalRow:
-    """A withdrawal without the member's name: admins see the work, not who asked."""
+class WithdrawalSummary:
+    """One purpose's withdrawals as admins see them: how the work stands, never each one.
 
-    withdrawal: Withdrawal
+    Listing each withdrawal would count them, and so give away a withdrawn count that the
+    counts table withholds; the figures here follow the same small-count rule.
+    """
+
     title: str
-    overdue: bool
+    open: int | None  # being worked on; None: from 1 to threshold - 1
+    overdue: bool  # whether any open one is past its deadline: someone must act
+    complete: Band | None  # finished, as a band; None: from 1 to threshold - 1
 
 
 def purpose_rows(
@@ -83,7 +93,7 @@ def release_rows(
             purpose_title(purposes, release.purpose_key),
             release.status is ReleaseStatus.PROMOTED,
             utility_figures(release.utility, threshold),
-            withhold_small_count(release.member_count, threshold),
+            member_band(release.member_count, threshold),
         )
         for release in releases(session, workspace_id=workspace_id)[:RELEASES_SHOWN]
     ]
@@ -107,12 +117,14 @@ UTILITY_WORDS = {
 
 def utility_figures(utility: Mapping[str, Any], threshold: int) -> list[tuple[str, str]]:
     """A release's utility measures as (name in words, value) pairs for a table cell; a count
-    of members below `threshold` reads "fewer than k"."""
+    of members reads as its band, or "fewer than k" below `threshold`."""
     figures = []
     for name, value in utility.items():
         words = UTILITY_WORDS.get(name, name.replace("_", " "))
-        if name == MEMBERS_CONTRIBUTING and withhold_small_count(int(value), threshold) is None:
-            figures.append((words, fewer_than(threshold)))
+        if name == MEMBERS_CONTRIBUTING:
+            band = member_band(int(value), threshold)
+            withheld = fewer_than(band_width(threshold))
+            figures.append((words, withheld if band is None else str(band)))
         elif isinstance(value, float) and not value.is_integer():
             figures.append((words, f"{value:.3f}"))
         elif isinstance(value, int | float):
@@ -122,20 +134,40 @@ def utility_figures(utility: Mapping[str, Any], threshold: int) -> list[tuple[st
     return figures
 
 
-def withdrawal_rows(
-    session: Session, workspace_id: int, purposes: Mapping[str, Purpose], at: datetime
-) -> list[WithdrawalRow]:
-    """The workspace's newest withdrawals; open ones past their deadline are overdue."""
+def withdrawal_summaries(
+    session: Session,
+    workspace_id: int,
+    purposes: Mapping[str, Purpose],
+    at: datetime,
+    threshold: int,
+) -> list[WithdrawalSummary]:
+    """Each purpose's withdrawals in the workspace: open (small counts withheld), whether any
+    is overdue, and how many are complete (a band); purposes nobody withdrew from are left out."""
     ids = session.scalars(
         select(WithdrawalRecord.id)
         .join(Member, Member.id == WithdrawalRecord.member_id)
         .where(Member.workspace_id == workspace_id)
-        .order_by(WithdrawalRecord.id.desc())
-        .limit(WITHDRAWALS_SHOWN)
     ).all()
-    rows = []
+    open_ones: dict[str, int] = {}
+    complete: dict[str, int] = {}
+    overdue: set[str] = set()
     for withdrawal_id in ids:
         found = withdrawal(session, withdrawal_id)
-        overdue = found.status.value == "overdue" or (found.is_open and found.deadline < at)
-        rows.append(WithdrawalRow(found, purpose_title(purposes, found.purpose_key), overdue))
-    return rows
+        key = found.purpose_key
+        open_ones.setdefault(key, 0)
+        complete.setdefault(key, 0)
+        if found.is_open:
+            open_ones[key] += 1
+        else:
+            complete[key] += 1
+        if found.status.value == "overdue" or (found.is_open and found.deadline < at):
+            overdue.add(key)
+    return [
+        WithdrawalSummary(
+            purpose_title(purposes, key),
+            withhold_small_count(open_ones[key], threshold),
+            key in overdue,
+            member_band(complete[key], threshold),
+        )
+        for key in sorted(open_ones)
+    ]
