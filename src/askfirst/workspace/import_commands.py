@@ -1,4 +1,5 @@
-"""`askfirst import` and `askfirst stats`: a Slack export into the store, and what it holds."""
+"""`askfirst import` and `askfirst stats`: a Slack or Mattermost export into the store, and what
+it holds."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from askfirst.settings import load_settings
 from askfirst.store import open_store
 from askfirst.workspace.export_archive import ExportError
 from askfirst.workspace.importer import import_export
+from askfirst.workspace.mattermost_export import is_mattermost_export
+from askfirst.workspace.mattermost_importer import import_mattermost
 from askfirst.workspace.slack_export import open_export
 from askfirst.workspace.stats import UnknownWorkspace, WorkspaceCounts, workspace_stats
 
@@ -27,12 +30,21 @@ KIND_WORDS = {
 
 
 def import_command(
-    path: Path = typer.Argument(..., help="The export: the .zip Slack sent, or its folder."),
-    workspace: str = typer.Option("main", "--workspace", help="The workspace to import into."),
+    path: Path = typer.Argument(
+        ..., help="The export: Slack's .zip or its folder, or Mattermost's .jsonl or .zip."
+    ),
+    workspace: str = typer.Option(
+        "main",
+        "--workspace",
+        help="The workspace to import into (Mattermost: only when the export has no team).",
+    ),
 ) -> None:
-    """Import a Slack export (.zip or folder); bad or hostile files change nothing."""
+    """Import a Slack or Mattermost export; bad or hostile files change nothing."""
     store = open_store(load_settings())
     try:
+        if is_mattermost_export(path):
+            typer.echo(import_mattermost(store, path, workspace).line())
+            return
         with import_progress(path) as progress:
             summary = import_export(store, path, workspace, progress)
     except ExportError as error:

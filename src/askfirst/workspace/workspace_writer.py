@@ -235,6 +235,10 @@ class WorkspaceWriter:
             self.connection.execute(NEWER_EDIT, newer)
             self.edited += len(newer)
 
+    def after_other_writers(self) -> None:
+        """Give new messages ids after those another writer on this connection has written."""
+        self._next_id = self._first_free_id()
+
     def _reserve_ids(self, count: int) -> Sequence[int]:
         """Ids for `count` new messages, never used before."""
         if self._next_id is None:
