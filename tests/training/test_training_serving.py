@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -84,9 +85,11 @@ def test_channel_recommendations_come_from_the_release_and_are_joinable(
     assert {c.name for c in result.channels} <= {"python"}
 
 
-def test_a_purpose_switched_off_serves_the_prior(
+def one_member_release(
     store: Store, chat: Chat, settings: Settings
-) -> None:
+) -> tuple[Release, Callable[[], int | None]]:
+    """A served release of one member's "ship it 🚀", and what a suggestion for "ship" comes
+    from (a release id, or None for the prior)."""
     a = chat.members[0]
     chat.channel("general", ChannelKind.PUBLIC, a)
     chat.post(a, "general", "ship it 🚀", ago=timedelta(seconds=1))
@@ -98,6 +101,13 @@ def test_a_purpose_switched_off_serves_the_prior(
             store, settings=settings, clock=chat.clock, workspace_id=chat.workspace_id, text="ship"
         ).release_id
 
+    return release, source
+
+
+def test_a_purpose_switched_off_serves_the_prior(
+    store: Store, chat: Chat, settings: Settings
+) -> None:
+    release, source = one_member_release(store, chat, settings)
     assert source() == release.id
     with store.transaction() as session:
         set_policy(
@@ -118,17 +128,7 @@ def test_what_another_process_changes_is_served_within_the_cache_time(
     this process made (another worker's, here SQL on the engine) is read again after
     SERVED_CACHE_SECONDS, never later."""
     monkeypatch.setattr(serving, "SERVED_CACHE_SECONDS", 0.3)
-    a = chat.members[0]
-    chat.channel("general", ChannelKind.PUBLIC, a)
-    chat.post(a, "general", "ship it 🚀", ago=timedelta(seconds=1))
-    chat.grant(a, EMOJI)
-    release = chat.train(settings).release
-
-    def source() -> int | None:
-        return suggest_emoji(
-            store, settings=settings, clock=chat.clock, workspace_id=chat.workspace_id, text="ship"
-        ).release_id
-
+    release, source = one_member_release(store, chat, settings)
     assert source() == release.id
     with store.engine.begin() as connection:  # not through Store: as another process would
         connection.execute(
