@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint install services browser bench clean
+.PHONY: demo test lint install services browser java bench clean
 
 demo: $(STAMP)
 	$(BIN)/askfirst demo
 
-test: $(STAMP) services browser lint
+test: $(STAMP) services browser java lint
 	$(BIN)/pytest
 
 lint: $(STAMP)
@@ -31,6 +31,10 @@ services:
 # Browser tests drive Debian's Chromium; install it when missing (needs root, as on CI).
 browser:
 	@scripts/ensure-chromium
+
+# The Spark engine runs on Java 17+; install Debian's when missing (needs root, as on CI).
+java:
+	@scripts/ensure-java
 
 bench: $(STAMP) services
 	$(BIN)/python bench/import_speed.py

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from askfirst.engines import LocalEngine
 from askfirst.privacy.accountant import rho_for_epsilon
 from askfirst.privacy.bounding import Bounds, draw_seed
 from askfirst.recommenders.contributions import emoji_contributions
@@ -43,7 +44,6 @@ from askfirst.recommenders.emoji_scoring import EmojiScoring
 from askfirst.recommenders.features import emoji_key, word_key
 from askfirst.recommenders.fitting import EmojiSnapshotFrames, fit_emoji
 from askfirst.recommenders.prior import emoji_prior
-from askfirst.training.engines import LocalEngine
 from measured import load_average, print_table, timed, write_results
 
 DATA = Path("/work/shared/data/tweeteval-emoji")

@@ -21,7 +21,8 @@ emoji. Figures are exact (no DP on the measurement: a benchmark, not a release r
 Two reference rows are no release at all: the same fit on exact counts (no noise), over the
 product's public key domain, and over every key the training members' data holds. They say
 how much of the gap to a useful release is the noise, and how much the public domain.
-A pooled release over several workspaces is not built in askfirst; its row says so.
+The pooled row: 3 workspaces of 400 people in one org, pooled (`measure_pooled`); the test
+people are the first workspace's.
 
     .venv/bin/python bench/team_sizes.py           # 50, 400 and 3,000 people
     .venv/bin/python bench/team_sizes.py --quick   # 50 and 400 only
@@ -65,6 +66,8 @@ from measured import load_average, print_table, timed, write_results
 # (people, messages): about 200 messages a person, of which ~80% land in public channels.
 SIZES = ((50, 10_000), (400, 80_000), (3_000, 600_000))
 QUICK_SIZES = SIZES[:2]
+# A pool of 3 workspaces of the middle size: the aim's team size, pooled.
+POOLED = (400, 80_000, 3)
 EPSILONS = (0.5, 1.0, 2.0, 4.0, 8.0)
 DELTA = 1e-6
 PURPOSE = "emoji_suggestions"
@@ -116,15 +119,12 @@ def main() -> None:
         "folds": FOLDS,
         "generator_pairs_in_domain": generator_pairs_in_domain(),
         "sizes": measured,
-        "pooled_3_workspaces": {
-            "status": "not built",
-            "why": "askfirst fits one release per workspace; no release pools several",
-        },
+        "pooled_3_workspaces": measure_pooled(*POOLED, args.seed),
         "aims": aims(measured),
         "run": run.as_dict(),
         "load_average_end": load_average(),
     }
-    print_results(measured, results["aims"])
+    print_results(measured, results["pooled_3_workspaces"], results["aims"])
     print(f"\nrun time: {run.wall:.0f} s wall, {run.cpu:.0f} s CPU")
     write_results("team_sizes", results)
 
@@ -169,6 +169,42 @@ def measure_size(people: int, messages: int, seed: int) -> dict[str, Any]:
         "rows": rows,
         "load_seconds": loading.as_dict(),
         "measure_seconds": measuring.as_dict(),
+    }
+
+
+def measure_pooled(people: int, messages: int, workspaces: int, seed: int) -> dict[str, Any]:
+    """Top-3 for the people of one workspace when its org pools `workspaces` of that size.
+
+    The pooled snapshot is what `read_snapshot` reads for a pool: each workspace's gated
+    frames, concatenated (generated workspaces share no person, so every member is their own
+    unit). Test folds are the first workspace's people only; each fold's release is fitted on
+    everyone else of the pool, so the examples are the same kind as the single-workspace row.
+    """
+    print(f"\n== pooled: {workspaces} workspaces of {people:,} people ==", flush=True)
+    teams = [read_team(people, messages, seed + k) for k in range(workspaces)]
+    # Separate stores number their rows alike: give each workspace its own id range.
+    shifted = [
+        team.messages.with_columns(
+            pl.col("member_id") + k * 10_000_000, pl.col("message_id") + k * 1_000_000_000
+        )
+        for k, team in enumerate(teams)
+    ]
+    channels = tuple(dict.fromkeys(name for team in teams for name in team.channels))
+    pooled = Team(pl.concat(shifted), channels)
+    rng = np.random.default_rng(seed)
+    folds = test_folds(shifted[0]["member_id"].unique().sort().to_list(), rng)
+    domain = emoji_domain(channels)
+    settings = privacy_settings()
+    fitted = [measure_fold(pooled, fold, settings, domain, rng) for fold in folds]
+    examples = pl.concat([frame for frame, _ in fitted])
+    rows = [summarize(examples, s, [keys[s.label] for _, keys in fitted]) for s in settings]
+    return {
+        "people_per_workspace": people,
+        "workspaces": workspaces,
+        "people_pooled": pooled.messages["member_id"].n_unique(),
+        "public_messages_read": pooled.messages.height,
+        "examples": examples.height,
+        "rows": rows,
     }
 
 
@@ -408,16 +444,19 @@ def aims(sizes: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def print_results(sizes: list[dict[str, Any]], aimed: dict[str, Any]) -> None:
+def print_results(
+    sizes: list[dict[str, Any]], pooled: dict[str, Any], aimed: dict[str, Any]
+) -> None:
     print("\nPublic messages per person, and messages with a known inline emoji:")
     print_table(
         ["people", "msgs p50", "p90", "max", "emoji p50", "p90", "max", "≥10", "≥50", "≥100"],
         [distribution_row(size) for size in sizes],
     )
     print("\nHeld-out top-3 (all test examples | people whose personal model has ≥ 50):")
-    header = ["people", "setting", "keys", *METHODS, "pooled", "≥50 shared", "personal", "combined"]
+    header = ["people", "setting", "keys", *METHODS, "≥50 shared", "personal", "combined"]
     rows = [table_row(size, row) for size in sizes for row in size["rows"]]
-    rows.append(["pooled (3 workspaces)", "-", "-", *["not built"] * 8])
+    pooled_label = {"people": f"{pooled['workspaces']} x {pooled['people_per_workspace']} pooled"}
+    rows += [table_row(pooled_label, row) for row in pooled["rows"]]
     print_table(header, rows)
     for size in sizes:
         print(
@@ -445,12 +484,12 @@ def table_row(size: dict[str, Any], row: dict[str, Any]) -> list[str]:
         return "-" if value is None else f"{value:.3f}"
 
     enough = row["top3_at_least_50"]
+    people = size["people"]
     return [
-        f"{size['people']:,}",
+        f"{people:,}" if isinstance(people, int) else people,
         row["setting"],
         f"{row['keys_released']:,.0f}",
         *(shown(row["top3"][method]) for method in METHODS),
-        "not built",
         *(shown(enough[method]) for method in ("shared", "personal", "combined")),
     ]
 

@@ -39,6 +39,7 @@ import polars as pl
 
 from askfirst.clock import SystemClock
 from askfirst.consent import load_purposes
+from askfirst.engines import LocalEngine
 from askfirst.privacy.accountant import rho_for_epsilon
 from askfirst.privacy.bounding import Bounds
 from askfirst.privacy.mechanisms import calibrate_domain_gaussian
@@ -46,7 +47,6 @@ from askfirst.privacy.noisy_counts import NoisyCounts
 from askfirst.recommenders.domains import KeyDomain
 from askfirst.recommenders.fitting import artifact_of
 from askfirst.store import open_store
-from askfirst.training.engines import LocalEngine
 from askfirst.training.pipeline import train
 from consenting_workspace import PURPOSES, consenting_copy, workspace_id
 from measured import Timing, load_average, print_table, timed, write_results

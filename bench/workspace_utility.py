@@ -32,6 +32,7 @@ import polars as pl
 
 from askfirst.clock import SystemClock
 from askfirst.consent import load_purposes
+from askfirst.engines import LocalEngine
 from askfirst.privacy.accountant import rho_for_epsilon
 from askfirst.privacy.bounding import Bounds, draw_seed
 from askfirst.recommenders.contributions import channel_contributions, emoji_contributions
@@ -45,7 +46,6 @@ from askfirst.recommenders.fitting import (
     fit_emoji,
 )
 from askfirst.store import open_store
-from askfirst.training.engines import LocalEngine
 from askfirst.training.snapshots import Snapshot, SnapshotFrames, read_snapshot
 from consenting_workspace import consenting_copy, workspace_id
 from measured import load_average, print_table, write_results

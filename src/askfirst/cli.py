@@ -6,7 +6,7 @@ import typer
 
 from askfirst.accounts.commands import member_app, token_app
 from askfirst.consent.agreement import verify_consent_state
-from askfirst.consent.commands import consent_app, policy_app
+from askfirst.consent.commands import consent_app, org_app, policy_app
 from askfirst.demo import demo
 from askfirst.journal.commands import journal_app
 from askfirst.journal.verify import register_state_check
@@ -33,6 +33,7 @@ app = typer.Typer(
 )
 app.add_typer(consent_app, name="consent")
 app.add_typer(policy_app, name="policy")
+app.add_typer(org_app, name="org")
 app.add_typer(journal_app, name="journal")
 app.add_typer(member_app, name="member")
 app.add_typer(token_app, name="token")

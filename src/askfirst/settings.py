@@ -22,6 +22,8 @@ MAX_BODY_BYTES = 100 * 1024 * 1024
 DEFAULT_SIGNIN_PER_MINUTE = 10
 DEFAULT_EXPENSIVE_PER_MINUTE = 30
 MAX_PER_MINUTE = 100_000
+# The training engines (`askfirst.engines`): where bounding and counting run.
+ENGINE_NAMES = ("local", "spark")
 # A host name or an IP address (IPv6 in brackets), as a Host header carries it without a port.
 HOST_NAME = re.compile(
     r"^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)$"
@@ -48,8 +50,17 @@ class Settings:
     signin_per_minute: int = DEFAULT_SIGNIN_PER_MINUTE
     # Requests to expensive routes (training, journal verification, export) per client a minute.
     expensive_per_minute: int = DEFAULT_EXPENSIVE_PER_MINUTE
+    # Where training bounds and counts: "local" (Polars, this process) or "spark".
+    engine: str = "local"
+    # The Spark master the spark engine uses ("local[2]": this machine's two cores).
+    spark_master: str = "local[2]"
 
     def __post_init__(self) -> None:
+        if self.engine not in ENGINE_NAMES:
+            raise ValueError(
+                f"engine (the environment's ASKFIRST_ENGINE) is {self.engine!r}; use one of "
+                f"{', '.join(ENGINE_NAMES)}"
+            )
         _check_whole_number(
             "session_idle_minutes", self.session_idle_minutes, 1, MAX_SESSION_IDLE_MINUTES
         )
@@ -97,7 +108,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Settings from `ASKFIRST_DATA_DIR` and `ASKFIRST_DATABASE_URL` (SQLite in the data folder),
     `ASKFIRST_SESSION_IDLE_MINUTES`, `ASKFIRST_SMALL_COUNT_THRESHOLD`, `ASKFIRST_ALLOWED_HOSTS`,
     `ASKFIRST_MAX_BODY_BYTES`, `ASKFIRST_MAX_MESSAGE_BODY_BYTES`, `ASKFIRST_SIGNIN_PER_MINUTE`
-    and `ASKFIRST_EXPENSIVE_PER_MINUTE` (docs/quickstart.md)."""
+    `ASKFIRST_EXPENSIVE_PER_MINUTE`, `ASKFIRST_ENGINE` and `ASKFIRST_SPARK_MASTER`
+    (docs/quickstart.md)."""
     env = os.environ if environ is None else environ
     data_dir = Path(env.get("ASKFIRST_DATA_DIR") or DEFAULT_DATA_DIR).expanduser()
     database_url = env.get("ASKFIRST_DATABASE_URL") or sqlite_url(data_dir)
@@ -124,6 +136,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         expensive_per_minute=_whole_number(
             env, "ASKFIRST_EXPENSIVE_PER_MINUTE", DEFAULT_EXPENSIVE_PER_MINUTE
         ),
+        engine=env.get("ASKFIRST_ENGINE", "").strip().lower() or "local",
+        spark_master=env.get("ASKFIRST_SPARK_MASTER", "").strip() or "local[2]",
     )
 
 

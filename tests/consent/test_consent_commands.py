@@ -126,3 +126,39 @@ def test_policies_and_counts_at_the_command_line(
     assert code == 0 and "What is read:" in output and "notice version " in output
     code, output = run(tmp_path, database_url, "consent", "withdrawals")
     assert code == 0 and "0 open withdrawal(s)" in output
+
+
+def test_an_operator_pools_an_org_and_puts_a_workspace_in_it(
+    store: Store, workspace: Workspace, tmp_path: Path, database_url: str
+) -> None:
+    with store.transaction() as session:
+        org = session.get_one(Org, workspace.org_id)
+        org_name = org.name
+        second_org = Org(name="elsewhere", created_at=org.created_at)
+        session.add(second_org)
+        session.flush()
+        second = Workspace(org_id=second_org.id, name="second", created_at=org.created_at)
+        session.add(second)
+        session.flush()
+        second_id = second.id
+    code, output = run(tmp_path, database_url, "org", "join", "second", "--org", org_name)
+    assert code == 0, output
+    code, output = run(
+        tmp_path, database_url, "policy", "pool", "emoji_suggestions", "--org", org_name, "--on"
+    )
+    assert code == 0, output
+    assert "one release for its 2 workspace(s)" in output
+    code, output = run(tmp_path, database_url, "policy", "show", "--workspace", "second")
+    assert code == 0, output
+    assert f"pooled with workspaces [{workspace.id}, {second_id}]" in output
+    assert (
+        "channel_recommendations: org allowed, public only; workspace allowed, public only\n"
+        in output
+    )
+    code, output = run(
+        tmp_path, database_url, "policy", "pool", "emoji_suggestions", "--org", "nobody", "--on"
+    )
+    assert code == 1 and "no single org is named 'nobody'" in output
+    with store.reading() as session:
+        kinds = [entry.kind for entry in entries(session)]
+    assert kinds.count("org.workspace_joined") == 1 and kinds.count("policy.pool_changed") == 1

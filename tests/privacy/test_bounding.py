@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from askfirst.engines import LocalEngine
 from askfirst.privacy.bounding import Bounds, bound_contributions, count_keys, keep_per_owner
-from askfirst.training.engines import LocalEngine
 
 SCHEMA = {"member_id": pl.Int64, "key": pl.Utf8}
 

@@ -13,6 +13,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from askfirst.engines import LocalEngine
 from askfirst.privacy.bounding import Bounds
 from askfirst.recommenders.contributions import (
     ChannelSnapshotFrames,
@@ -20,7 +21,6 @@ from askfirst.recommenders.contributions import (
     channel_contributions,
     emoji_contributions,
 )
-from askfirst.training.engines import LocalEngine
 
 WORDS = ["deploy", "coffee", "lunch", "review", "bug", "fix", "ship", "release", "standup"]
 EMOJI = [":rocket:", ":coffee:", ":+1:", ":thumbsup:", ":tada:", ":partyparrot:", ":eyes:"]

@@ -18,6 +18,7 @@ from sqlalchemy import insert, select
 
 from askfirst.clock import ManualClock
 from askfirst.consent import BUILT_IN_PURPOSES, AnswerMethod, grant, withdraw
+from askfirst.engines import LocalEngine
 from askfirst.privacy.bounding import Bounds
 from askfirst.privacy.canaries import ScratchWorkspace, emoji_pool
 from askfirst.recommenders.contributions import (
@@ -29,7 +30,6 @@ from askfirst.recommenders.contributions import (
 from askfirst.recommenders.fitting import CHANNEL_BOUNDS, EMOJI_BOUNDS
 from askfirst.store import Store
 from askfirst.store.tables import Message, Reaction
-from askfirst.training.engines import LocalEngine
 from askfirst.training.snapshots import SnapshotFrames, read_snapshot
 
 pytestmark = pytest.mark.slow

@@ -24,10 +24,10 @@ import polars as pl
 import pytest
 from scipy import stats
 
+from askfirst.engines import LocalEngine
 from askfirst.privacy.bounding import Bounds
 from askfirst.privacy.mechanisms import Kind, Mechanism, calibrate, release
 from askfirst.recommenders.contributions import ChannelSnapshotFrames, channel_contributions
-from askfirst.training.engines import LocalEngine
 
 pytestmark = pytest.mark.slow
 

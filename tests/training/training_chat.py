@@ -37,11 +37,18 @@ class Chat:
     channels: dict[str, int] = field(default_factory=dict)
     _ts: Iterator[int] = field(default_factory=itertools.count)
 
-    def member(self, *, bot: bool = False, deleted: bool = False, placeholder: bool = False) -> int:
+    def member(
+        self,
+        *,
+        bot: bool = False,
+        deleted: bool = False,
+        placeholder: bool = False,
+        slack_id: str | None = None,
+    ) -> int:
         with self.store.transaction() as session:
             row = Member(
                 workspace_id=self.workspace_id,
-                slack_id=f"U{next(_numbers)}",
+                slack_id=slack_id or f"U{next(_numbers)}",
                 name="someone",
                 is_bot=bot,
                 is_deleted=deleted,

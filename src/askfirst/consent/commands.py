@@ -22,6 +22,7 @@ from askfirst.consent.counts import answer_counts
 from askfirst.consent.errors import ConsentError, UnknownMemberError, UnknownWorkspaceError
 from askfirst.consent.notices import current_notice
 from askfirst.consent.policies import policy_for_workspace, set_policy
+from askfirst.consent.pools import join_org, org_workspaces, pool_of, set_pool
 from askfirst.consent.purposes import Purpose, find_purpose, load_purposes
 from askfirst.consent.status import current_answers
 from askfirst.consent.withdrawals import Withdrawal, mark_overdue, open_withdrawals
@@ -32,6 +33,7 @@ from askfirst.store.tables import Member, Org
 
 consent_app = typer.Typer(help="Members' answers per purpose, notices and withdrawals.")
 policy_app = typer.Typer(help="Org and workspace switches that can only restrict a purpose.")
+org_app = typer.Typer(help="Orgs: the workspaces that may pool their training.")
 
 WORKSPACE = typer.Option(None, help="the workspace's name or Slack team id")
 MEMBER = typer.Argument(..., help="the member's Slack user id, e.g. U024BE7LH")
@@ -166,6 +168,49 @@ def policy_set(
     )
 
 
+@policy_app.command("pool")
+def policy_pool(
+    purpose: str = PURPOSE,
+    org: str = typer.Option(..., help="the org's name"),
+    pooled: bool = typer.Option(
+        ..., "--on/--off", help="train one release for all the org's workspaces, or one each"
+    ),
+) -> None:
+    """Let an org's workspaces train one shared release for a purpose (more people per key,
+    the same guarantee: a person in several workspaces is one privacy unit). Members still
+    say yes per purpose; a workspace that forbids the purpose stays out."""
+    with _session(writing=True) as (session, purposes):
+        found = _find_org(session, org)
+        change = set_pool(
+            session,
+            org_id=found.id,
+            purpose_key=purpose,
+            pooled=pooled,
+            purposes=purposes,
+            clock=SystemClock(),
+        )
+        workspaces = org_workspaces(session, found.id)
+    done = "set" if change.changed else "unchanged"
+    how = (
+        f"one release for its {len(workspaces)} workspace(s), from the next training"
+        if pooled
+        else "one release per workspace"
+    )
+    typer.echo(f"{done}: org {org} {purpose}: {how}")
+
+
+@org_app.command("join")
+def org_join(
+    workspace: str = typer.Argument(..., help="the workspace's name or Slack team id"),
+    org: str = typer.Option(..., help="the org's name (created when missing)"),
+) -> None:
+    """Put a workspace into an org, so the org can pool it with its other workspaces."""
+    with _session(writing=True) as (session, _purposes):
+        found = find_workspace(session, workspace)
+        join_org(session, workspace_id=found.id, org_name=org, clock=SystemClock())
+    typer.echo(f"workspace {workspace} is in org {org}")
+
+
 @policy_app.command("show")
 def policy_show(workspace: str = typer.Option(..., help="the workspace's name")) -> None:
     """Show the org's and the workspace's switches for every purpose."""
@@ -173,9 +218,12 @@ def policy_show(workspace: str = typer.Option(..., help="the workspace's name"))
         found = find_workspace(session, workspace)
         for key in sorted(purposes):
             policy = policy_for_workspace(session, workspace_id=found.id, purpose_key=key)
+            pool = pool_of(session, workspace_id=found.id, purpose_key=key)
+            pooled = f"; pooled with workspaces {list(pool)}" if len(pool) > 1 else ""
             typer.echo(
                 f"{key}: org {_words(policy.org.allowed, policy.org.include_private)}; "
                 f"workspace {_words(policy.workspace.allowed, policy.workspace.include_private)}"
+                f"{pooled}"
             )
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 
 from askfirst.consent.purposes import Purpose
+from askfirst.engines import LocalEngine
 from askfirst.privacy.bounding import Bounds, draw_seed
 from askfirst.recommenders.contributions import (
     ChannelSnapshotFrames,
@@ -24,7 +25,6 @@ from askfirst.recommenders.contributions import (
     emoji_contributions,
 )
 from askfirst.recommenders.fitting import CHANNEL_BOUNDS, EMOJI_BOUNDS
-from askfirst.training.engines import LocalEngine
 from askfirst.training.releases import TrainedModel
 from askfirst.training.snapshots import Snapshot, SnapshotFrames
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from askfirst.engines import Engine, LocalEngine
 from askfirst.privacy.bounding import Bounds, draw_seed
 from askfirst.privacy.mechanisms import (
     DomainGaussian,
@@ -32,7 +33,6 @@ from askfirst.recommenders.contributions import (
 )
 from askfirst.recommenders.domains import KeyDomain, channel_domain, emoji_domain
 from askfirst.recommenders.evaluation import channel_utility, emoji_utility
-from askfirst.training.engines import Engine, LocalEngine
 
 __all__ = [
     "CHANNEL_BOUNDS",

@@ -19,9 +19,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from askfirst.consent.pools import rows_of_persons
 from askfirst.consent.purposes import Purpose
 from askfirst.privacy.accountant import epsilon_for_rho, rho_for_epsilon
-from askfirst.store.tables import ChargeReason, Release, ReleaseCharge
+from askfirst.store.tables import ChargeReason, Member, ReleaseCharge, Workspace
 
 # Sums of float ρ may land a hair above a limit; this keeps exact fits paying.
 TOLERANCE = 1e-9
@@ -132,9 +133,14 @@ def budget_status(
     at: datetime,
     purposes: Mapping[str, Purpose],
 ) -> BudgetStatus:
-    """A member's budget for `purpose_key` at `at`, with the charges that count against it."""
+    """A member's budget for `purpose_key` at `at`, with the charges that count against it.
+
+    The member is one person across the workspaces of their org (`askfirst.consent.pools`):
+    the charges of all their rows count, each release once.
+    """
     purpose = purposes[purpose_key]
-    rows = session.execute(
+    rows = rows_of_persons(session, [member_id]).get(member_id, {member_id})
+    found = session.execute(
         select(
             ReleaseCharge.release_id,
             ReleaseCharge.epsilon,
@@ -142,12 +148,13 @@ def budget_status(
             ReleaseCharge.rho,
             ReleaseCharge.reason,
         ).where(
-            ReleaseCharge.member_id == member_id,
+            ReleaseCharge.member_id.in_(sorted(rows)),
             ReleaseCharge.purpose_key == purpose_key,
             ReleaseCharge.charged_at > window_start(at, purpose.budget_window_days),
             ReleaseCharge.charged_at <= at,
         )
     )
+    once = {(r.release_id, r.reason): r for r in found}
     charges = [
         Charge(
             r.release_id,
@@ -156,7 +163,7 @@ def budget_status(
             charge_rho(r.rho, r.epsilon, purpose.delta),
             r.reason,
         )
-        for r in rows
+        for r in once.values()
     ]
     return status_from_charges(charges, member_id=member_id, purpose=purpose, at=at)
 
@@ -164,21 +171,40 @@ def budget_status(
 def spent_by_member(
     session: Session, *, workspace_id: int, purpose: Purpose, at: datetime
 ) -> dict[int, float]:
-    """The ρ every member of a workspace with a charge in the window has spent on `purpose`."""
+    """The ρ every member of a workspace's org with a charge in the window has spent on
+    `purpose`, as one person: the charges of all rows sharing their Slack id in the org, each
+    release once (a pooled release charges every row of a person it contains)."""
+    org_id = select(Workspace.org_id).where(Workspace.id == workspace_id).scalar_subquery()
     rows = session.execute(
-        select(ReleaseCharge.member_id, ReleaseCharge.rho, ReleaseCharge.epsilon)
-        .join(Release, Release.id == ReleaseCharge.release_id)
+        select(
+            Member.slack_id,
+            ReleaseCharge.release_id,
+            ReleaseCharge.reason,
+            ReleaseCharge.rho,
+            ReleaseCharge.epsilon,
+        )
+        .join(Member, Member.id == ReleaseCharge.member_id)
+        .join(Workspace, Workspace.id == Member.workspace_id)
         .where(
-            Release.workspace_id == workspace_id,
+            Workspace.org_id == org_id,
             ReleaseCharge.purpose_key == purpose.key,
             ReleaseCharge.charged_at > window_start(at, purpose.budget_window_days),
             ReleaseCharge.charged_at <= at,
         )
     )
-    rhos: dict[int, list[float]] = {}
-    for member_id, rho, epsilon in rows:
-        rhos.setdefault(member_id, []).append(charge_rho(rho, epsilon, purpose.delta))
-    return {member_id: spent(values) for member_id, values in rhos.items()}
+    charges: dict[str, dict[tuple[int, str], float]] = {}
+    for slack_id, release_id, reason, rho, epsilon in rows:
+        charged = charges.setdefault(slack_id, {})
+        charged[(release_id, reason)] = charge_rho(rho, epsilon, purpose.delta)
+    if not charges:
+        return {}
+    by_person = {slack_id: spent(c.values()) for slack_id, c in charges.items()}
+    members = session.execute(
+        select(Member.id, Member.slack_id)
+        .join(Workspace, Workspace.id == Member.workspace_id)
+        .where(Workspace.org_id == org_id, Member.slack_id.in_(sorted(by_person)))
+    )
+    return {member_id: by_person[slack_id] for member_id, slack_id in members}
 
 
 def members_who_can_pay(

@@ -153,7 +153,8 @@ def _outcome_line(outcome: TrainingOutcome) -> str:
     keys = release.utility.get("keys_released", "?")
     return (
         f"release {release.id} {state}: {release.member_count} members, "
-        f"ε={release.epsilon:.3g}, δ={release.delta:.2g}, {keys} keys released"
+        f"ε={release.epsilon:.3g}, δ={release.delta:.2g}, {keys} keys released, "
+        f"bounded and counted on the {release.mechanism.get('engine', 'local')} engine"
     )
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Protocol
 
 import numpy as np
 
 from askfirst.consent.purposes import Purpose
+from askfirst.engines import Engine, LocalEngine
 from askfirst.privacy.accountant import epsilon_for_rho
 from askfirst.recommenders.fitting import (
     ChannelSnapshotFrames,
@@ -36,46 +38,60 @@ class Fitter(Protocol):
 
 
 def fit_emoji_suggestions(
-    frames: SnapshotFrames, snapshot: Snapshot, purpose: Purpose, rng: np.random.Generator
+    frames: SnapshotFrames,
+    snapshot: Snapshot,
+    purpose: Purpose,
+    rng: np.random.Generator,
+    engine: Engine | None = None,
 ) -> TrainedModel:
     """The emoji suggester's release from messages (reactions feed no release)."""
+    engine = engine or LocalEngine()
     result = fit_emoji(
         EmojiSnapshotFrames(messages=frames.messages, channels=frames.channels),
         rho=purpose.plan.rho_release,
         rng=rng,
         holdout_members=snapshot.holdout_members,
+        engine=engine,
     )
-    return trained_model(result, purpose)
+    return trained_model(result, purpose, engine=engine.name)
 
 
 def fit_channel_recommendations(
-    frames: SnapshotFrames, snapshot: Snapshot, purpose: Purpose, rng: np.random.Generator
+    frames: SnapshotFrames,
+    snapshot: Snapshot,
+    purpose: Purpose,
+    rng: np.random.Generator,
+    engine: Engine | None = None,
 ) -> TrainedModel:
     """The channel recommender's release from channel memberships."""
+    engine = engine or LocalEngine()
     result = fit_channels(
         ChannelSnapshotFrames(memberships=frames.memberships, channels=frames.channels),
         rho=purpose.plan.rho_release,
         rng=rng,
         holdout_members=snapshot.holdout_members,
+        engine=engine,
     )
-    return trained_model(result, purpose)
+    return trained_model(result, purpose, engine=engine.name)
 
 
-FITTERS: dict[str, Fitter] = {
+FITTERS = {
     "emoji_suggestions": fit_emoji_suggestions,
     "channel_recommendations": fit_channel_recommendations,
 }
 
 
-def fitter_for(purpose_key: str) -> Fitter:
-    """The fitter of a purpose, or an error naming the purposes askfirst can train."""
+def fitter_for(purpose_key: str, engine: Engine | None = None) -> Fitter:
+    """The fitter of a purpose on `engine` (local by default), or an error naming the
+    purposes askfirst can train."""
     try:
-        return FITTERS[purpose_key]
+        fit = FITTERS[purpose_key]
     except KeyError:
         raise NoTrainerError(
             f"purpose {purpose_key!r} has no recommender to train; "
             f"askfirst trains: {', '.join(sorted(FITTERS))}"
         ) from None
+    return functools.partial(fit, engine=engine)
 
 
 def plan_summary(purpose: Purpose) -> dict[str, float | int]:
@@ -91,7 +107,7 @@ def plan_summary(purpose: Purpose) -> dict[str, float | int]:
     }
 
 
-def trained_model(result: FitResult, purpose: Purpose) -> TrainedModel:
+def trained_model(result: FitResult, purpose: Purpose, *, engine: str = "local") -> TrainedModel:
     """What the registry records of a fit; refuses a mechanism that spends more than planned.
 
     Everything it records is differentially private: the artifact, the number of keys it holds,
@@ -117,6 +133,8 @@ def trained_model(result: FitResult, purpose: Purpose) -> TrainedModel:
             "epsilon": epsilon,
             "delta": purpose.delta,
             "bounds": result.artifact.get("bounds", {}),
+            # Where bounding and counting ran (`askfirst.engines`); noise is applied alike.
+            "engine": engine,
             # What a member in every release of the window pays: on the record with the release.
             "plan": plan_summary(purpose),
         },

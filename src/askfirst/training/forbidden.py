@@ -17,8 +17,9 @@ from askfirst.clock import Clock
 from askfirst.consent.policies import WorkspacePolicy, policy_for_workspace
 from askfirst.store import Store
 from askfirst.store.tables import ConsentPolicy, Release, ReleaseStatus, Workspace
+from askfirst.store.tables import Snapshot as SnapshotRow
 from askfirst.training.pipeline import lock_workspace
-from askfirst.training.releases import retire
+from askfirst.training.releases import release_workspaces, retire
 
 
 def forbidding_scopes(policy: WorkspacePolicy) -> str | None:
@@ -36,7 +37,7 @@ def retire_forbidden(store: Store, *, clock: Clock) -> list[int]:
         suspects = [
             (release.id, release.workspace_id)
             for release in session.scalars(ever_switched_off()).all()
-            if forbidding_scopes(policy_of(session, release, at=at)) is not None
+            if forbidden_by(session, release, at=at) is not None
         ]
     retired = []
     for release_id, workspace_id in suspects:
@@ -61,18 +62,43 @@ def ever_switched_off() -> Select[Release]:
             ConsentPolicy.org_id == Workspace.org_id,
         ),
     )
+    pooled = select(SnapshotRow.id).where(
+        SnapshotRow.id == Release.snapshot_id, SnapshotRow.pooled_workspaces != ""
+    )
     return (
         select(Release)
         .join(Workspace, Workspace.id == Release.workspace_id)
-        .where(Release.status == ReleaseStatus.PROMOTED, switched_off.exists())
+        .where(
+            Release.status == ReleaseStatus.PROMOTED,
+            or_(switched_off.exists(), pooled.exists()),
+        )
     )
 
 
-def policy_of(session: Session, release: Release, *, at: datetime) -> WorkspacePolicy:
-    """The switches that govern the release's purpose in its workspace at `at`."""
+def policy_of(
+    session: Session, release: Release, *, at: datetime, workspace_id: int | None = None
+) -> WorkspacePolicy:
+    """The switches that govern the release's purpose in its workspace (or `workspace_id`)."""
     return policy_for_workspace(
-        session, workspace_id=release.workspace_id, purpose_key=release.purpose_key, at=at
+        session,
+        workspace_id=release.workspace_id if workspace_id is None else workspace_id,
+        purpose_key=release.purpose_key,
+        at=at,
     )
+
+
+def forbidden_by(session: Session, release: Release, *, at: datetime) -> str | None:
+    """Which switches forbid the release's purpose in a workspace whose data it holds (every
+    workspace of a pooled release: one that switches off retires it, and the pool trains
+    without it), or None."""
+    for workspace_id in release_workspaces(session, release):
+        policy = policy_of(session, release, at=at, workspace_id=workspace_id)
+        scopes = forbidding_scopes(policy)
+        if scopes is not None:
+            if workspace_id == release.workspace_id:
+                return scopes
+            return f"{scopes} of pooled workspace {workspace_id}"
+    return None
 
 
 def retire_if_forbidden(session: Session, release_id: int, *, at: datetime) -> bool:
@@ -80,7 +106,7 @@ def retire_if_forbidden(session: Session, release_id: int, *, at: datetime) -> b
     release = session.get_one(Release, release_id, populate_existing=True)
     if release.status is not ReleaseStatus.PROMOTED:
         return False
-    scopes = forbidding_scopes(policy_of(session, release, at=at))
+    scopes = forbidden_by(session, release, at=at)
     if scopes is None:
         return False
     retire(session, release, at=at, detail=f"purpose forbidden by {scopes} policy")

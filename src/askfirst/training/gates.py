@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from askfirst.consent.purposes import Purpose
 from askfirst.store.tables import Release
+from askfirst.training.releases import release_workspaces
 from askfirst.training.snapshots import snapshot_members
 
 
@@ -42,13 +43,15 @@ def consent_still_holds(
     """Refuse a release containing a member whose effective consent no longer holds at `at`."""
     from askfirst.consent import members_with_effective_consent
 
-    consenting = members_with_effective_consent(
-        session,
-        workspace_id=release.workspace_id,
-        purpose_key=release.purpose_key,
-        at=at,
-        purposes=purposes,
-    )
+    consenting: set[int] = set()
+    for workspace_id in release_workspaces(session, release):
+        consenting |= members_with_effective_consent(
+            session,
+            workspace_id=workspace_id,
+            purpose_key=release.purpose_key,
+            at=at,
+            purposes=purposes,
+        )
     gone = snapshot_members(session, release.snapshot_id) - consenting
     if gone:
         return (

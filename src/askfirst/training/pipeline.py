@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from askfirst.clock import Clock
 from askfirst.consent.purposes import Purpose, find_purpose
+from askfirst.engines import EngineUnavailableError, configured_engine
 from askfirst.settings import Settings
 from askfirst.store import Store, StoreBusyError
 from askfirst.store.tables import Release, Workspace
@@ -86,7 +87,12 @@ def train(
             f"{watermark.isoformat()} (nobody consents, has budget left, or has posted); "
             "nothing was trained"
         )
-    model = (fitter or fitter_for(purpose.key))(frames, snapshot, purpose, rng)
+    try:
+        model = (fitter or fitter_for(purpose.key, configured_engine(settings)))(
+            frames, snapshot, purpose, rng
+        )
+    except EngineUnavailableError as error:
+        raise TrainingError(f"{purpose.key} was not trained: {error}") from error
     release = record_release(
         store, snapshot, model, settings=settings, clock=clock, purposes=purposes
     )

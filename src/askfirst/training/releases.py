@@ -20,10 +20,12 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from askfirst.consent.pools import pool_of
 from askfirst.journal import append
 from askfirst.privacy.accountant import epsilon_for_rho
 from askfirst.privacy.noisy_counts import NoisyCounts
 from askfirst.store.tables import ChargeReason, Release, ReleaseCharge, ReleaseStatus
+from askfirst.store.tables import Snapshot as SnapshotRow
 from askfirst.training.artifacts import (
     artifact_bytes,
     sha256_hex,
@@ -191,13 +193,49 @@ def charge_members(
 
 
 def promote(session: Session, release: Release, *, at: datetime) -> Release | None:
-    """Serve `release` for its purpose, retiring the one it replaces; returns that one."""
+    """Serve `release` for its purpose, retiring the one it replaces; returns that one.
+
+    A pooled release also replaces the releases the other workspaces of its pool served.
+    """
     previous = served(session, workspace_id=release.workspace_id, purpose_key=release.purpose_key)
     if previous is not None and previous.id != release.id:
         move(session, previous, R.RETIRED, at=at, detail=f"replaced by release {release.id}")
         session.flush()
+    for workspace_id in pooled_workspaces(session, release):
+        own = served(session, workspace_id=workspace_id, purpose_key=release.purpose_key)
+        if own is not None:
+            detail = f"replaced by release {release.id}, pooled across the org's workspaces"
+            move(session, own, R.RETIRED, at=at, detail=detail)
+            session.flush()
     move(session, release, R.PROMOTED, at=at)
     return previous
+
+
+def pooled_workspaces(session: Session, release: Release) -> tuple[int, ...]:
+    """The other workspaces whose data a pooled release holds and which it serves."""
+    recorded = session.scalar(
+        select(SnapshotRow.pooled_workspaces).where(SnapshotRow.id == release.snapshot_id)
+    )
+    return tuple(int(w) for w in (recorded or "").split(",") if w)
+
+
+def release_workspaces(session: Session, release: Release) -> tuple[int, ...]:
+    """Every workspace whose data the release holds: its own, then its pool's others."""
+    return (release.workspace_id, *pooled_workspaces(session, release))
+
+
+def served_for(
+    session: Session, *, workspace_id: int, purpose_key: str, at: datetime | None = None
+) -> Release | None:
+    """The promoted release a workspace is served: its pool's, when its org pools the purpose
+    and the pool's release holds the workspace, else its own (no withdrawal check)."""
+    pool = pool_of(session, workspace_id=workspace_id, purpose_key=purpose_key, at=at)
+    home = pool[0]
+    if home != workspace_id:
+        pooled = served(session, workspace_id=home, purpose_key=purpose_key)
+        if pooled is not None and workspace_id in pooled_workspaces(session, pooled):
+            return pooled
+    return served(session, workspace_id=workspace_id, purpose_key=purpose_key)
 
 
 def retire(session: Session, release: Release, *, at: datetime, detail: str) -> None:
@@ -260,6 +298,8 @@ def release_payload(release: Release) -> dict[str, Any]:
         "delta": release.delta,
         "rho": release.rho,
         "derived_from": release.parent_id,
+        # Where bounding and counting ran ("local" for releases made before engines were named).
+        "engine": release.mechanism.get("engine", "local"),
         "mechanism": release.mechanism,
         "utility": release.utility,
         "created_at": release.created_at.isoformat(),

@@ -23,10 +23,11 @@ from sqlalchemy.orm import Session
 
 from askfirst.clock import Clock
 from askfirst.consent import members_with_effective_consent
+from askfirst.consent.pools import pool_of
 from askfirst.consent.purposes import Purpose
 from askfirst.settings import Settings
 from askfirst.store import Store
-from askfirst.store.tables import ConsentAnswer, Member, Release, Workspace
+from askfirst.store.tables import ConsentAnswer, Member, OrgPool, Release, Workspace
 from askfirst.training.fitters import FITTERS
 from askfirst.training.pipeline import train
 
@@ -74,18 +75,30 @@ def due(
             .distinct()
         )
     }
+    # Orgs that ever set a pool: only their workspaces can train with others.
+    pooling = set(session.scalars(select(OrgPool.org_id).distinct()))
     found: list[tuple[int, str]] = []
-    for workspace_id in session.scalars(select(Workspace.id).order_by(Workspace.id)):
+    for workspace_id, org_id in session.execute(
+        select(Workspace.id, Workspace.org_id).order_by(Workspace.id)
+    ):
         for key in sorted(set(FITTERS) & set(purposes)):
-            if (workspace_id, key) not in answered:
+            pool = (
+                pool_of(session, workspace_id=workspace_id, purpose_key=key, at=at)
+                if org_id in pooling
+                else (workspace_id,)
+            )
+            if pool[0] != workspace_id:
+                continue  # the pool's home workspace trains for all of it
+            if not any((w, key) in answered for w in pool):
                 continue
             last = newest.get((workspace_id, key))
             if last is not None and last > at - timedelta(days=purposes[key].refresh_days):
                 continue  # not due: skip the consent query
-            consenting = bool(
+            consenting = any(
                 members_with_effective_consent(
-                    session, workspace_id=workspace_id, purpose_key=key, at=at, purposes=purposes
+                    session, workspace_id=w, purpose_key=key, at=at, purposes=purposes
                 )
+                for w in pool
             )
             if is_due(last, at=at, refresh_days=purposes[key].refresh_days, consenting=consenting):
                 found.append((workspace_id, key))

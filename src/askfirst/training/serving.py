@@ -43,7 +43,7 @@ from askfirst.store.tables import (
 )
 from askfirst.training.artifacts import ArtifactError, read_artifact
 from askfirst.training.personal_models import personal_model_for
-from askfirst.training.releases import served as promoted
+from askfirst.training.releases import release_workspaces, served_for
 
 log = logging.getLogger(__name__)
 EMOJI = "emoji_suggestions"
@@ -124,7 +124,7 @@ def served_release(
 ) -> Release | None:
     """The release to predict from at `at`: the promoted one, unless the purpose is switched
     off for the workspace or a withdrawal past its deadline forbids it."""
-    release = promoted(session, workspace_id=workspace_id, purpose_key=purpose_key)
+    release = served_for(session, workspace_id=workspace_id, purpose_key=purpose_key, at=at)
     if release is None:
         return None
     policy = policy_for_workspace(
@@ -132,6 +132,12 @@ def served_release(
     )
     if not policy.allowed:
         return None
+    others = (w for w in release_workspaces(session, release) if w != workspace_id)
+    if not all(
+        policy_for_workspace(session, workspace_id=w, purpose_key=purpose_key, at=at).allowed
+        for w in others
+    ):
+        return None  # a pooled workspace switched the purpose off: reconcile retires it
     withdrawn = withdrawn_past_deadline(session, release, at=at)
     if withdrawn:
         log.error(

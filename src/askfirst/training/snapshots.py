@@ -12,7 +12,7 @@ between them leaves no rows behind.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, Select, and_, insert, or_, select
 from sqlalchemy.orm import Session
 
 from askfirst.consent import Purpose, eligible_channel_kinds, members_for_training
+from askfirst.consent.pools import persons, pool_of
 from askfirst.journal import append
 from askfirst.recommenders.evaluation import choose_holdout
 from askfirst.store.tables import (
@@ -79,6 +80,8 @@ class Snapshot:
     membership_count: int
     left_out_for_budget: int
     id: int | None = None
+    # The other workspaces of the org a pooled snapshot reads (and its release serves).
+    pooled_workspaces: tuple[int, ...] = ()
 
     @property
     def training_members(self) -> frozenset[int]:
@@ -98,32 +101,100 @@ def read_snapshot(
 
     Call it inside `store.reading_at(clock)` with its watermark as `at`: the gate and the data
     then come from one consistent state that holds every answer given at or before `at`.
+
+    When the workspace's org pools the purpose (`askfirst.consent.pools`), the snapshot is the
+    pool's: recorded in its home workspace, it reads every workspace of the pool, each through
+    its own consent gate and policies. The frames returned for fitting name each member by their
+    person (`unit_ids`), so a person writing in several workspaces is bounded once.
     """
     purpose = purposes[purpose_key]
-    kinds = eligible_channel_kinds(
-        session, workspace_id=workspace_id, purpose_key=purpose_key, at=at
-    )
-    consenting = members_for_training(
-        session, workspace_id=workspace_id, purpose_key=purpose_key, at=at, purposes=purposes
-    ) & people(session, workspace_id)
-    spent = spent_by_member(session, workspace_id=workspace_id, purpose=purpose, at=at)
-    admitted = members_who_can_pay(consenting, spent, purpose=purpose)
-    frames = read_frames(session, purpose, workspace_id=workspace_id, kinds=kinds, at=at)
-    frames = keep_members(frames, admitted)
+    pool = pool_of(session, workspace_id=workspace_id, purpose_key=purpose_key, at=at)
+    spent = spent_by_member(session, workspace_id=pool[0], purpose=purpose, at=at)
+    parts: list[SnapshotFrames] = []
+    kinds: set[ChannelKind] = set()
+    consenting: set[int] = set()
+    admitted: set[int] = set()
+    for member_of in pool:
+        kinds_here = eligible_channel_kinds(
+            session, workspace_id=member_of, purpose_key=purpose_key, at=at
+        )
+        consenting_here = members_for_training(
+            session, workspace_id=member_of, purpose_key=purpose_key, at=at, purposes=purposes
+        ) & people(session, member_of)
+        admitted_here = members_who_can_pay(consenting_here, spent, purpose=purpose)
+        frames_here = read_frames(session, purpose, workspace_id=member_of, kinds=kinds_here, at=at)
+        parts.append(keep_members(frames_here, admitted_here))
+        kinds |= kinds_here
+        consenting |= consenting_here
+        admitted |= admitted_here
+    frames = concat_frames(parts)
     members = contained_members(frames)
+    units = unit_ids(persons(session, members), members)
+    held_out_units = choose_holdout(set(units.values()), rng or np.random.default_rng())
     snapshot = Snapshot(
-        workspace_id=workspace_id,
+        workspace_id=pool[0],
         purpose_key=purpose_key,
         watermark=at,
-        channel_kinds=kinds,
+        channel_kinds=frozenset(kinds),
         members=members,
-        holdout_members=choose_holdout(members, rng or np.random.default_rng()),
+        holdout_members=frozenset(m for m in members if units[m] in held_out_units),
         message_count=frames.messages.height,
         reaction_count=frames.reactions.height,
         membership_count=frames.memberships.height,
         left_out_for_budget=len(consenting - admitted),
+        pooled_workspaces=pool[1:],
     )
-    return snapshot, frames
+    return snapshot, by_unit(frames, units)
+
+
+def unit_ids(person_of: Mapping[int, int], members: Collection[int]) -> dict[int, int]:
+    """Each member's privacy unit in a snapshot: the smallest of their person's member ids
+    among `members` (a member's own id unless they write in several workspaces of a pool).
+
+    Computed from the snapshot's member list alone, so a release derived later takes the same
+    units out."""
+    smallest: dict[int, int] = {}
+    for member in members:
+        person = person_of.get(member, member)
+        smallest[person] = min(smallest.get(person, member), member)
+    return {member: smallest[person_of.get(member, member)] for member in members}
+
+
+def by_unit(frames: SnapshotFrames, units: Mapping[int, int]) -> SnapshotFrames:
+    """The frames with each member id replaced by its privacy unit's id."""
+    if all(member == unit for member, unit in units.items()):
+        return frames
+    mapping = pl.DataFrame(
+        {"member_id": list(units), "unit_id": list(units.values())},
+        schema={"member_id": pl.Int64, "unit_id": pl.Int64},
+    )
+
+    def renamed(frame: pl.DataFrame) -> pl.DataFrame:
+        columns = frame.columns
+        joined = frame.join(mapping, on="member_id", how="left")
+        return joined.with_columns(pl.col("unit_id").alias("member_id")).select(columns)
+
+    return SnapshotFrames(
+        renamed(frames.messages),
+        renamed(frames.reactions),
+        renamed(frames.memberships),
+        frames.conversation_members,
+        frames.channels,
+    )
+
+
+def concat_frames(parts: list[SnapshotFrames]) -> SnapshotFrames:
+    """One snapshot's frames from its workspaces' (public channel names once, in order)."""
+    if len(parts) == 1:
+        return parts[0]
+    channels = tuple(dict.fromkeys(name for part in parts for name in part.channels))
+    return SnapshotFrames(
+        pl.concat([p.messages for p in parts]),
+        pl.concat([p.reactions for p in parts]),
+        pl.concat([p.memberships for p in parts]),
+        pl.concat([p.conversation_members for p in parts]),
+        channels,
+    )
 
 
 def record_snapshot(session: Session, snapshot: Snapshot, *, at: datetime) -> Snapshot:
@@ -139,6 +210,7 @@ def record_snapshot(session: Session, snapshot: Snapshot, *, at: datetime) -> Sn
         reaction_count=snapshot.reaction_count,
         membership_count=snapshot.membership_count,
         left_out_for_budget=snapshot.left_out_for_budget,
+        pooled_workspaces=",".join(str(w) for w in snapshot.pooled_workspaces),
     )
     session.add(row)
     session.flush()
@@ -180,7 +252,7 @@ def snapshot_members(session: Session, snapshot_id: int) -> frozenset[int]:
 
 def snapshot_payload(snapshot: Snapshot) -> dict[str, object]:
     """What the journal says about a snapshot: counts, never member data."""
-    return {
+    payload: dict[str, object] = {
         "snapshot_id": snapshot.id,
         "purpose": snapshot.purpose_key,
         "watermark": snapshot.watermark.isoformat(),
@@ -192,6 +264,9 @@ def snapshot_payload(snapshot: Snapshot) -> dict[str, object]:
         "memberships": snapshot.membership_count,
         "left_out_for_budget": snapshot.left_out_for_budget,
     }
+    if snapshot.pooled_workspaces:
+        payload["pooled_workspaces"] = list(snapshot.pooled_workspaces)
+    return payload
 
 
 def people(session: Session, workspace_id: int) -> set[int]:

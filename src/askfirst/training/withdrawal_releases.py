@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from askfirst.clock import Clock
 from askfirst.consent import members_for_training
+from askfirst.consent.pools import persons
 from askfirst.consent.purposes import Purpose
 from askfirst.privacy.bounding import Bounds
 from askfirst.privacy.mechanisms import DomainGaussian, calibrate_domain_gaussian, gaussian_noise
@@ -42,7 +43,7 @@ from askfirst.training.errors import TrainingError
 from askfirst.training.gates import promotion_gates
 from askfirst.training.pipeline import TrainingOutcome, lock_workspace, promote_if_allowed
 from askfirst.training.releases import ReleaseState, TrainedModel, create_release, release_files
-from askfirst.training.snapshots import Snapshot, record_snapshot, snapshot_members
+from askfirst.training.snapshots import Snapshot, record_snapshot, snapshot_members, unit_ids
 
 log = logging.getLogger(__name__)
 # Derivations tried before the prior is served, when members withdraw while one is derived.
@@ -142,14 +143,18 @@ def _derive(
     with store.reading() as session:
         parent = read_parent(session, release_id, settings=settings)
         purpose = purposes[parent.release.purpose_key]
-        consenting = members_for_training(
-            session,
-            workspace_id=parent.release.workspace_id,
-            purpose_key=purpose.key,
-            at=clock.now(),
-            purposes=purposes,
-        )
-    leaving = (withdrawn | (parent.snapshot.members - consenting)) & parent.snapshot.members
+        members = parent.snapshot.members
+        consenting: set[int] = set()
+        for workspace_id in (parent.release.workspace_id, *parent.snapshot.pooled_workspaces):
+            consenting |= members_for_training(
+                session,
+                workspace_id=workspace_id,
+                purpose_key=purpose.key,
+                at=clock.now(),
+                purposes=purposes,
+            )
+        units = unit_ids(persons(session, members), members)
+    leaving = whole_persons((withdrawn | (members - consenting)) & members, units)
     if refused is not None and not leaving:
         raise WithdrawalReleaseError(
             f"release {parent.release.id} was refused ({refused}) and nobody else has to leave "
@@ -204,6 +209,7 @@ def read_parent(session: Session, release_id: int, *, settings: Settings) -> Par
         reaction_count=row.reaction_count,
         membership_count=row.membership_count,
         left_out_for_budget=row.left_out_for_budget,
+        pooled_workspaces=tuple(int(w) for w in row.pooled_workspaces.split(",") if w),
     )
     fields = ParentRelease(
         id=release.id,
@@ -302,7 +308,16 @@ def _derived_snapshot(parent: Snapshot, leaving: set[int]) -> Snapshot:
         reaction_count=parent.reaction_count,
         membership_count=parent.membership_count,
         left_out_for_budget=parent.left_out_for_budget,
+        pooled_workspaces=parent.pooled_workspaces,
     )
+
+
+def whole_persons(leaving: set[int], units: Mapping[int, int]) -> set[int]:
+    """Every member row of a person some row of whom leaves: a person is one unit of the
+    release's counts, so their contribution leaves whole (the rows left behind would otherwise
+    stay in a unit that is gone)."""
+    gone = {units[m] for m in leaving}
+    return {m for m, unit in units.items() if unit in gone}
 
 
 def _mechanism_fields(mechanism: Mapping[str, Any]) -> dict[str, Any]:

@@ -41,7 +41,7 @@ from askfirst.store.tables import Member, Release, WithdrawalStatus
 from askfirst.training.forbidden import retire_forbidden
 from askfirst.training.personal_models import sync_personal_models
 from askfirst.training.pipeline import train
-from askfirst.training.releases import retire, served
+from askfirst.training.releases import retire, served_for
 from askfirst.training.retired_artifacts import remove_retired_artifacts
 from askfirst.training.snapshots import snapshot_members
 from askfirst.training.withdrawal_releases import take_out
@@ -131,7 +131,7 @@ def still_contained(
     session: Session, workspace_id: int, purpose_key: str, batch: Iterable[Withdrawal]
 ) -> tuple[Release | None, list[Withdrawal]]:
     """The served release and the withdrawals of `batch` it still contains."""
-    release = served(session, workspace_id=workspace_id, purpose_key=purpose_key)
+    release = served_for(session, workspace_id=workspace_id, purpose_key=purpose_key)
     if release is None:
         return None, []
     return release, contained(release, snapshot_members(session, release.snapshot_id), batch)

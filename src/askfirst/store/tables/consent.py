@@ -96,6 +96,24 @@ class ConsentPolicy(Base):
     actor_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
 
 
+class OrgPool(Base):
+    """One setting of whether an org's workspaces train one shared release for a purpose.
+
+    The latest row holds. Pooling never adds anyone: each member still says yes per purpose,
+    and a workspace whose policy forbids the purpose stays out of the pool.
+    """
+
+    __tablename__ = "org_pools"
+    __table_args__ = (Index("ix_org_pools_org", "org_id", "purpose_key", "set_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
+    purpose_key: Mapped[str] = mapped_column(String(PURPOSE_KEY_LENGTH))
+    pooled: Mapped[bool] = mapped_column(Boolean)
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+
+
 class ConsentAnswer(Base):
     """One answer a member gave for a purpose; never updated, the latest row is the answer."""
 

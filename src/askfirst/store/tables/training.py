@@ -58,6 +58,9 @@ class Snapshot(Base):
     membership_count: Mapped[int] = mapped_column(Integer)
     # Consenting members left out because their remaining budget could not pay this release.
     left_out_for_budget: Mapped[int] = mapped_column(Integer)
+    # The other workspaces of the org whose data a pooled snapshot reads, comma-separated
+    # ("" for a snapshot of its own workspace alone).
+    pooled_workspaces: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class SnapshotMember(Base):
