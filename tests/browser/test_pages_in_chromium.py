@@ -120,9 +120,9 @@ def test_the_public_page_lists_what_the_configuration_says(
         if purpose.personal:  # no release, no budget: said in words instead
             expect(card).to_contain_text("shown to them alone")
             continue
-        expect(card).to_contain_text(f"ε = {purpose.release_epsilon:.3g}, δ = {purpose.delta}")
+        expect(card).to_contain_text(f"ε {purpose.release_epsilon:.2f} each (δ 1 in ")
         expect(card).to_contain_text(
-            f"ε {purpose.budget_epsilon} at δ {purpose.delta} per {purpose.budget_window_days} days"
+            f"ε {purpose.budget_epsilon:.2f} per {purpose.budget_window_days} days"
         )
         expect(page.locator(f"#last-trained-{key}")).to_contain_text("UTC")  # the demo trained
     expect(page.locator("#third-parties")).to_contain_text("Nothing goes to third parties.")

@@ -96,7 +96,9 @@ def test_train_now_reports_in_words(
         data={"csrf_token": ada.csrf_token, "answer": "granted"},
     )
     page = root.client.post("/admin/train", data={**form, "purpose": EMOJI}).text
-    assert "release 1 trained from fewer than 5 members (ε 1.06, δ 1e-06); now served" in page
+    assert (
+        "release 1 trained from fewer than 5 members (ε 1.06, δ 1 in 1,000,000); now served" in page
+    )
     releases = page.split('id="releases-heading"')[1]
     assert '<span class="badge good">Served</span>' in releases
     # One member learns next to nothing; noise alone may pass a family's cut, rarely.

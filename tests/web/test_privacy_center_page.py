@@ -77,7 +77,7 @@ def test_one_click_grants_and_one_click_withdraws(
     row = page.split('id="withdrawals"')[1]
     assert 'data-open="true"' in row and "Left out of new training" in row
     assert "2026-01-01 00:01:00 UTC" in row  # received at 00:00, one minute to complete
-    assert "You withdrew from Emoji suggestions (by page)" in page
+    assert "You withdrew from Emoji suggestions on this page" in page
 
 
 def forbid(store: Store, clock: ManualClock, settings: Settings, key: str, **scope: int) -> None:
@@ -140,7 +140,7 @@ def test_the_notice_receipt_and_export_are_there(
     ada = browser_for("ada")
     page = ada.client.get("/privacy-center").text
     assert "the text of your messages in public channels" in page
-    assert "ε = 1.06, δ = 1e-06" in page and "1 minute" in page
+    assert "ε 1.06 each (δ 1 in 1,000,000)" in page and "1 minute" in page
     assert "none yet: a receipt records an answer" in page and "receipts/" not in page
     form = {"csrf_token": ada.csrf_token, "answer": "withdrawn"}
     ada.client.post("/privacy-center/consents/emoji_suggestions", data=form)
@@ -184,24 +184,24 @@ def test_budget_chart_and_timeline_show_the_releases_that_contain_me(
     spent = epsilon_for_rho(0.07, 1e-6)
     words = " ".join(emoji.split('id="budget-words-emoji_suggestions">')[1].split())
     assert words.startswith(
-        f"Spent so far: ε {spent:.4g} of ε 10.0 at δ 1e-06 per 365 days, all releases "
-        f"together; ε {10 - spent:.4g} remaining. Planned for the whole window: ε 10, if you "
+        f"Spent so far: ε {spent:.2f} of ε 10.00 per 365 days, all releases "
+        f"together; ε {10 - spent:.2f} remaining. Planned for the whole window: ε 10.00, if you "
         "stay in every release (one every 7 days) and withdraw up to 2 times."
     )
-    assert f"ε {spent:.4g} spent of 10 at δ 1e-06 over 365 days by 2 charges" in emoji  # <desc>
+    assert f"ε {spent:.2f} spent of 10.00 over 365 days by 2 charges" in emoji  # <desc>
     bars = re.findall(r'<rect x="([\d.]+)" y="8.0" width="([\d.]+)"', emoji)
     budget_rho = BUILT_IN_PURPOSES["emoji_suggestions"].plan.rho_budget
     widths = [round(520 * 0.02 / budget_rho, 2), round(520 * 0.05 / budget_rho, 2)]
     assert bars[1:] == [("0.0", str(widths[0])), (str(widths[0]), str(widths[1]))]
     charges = charge_lines(emoji)
-    assert charges == [
+    assert charges == [  # newest first
         f"2026-01-01 00:00 UTC release {n}, a release you were in: "
-        f"{100 * rho / budget_rho:.3g}% of the budget (ε {epsilon_for_rho(rho, 1e-6):.3g} "
+        f"{100 * rho / budget_rho:.3g}% of the budget (ε {epsilon_for_rho(rho, 1e-6):.2f} "
         "on its own)"
-        for n, rho in ((1, 0.02), (2, 0.05))
+        for n, rho in ((2, 0.05), (1, 0.02))
     ]
     second = epsilon_for_rho(0.05, 1e-6)
-    assert f"release 2 of Emoji suggestions (ε {second:.3g}, δ 1e-06); served now" in page
+    assert f"release 2 of Emoji suggestions (ε {second:.2f}, δ 1 in 1,000,000); served now" in page
     assert "no longer served since 2026-01-01 00:00 UTC: replaced by release 2" in page
 
 
@@ -246,9 +246,9 @@ def test_my_withdrawal_is_a_charge_of_mine_and_the_bar_is_my_share_of_the_budget
 
     mine, bobs = emoji_card(ada), emoji_card(bob)
     lines = charge_lines(mine)
-    assert [line.split(", ")[1].split(":")[0] for line in lines] == [
-        "a release you were in",
+    assert [line.split(", ")[1].split(":")[0] for line in lines] == [  # newest first
         "your withdrawal",
+        "a release you were in",
     ]
     assert [line.split(", ")[1].split(":")[0] for line in charge_lines(bobs)] == [
         "a release you were in"
@@ -266,7 +266,7 @@ def test_my_withdrawal_is_a_charge_of_mine_and_the_bar_is_my_share_of_the_budget
     widths = [float(w) for w in re.findall(r'y="8.0" width="([\d.]+)"', mine)[1:]]
     assert sum(widths) == pytest.approx(520 * status.spent_rho / plan.rho_budget, abs=0.02)
     assert widths[1] == pytest.approx(2 * widths[0], abs=0.02)  # an exit is two releases' ρ
-    assert f"spent ε {status.spent:.4g}</text>" in mine
+    assert f"spent ε {status.spent:.2f}</text>" in mine
     assert status.spent < sum(c.epsilon for c in status.charges)  # ε do not add; ρ do
 
 
@@ -301,3 +301,27 @@ def test_the_page_needs_sign_in(client: Any) -> None:
     response = client.get("/privacy-center", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/signin?next=/privacy-center"
+
+
+def test_the_privacy_center_speaks_plainly_and_puts_the_newest_first(
+    store: Store, people: Any, browser_for: Callable[[str], Any]
+) -> None:
+    ada = browser_for("ada")
+    for answer in ("granted", "withdrawn", "granted"):  # three answers within one minute
+        ada.client.post(
+            "/privacy-center/consents/emoji_suggestions",
+            data={"csrf_token": ada.csrf_token, "answer": answer},
+        )
+    page = ada.client.get("/privacy-center").text
+    explained = " ".join(page.split('id="what-epsilon-means">')[1].split("</p>")[0].split())
+    assert "<strong>ε (epsilon)</strong> is how much a model could ever reveal" in explained
+    assert "<strong>δ (delta)</strong> is the chance" in explained and "1 in 1,000,000" in explained
+    assert "1e-06" not in page and "(by page)" not in page
+    # Technical ids sit behind a toggle, not in the sentences.
+    assert "(notice version" not in page and "(journal entry" not in page
+    assert '<details class="ids"><summary>details</summary>journal entry ' in page
+    timeline = page.split('id="timeline"')[1].split("</ol>")[0]
+    said = re.findall(r"You (said yes to|withdrew from) Emoji suggestions on this page", timeline)
+    assert said == ["said yes to", "withdrew from", "said yes to"][::-1]
+    seqs = [int(n) for n in re.findall(r"journal entry (\d+)", timeline)]
+    assert seqs == sorted(seqs, reverse=True)

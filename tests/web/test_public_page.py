@@ -36,15 +36,15 @@ def test_anyone_can_read_what_the_configuration_says(
     assert response.status_code == 200
     page = response.text
     emoji = page.split('id="purpose-emoji_suggestions"')[1].split("</section>")[0]
-    assert "ε = 0.5, δ = 1e-07" in emoji
-    assert "ε 3.0 at δ 1e-07 per 30 days" in emoji
+    assert "ε 0.50 each (δ 1 in 10,000,000)" in emoji
+    assert "ε 3.00 per 30 days" in emoji
     assert "1 minute" not in emoji and "90 seconds" in emoji
     assert "the text of your messages in public channels" in emoji
     assert "the text of your direct messages" in emoji  # only where policy allows
     assert "never" in emoji and "Not trained yet." in emoji
     digest = page.split('id="purpose-team_digest"')[1].split("</section>")[0]
     assert "a weekly summary of the words your team uses most" in digest
-    assert "ε = 1.06, δ = 1e-06" in digest and "1 minute" in digest
+    assert "ε 1.06 each (δ 1 in 1,000,000)" in digest and "1 minute" in digest
     assert "Nothing goes to third parties." in page and "connect-src &#39;self&#39;" in page
     assert "SQLite" in page or "PostgreSQL" in page
 

@@ -88,7 +88,7 @@ def test_my_timeline_holds_my_releases_and_entries_only(
     assert ada[0]["text"].endswith("served now") and isinstance(ada[0]["journal_seq"], int)
     assert ada[1] == {
         "at": "2026-01-01T00:00:02Z",
-        "text": "You said yes to Emoji suggestions (by api)",
+        "text": "You said yes to Emoji suggestions through the API",
         "journal_seq": ada[1]["journal_seq"],
         "release_id": None,
         "release_state": None,

@@ -9,9 +9,13 @@ from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 
 from askfirst.accounts.roles import SignedInMember
+from askfirst.web.pages.words import delta_words, epsilon_figure
 
 TEMPLATES = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=TEMPLATES)
+# One way to show ε and δ on every page (docs/using.md, "Figures").
+templates.env.filters["eps"] = epsilon_figure
+templates.env.filters["delta"] = delta_words
 
 
 def render(

@@ -29,7 +29,7 @@ from askfirst.web.pages.admin_view import (
     release_rows,
     withdrawal_summaries,
 )
-from askfirst.web.pages.words import STATUS_WORDS
+from askfirst.web.pages.words import STATUS_WORDS, delta_words, epsilon_figure
 from askfirst.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -115,7 +115,7 @@ def _train(context: AppContext, workspace_id: int, key: str) -> TrainingResult:
         members = f"{band} member{'' if band.at_most == 1 else 's'}"
     text = (
         f"release {release.id} trained from {members} "
-        f"(ε {release.epsilon:.3g}, δ {release.delta:.3g}); {served}"
+        f"(ε {epsilon_figure(release.epsilon)}, δ {delta_words(release.delta)}); {served}"
     )
     return TrainingResult(key, outcome.promoted, text)
 

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from askfirst.consent import Purpose
 from askfirst.training.budgets import BudgetStatus
-from askfirst.web.pages.words import CHARGE_WORDS
+from askfirst.web.pages.words import CHARGE_WORDS, epsilon_figure
 
 WIDTH = 520.0
 BAR_HEIGHT = 26.0
@@ -82,8 +82,8 @@ def budget_chart(status: BudgetStatus, purpose: Purpose) -> BudgetChart:
         remaining_width=round(max(0.0, WIDTH - x), 2),
         title=f"{purpose.title}: privacy budget",
         description=(
-            f"ε {status.spent:.4g} spent of {status.limit:g} at δ {status.delta:g} over "
+            f"ε {epsilon_figure(status.spent)} spent of {epsilon_figure(status.limit)} over "
             f"{status.window_days} days by {charges} charge{'' if charges == 1 else 's'}; "
-            f"ε {status.remaining:.4g} remaining"
+            f"ε {epsilon_figure(status.remaining)} remaining"
         ),
     )

@@ -27,7 +27,13 @@ from askfirst.journal import entries, entries_about_member
 from askfirst.store.tables import Member, Release, SnapshotMember
 from askfirst.training.budgets import budget_status
 from askfirst.web.pages.budget_chart import BudgetChart, budget_chart
-from askfirst.web.pages.words import STATUS_WORDS, purpose_title
+from askfirst.web.pages.words import (
+    METHOD_WORDS,
+    STATUS_WORDS,
+    delta_words,
+    epsilon_figure,
+    purpose_title,
+)
 
 ANSWER_WORDS = {
     Answer.GRANTED: "you said yes",
@@ -136,7 +142,8 @@ def timeline(
     """Releases that contain the member and the journal entries about them, newest first."""
     events = _release_events(session, member, purposes)
     events += _journal_events(session, member.id, purposes)
-    events.sort(key=lambda event: event.at, reverse=True)
+    # Newest first, within one minute too: the journal's order breaks ties of time.
+    events.sort(key=lambda event: (event.at, event.journal_seq or 0), reverse=True)
     return events[:TIMELINE_LENGTH]
 
 
@@ -161,8 +168,8 @@ def _release_events(
         state, words = _release_state(release, successors.get(release.id))
         text = (
             f"Your data was used in release {release.id} of "
-            f"{purpose_title(purposes, release.purpose_key)} (ε {release.epsilon:.3g}, "
-            f"δ {release.delta:.3g}); {words}"
+            f"{purpose_title(purposes, release.purpose_key)} (ε {epsilon_figure(release.epsilon)}, "
+            f"δ {delta_words(release.delta)}); {words}"
         )
         events.append(
             TimelineEvent(release.created_at, text, created.get(release.id), release.id, state)
@@ -213,7 +220,8 @@ def _journal_events(
         if entry.kind == "consent.changed":
             said = JOURNAL_ANSWERS.get(str(payload.get("answer")), str(payload.get("answer")))
             title = purpose_title(purposes, str(payload.get("purpose")))
-            text = f"{said} {title} (by {payload.get('method')})"
+            method = str(payload.get("method"))
+            text = f"{said} {title} {METHOD_WORDS.get(method, method)}"
         elif entry.kind == "withdrawal.status":
             word = STATUS_WORDS.get(str(payload.get("to")), str(payload.get("to")))
             text = f"Withdrawal {payload.get('withdrawal_id')}: {word} — {payload.get('detail')}"
@@ -221,7 +229,8 @@ def _journal_events(
             title = purpose_title(purposes, str(payload.get("purpose")))
             text = (
                 f"Taking your data out of {title} (release {payload.get('release_id')}) cost "
-                f"ε {float(payload.get('epsilon', 0.0)):.3g} of your budget; nobody else's"
+                f"ε {epsilon_figure(float(payload.get('epsilon', 0.0)))} of your budget; "
+                "nobody else's"
             )
         elif entry.kind in ("personal_model.built", "personal_model.deleted"):
             title = purpose_title(purposes, str(payload.get("purpose")))

@@ -27,3 +27,26 @@ CHARGE_WORDS: dict[ChargeReason, str] = {
 def purpose_title(purposes: Mapping[str, Purpose], key: str) -> str:
     """A purpose's title; its key when it is no longer configured."""
     return purposes[key].title if key in purposes else key
+
+
+# How an answer reached askfirst, said to the member whose answer it was.
+METHOD_WORDS: dict[str, str] = {
+    "page": "on this page",
+    "api": "through the API",
+    "gpc": "by your browser's Global Privacy Control",
+    "admin-policy": "by an admin's policy",
+    "cli": "by an operator, at your request",
+    "matrix": "in chat",
+}
+
+
+def epsilon_figure(value: float) -> str:
+    """Every ε on the pages the same way: two decimals (1.06, 4.00, 40.00)."""
+    return f"{value:.2f}"
+
+
+def delta_words(value: float) -> str:
+    """δ as a chance people read: "1 in 1,000,000" (not 1e-06)."""
+    if value <= 0:
+        return "none"
+    return f"1 in {round(1 / value):,}"
