@@ -444,3 +444,34 @@ def test_the_import_command_names_the_bad_file_and_exits_nonzero(tmp_path: Path)
     assert result.exit_code == 1
     assert where in result.output
     assert "nothing was imported" in result.output
+
+
+DEEP = "[" * 1_500 + "]" * 1_500  # 3 KB that Python's JSON reader cannot follow
+
+
+@pytest.mark.parametrize(
+    ("entry", "content", "position"),
+    [
+        ("traveling-sailor/2016-03-29.json", f"[{DEEP}]", "message [0] (line 1)"),
+        (
+            "traveling-sailor/2016-03-29.json",
+            f'[{{"ts": "1.0", "text": {DEEP}}}]',
+            "message [0] (line 1)",
+        ),
+        ("traveling-sailor/2016-03-29.json", DEEP, None),
+        ("users.json", f"[{DEEP}]", "user [0] (line 1)"),
+        ("channels.json", f'[{{"id": "C1", "name": "x", "topic": {DEEP}}}]', "conversation [0]"),
+    ],
+)
+def test_json_nested_deeper_than_the_reader_can_follow_is_refused_by_name(
+    store: Store, tmp_path: Path, entry: str, content: str, position: str | None
+) -> None:
+    import_export(store, VIEWER)
+    before = workspace_stats(store)
+    root = copy_of_viewer(tmp_path)
+    (root / entry).write_text(content, encoding="utf-8")
+    with pytest.raises(ExportError, match="nests lists or objects deeper") as raised:
+        import_export(store, zipped(root, tmp_path / "deep.zip"))
+    assert raised.value.entry == entry
+    assert position is None or str(raised.value.position).startswith(position)
+    assert workspace_stats(store) == before

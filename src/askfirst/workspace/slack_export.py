@@ -63,6 +63,9 @@ SCAN = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # typeshed: a
 # channel is well below it); a larger one item by item, so memory holds one item's values.
 WHOLE_FILE_CHARS = 1_000_000
 FIX_RECORD = "Correct or remove it in the export, then import again."
+# Python's JSON reader follows nesting by recursion; past its limit (about 1,000) it raises
+# RecursionError, which a hostile file must not turn into a crash. No Slack record nests past 20.
+TOO_DEEP = "nests lists or objects deeper than the JSON reader can follow (about 1,000 levels)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,8 +198,8 @@ def json_records(
             values = json.loads(text)
             if isinstance(values, list):
                 return iter([parse(value) for value in values])
-        except (json.JSONDecodeError, RecordError):
-            pass
+        except (json.JSONDecodeError, RecordError, RecursionError):
+            pass  # the reader below finds the problem again, and names its place
     return _records_one_by_one(name, text, what, parse, max_chars)
 
 
@@ -225,6 +228,9 @@ def _records_one_by_one(
             raise _invalid_json(name, missing) from None
         except json.JSONDecodeError as error:
             raise _invalid_json(name, error) from None
+        except RecursionError:
+            position = item_position(text, what, index, start)
+            raise ExportError(name, TOO_DEEP, FIX_RECORD, position=position) from None
         if at - start > max_chars:
             raise ExportError(
                 name,
@@ -233,13 +239,17 @@ def _records_one_by_one(
                 FIX_RECORD,
                 position=item_position(text, what, index, start),
             )
-        if check_text:
-            _refuse_unstorable(name, value, item_position(text, what, index, start))
         try:
-            yield parse(value)
+            if check_text:
+                _refuse_unstorable(name, value, item_position(text, what, index, start))
+            record = parse(value)
         except RecordError as error:
             position = item_position(text, what, index, start)
             raise ExportError(name, str(error), FIX_RECORD, position=position) from None
+        except RecursionError:
+            position = item_position(text, what, index, start)
+            raise ExportError(name, TOO_DEEP, FIX_RECORD, position=position) from None
+        yield record
         index += 1
         separator = SEPARATOR.match(text, at)
         if separator is None:
@@ -277,6 +287,8 @@ def _refuse_non_list(name: str, text: str, what: str) -> None:
         value = json.loads(text)
     except json.JSONDecodeError as error:
         raise _invalid_json(name, error) from None
+    except RecursionError:
+        raise ExportError(name, TOO_DEEP, FIX_RECORD) from None
     raise ExportError(
         name,
         f"must be a JSON list of {what}s, not {shown(value)}",
