@@ -241,18 +241,20 @@ def _folder_entries(root: Path, limits: Limits) -> Iterator[Entry]:
         )
 
 
-def _files(root: Path) -> Iterator[tuple[str, os.DirEntry[str]]]:
-    """The plain files at the top of `root` and one level down, with their path prefix."""
+def _files(root: Path, prefix: str = "") -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """The plain files of `root`, the top's first and then each folder's, with their path prefix.
+
+    Folders at any depth are listed, as a zip's entries are, so that a day file one folder too
+    deep is seen (and refused) rather than passed over.
+    """
     folders = []
-    for item in _listing(root):
+    for item in _listing(root, prefix):
         if item.is_dir(follow_symlinks=False):
             folders.append(item.name)
         elif item.is_file(follow_symlinks=False):
-            yield "", item
+            yield prefix, item
     for folder in folders:
-        for item in _listing(root / folder, f"{folder}/"):
-            if item.is_file(follow_symlinks=False):
-                yield f"{folder}/", item
+        yield from _files(root / folder, f"{prefix}{folder}/")
 
 
 def _listing(folder: Path, prefix: str = "") -> list[os.DirEntry[str]]:

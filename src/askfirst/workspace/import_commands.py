@@ -51,6 +51,8 @@ def import_command(
         typer.echo(f"{error}\nnothing was imported.", err=True)
         raise typer.Exit(1) from None
     typer.echo(summary.line())
+    for warning in summary.warnings:
+        typer.echo(f"warning: {warning}")
 
 
 def stats_command(

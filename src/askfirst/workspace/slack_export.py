@@ -128,7 +128,9 @@ class SlackExport:
                 "has no users.json or channels.json at its top",
                 "Give the .zip Slack sent, or the folder it unpacks to.",
             )
+        _refuse_nested_day_files(archive.entries)
         self.day_files = DayFiles(archive.entries)
+        self.has_users = "users.json" in self.lists
 
     def users(self) -> Iterator[SlackUser]:
         entry = self.lists.get("users.json")
@@ -280,6 +282,23 @@ def _is_day_file_entry(entry: Entry) -> bool:
         and not folder.startswith((".", "__MACOSX"))
         and DAY_FILE.fullmatch(entry.file_name) is not None
     )
+
+
+def _refuse_nested_day_files(entries: Iterable[Entry]) -> None:
+    """Refuse a day file in a folder of a folder: it would not be read, and be lost unseen."""
+    for entry in entries:
+        folder = entry.folder
+        if (
+            "/" in folder
+            and not folder.startswith((".", "__MACOSX"))
+            and DAY_FILE.fullmatch(entry.file_name) is not None
+        ):
+            raise ExportError(
+                entry.name,
+                "is a day file inside a folder of a conversation folder, where askfirst does not"
+                " read: Slack puts a conversation's day files directly in its folder",
+                "Move it up into its conversation's folder (or remove it), then import again.",
+            )
 
 
 def _refuse_non_list(name: str, text: str, what: str) -> None:
