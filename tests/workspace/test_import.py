@@ -523,3 +523,31 @@ def test_a_day_file_a_folder_too_deep_is_refused_by_name(
         import_export(store, path)
     assert raised.value.entry == nested
     assert workspace_stats(store) == EMPTY
+
+
+def test_a_day_file_over_the_set_limit_is_refused_by_name_and_nothing_is_imported(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "export"
+    write_json(root / "users.json", [{"id": "U1", "name": "one"}])
+    write_json(root / "channels.json", [{"id": "C1", "name": "busy", "members": ["U1"]}])
+    write_json(root / "busy/2023-11-13.json", [])
+    day = [
+        {"type": "message", "user": "U1", "text": "x" * 1_000, "ts": f"{1_700_000_000 + n}.000100"}
+        for n in range(1_100)  # a little over 1 MB
+    ]
+    write_json(root / "busy/2023-11-14.json", day)
+    size = (root / "busy/2023-11-14.json").stat().st_size
+    args = ["import", str(root), "--max-day-file-mb", "1"]
+    result = CliRunner().invoke(app, args, env=cli_env(tmp_path))
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        f"busy/2023-11-14.json: is a day file of {size:,} bytes, over the limit of 1,048,576"
+    )
+    assert "--max-day-file-mb 2" in result.output
+    assert "nothing was imported" in result.output
+    result = CliRunner().invoke(app, ["stats", "--json"], env=cli_env(tmp_path))
+    assert json.loads(result.output) == EMPTY
+    result = CliRunner().invoke(app, [*args[:2], "--max-day-file-mb", "2"], env=cli_env(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "1,100 messages added" in result.output

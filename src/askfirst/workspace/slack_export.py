@@ -129,6 +129,7 @@ class SlackExport:
                 "Give the .zip Slack sent, or the folder it unpacks to.",
             )
         _refuse_nested_day_files(archive.entries)
+        _refuse_large_day_files(archive.entries, limits)
         self.day_files = DayFiles(archive.entries)
         self.has_users = "users.json" in self.lists
 
@@ -298,6 +299,20 @@ def _refuse_nested_day_files(entries: Iterable[Entry]) -> None:
                 "is a day file inside a folder of a conversation folder, where askfirst does not"
                 " read: Slack puts a conversation's day files directly in its folder",
                 "Move it up into its conversation's folder (or remove it), then import again.",
+            )
+
+
+def _refuse_large_day_files(entries: Iterable[Entry], limits: Limits) -> None:
+    """Refuse, before anything is read, a day file too large to hold in memory twice."""
+    limit = limits.max_day_file_bytes
+    for entry in entries:
+        if entry.size > limit and _is_day_file_entry(entry):
+            raise ExportError(
+                entry.name,
+                f"is a day file of {entry.size:,} bytes, over the limit of {limit:,} for one day"
+                " of one conversation (a day file is read whole)",
+                "If the export is genuine, import it with a higher limit: `askfirst import"
+                f" --max-day-file-mb {-(-entry.size // 2**20)}` (memory grows by 2-5 times that)",
             )
 
 
