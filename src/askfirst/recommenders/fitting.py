@@ -86,10 +86,15 @@ def fit_emoji(
     holdout_members: frozenset[int] = frozenset(),
     domain: KeyDomain | None = None,
     noise: Noise = gaussian_noise,
+    mechanism: DomainGaussian | None = None,
 ) -> FitResult:
-    """The emoji suggester's release from the messages of consenting members, at ρ-zCDP."""
+    """The emoji suggester's release from the messages of consenting members, at ρ-zCDP.
+
+    `noise` and `mechanism` (default: calibrated to ρ at the bounds) are given otherwise only
+    by the audit's power checks, to show that the audit catches a release they break.
+    """
     bounds = bounds or EMOJI_BOUNDS
-    mechanism = calibrate_domain_gaussian(rho, bounds.l0, bounds.linf)
+    mechanism = mechanism or calibrate_domain_gaussian(rho, bounds.l0, bounds.linf)
     domain = domain or emoji_domain(frames.channels)
     training = EmojiSnapshotFrames(_without(frames.messages, holdout_members), frames.channels)
     contributions = emoji_contributions(training, bounds, draw_seed(rng))
@@ -109,10 +114,11 @@ def fit_channels(
     holdout_members: frozenset[int] = frozenset(),
     domain: KeyDomain | None = None,
     noise: Noise = gaussian_noise,
+    mechanism: DomainGaussian | None = None,
 ) -> FitResult:
-    """The channel recommender's release from channel memberships of consenting members."""
+    """The channel recommender's release from channel memberships (see `fit_emoji`)."""
     bounds = bounds or CHANNEL_BOUNDS
-    mechanism = calibrate_domain_gaussian(rho, bounds.l0, bounds.linf)
+    mechanism = mechanism or calibrate_domain_gaussian(rho, bounds.l0, bounds.linf)
     domain = domain or channel_domain(frames.channels)
     training = ChannelSnapshotFrames(_without(frames.memberships, holdout_members), frames.channels)
     contributions = channel_contributions(training, bounds, draw_seed(rng))
