@@ -7,7 +7,7 @@ parsed, nothing stored), which reports its peak resident memory before and after
 over the limit (`Limits.max_day_file_bytes`, or --max-day-file-mb) are refused before they are
 read. Prints a table and writes bench/results/day_file_memory.json (or --out).
 
-    .venv/bin/python bench/day_file_memory.py                    # 32, 64 and 120 MB, and 200
+    .venv/bin/python bench/day_file_memory.py                    # 32, 64, 120 and 200 MB
     .venv/bin/python bench/day_file_memory.py --sizes 16 200 --max-day-file-mb 256
 """
 
