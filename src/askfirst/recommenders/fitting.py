@@ -100,7 +100,9 @@ def fit_emoji(
     contributions = emoji_contributions(training, bounds, draw_seed(rng))
     result = _fit(EMOJI_PURPOSE, contributions, mechanism, bounds, domain, engine, rng, noise)
     held_out = frames.messages.filter(pl.col("member_id").is_in(list(holdout_members)))
-    result.utility = emoji_utility(result.artifact, held_out, epsilon=utility_epsilon(rho), rng=rng)
+    # Held-out members are charged the mechanism's ρ (at most the plan's): the utility spends it.
+    epsilon = utility_epsilon(mechanism.rho)
+    result.utility = emoji_utility(result.artifact, held_out, epsilon=epsilon, rng=rng)
     return result
 
 
@@ -127,7 +129,7 @@ def fit_channels(
         result.artifact,
         frames.memberships,
         holdout_members,
-        epsilon=utility_epsilon(rho),
+        epsilon=utility_epsilon(mechanism.rho),  # the ρ held-out members are charged
         rng=rng,
     )
     return result
