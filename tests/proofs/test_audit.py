@@ -18,9 +18,12 @@ from askfirst.cli import app
 from askfirst.consent import BUILT_IN_PURPOSES
 from askfirst.journal import entries
 from askfirst.privacy.audit import AuditError, AuditReport, run_audit
+from askfirst.privacy.audit_command import describe
 from askfirst.privacy.audit_gate import AUDIT_KIND
+from askfirst.privacy.power_check import calibrated_for_one_key, under_noised
 from askfirst.settings import load_settings
 from askfirst.store import open_store
+from askfirst.training.fitters import Fitter
 
 pytestmark = pytest.mark.slow
 
@@ -58,6 +61,40 @@ def test_a_private_release_passes(private: AuditReport) -> None:
     # about 1.44 bits: the served model ranks secrets like any other candidate
     assert private.exposure_included_mean < 2.0
     assert 0.3 * CANARIES < private.included < 0.7 * CANARIES
+    assert private.noise is not None and not private.noise["flagged"]
+
+
+def broken_audit(fitter: Fitter) -> AuditReport:
+    """An audit of a channel release a broken fitter made (60 canaries: the noise test decides)."""
+    return run_audit(
+        "channel_recommendations",
+        purposes=BUILT_IN_PURPOSES,
+        canaries=60,
+        background=BACKGROUND,
+        seed=20262,
+        fitter=fitter,
+    )
+
+
+def test_a_release_with_a_tenth_of_its_recorded_noise_fails_by_the_noise_test() -> None:
+    report = broken_audit(under_noised(0.1))
+    assert not report.passed
+    # The canaries' counts of 1 sit under the cut whatever the noise: the attack alone passes it.
+    assert report.epsilon_lower_bound <= report.declared_epsilon
+    assert report.noise is not None and report.noise["too_little_noise"]
+    assert report.noise["effective_epsilon"] > 10 * report.declared_epsilon
+    assert report.noise["power"]["0.1"] == 1.0
+    lines = "\n".join(describe(report))
+    assert "FAILED" in lines and "power, over 200 trials each: flags 10% of it in 100%" in lines
+
+
+def test_a_mechanism_calibrated_for_one_key_while_bounding_allows_25_fails() -> None:
+    report = broken_audit(calibrated_for_one_key())
+    assert not report.passed
+    assert report.mechanism["l0"] == 1 and report.mechanism["bounds"]["l0"] == 25
+    assert report.noise is not None and report.noise["bounds_exceeded"]
+    assert report.noise["applied_l0"] > 1
+    assert report.noise["effective_epsilon"] > 2 * report.declared_epsilon
 
 
 def test_a_release_without_noise_or_key_selection_fails(not_private: AuditReport) -> None:
@@ -94,12 +131,14 @@ def test_the_command_prints_json_journals_the_audit_and_exits_by_verdict(
     assert passed.exit_code == 0, passed.output
     report = json.loads(passed.stdout)
     assert report["passed"] is True and report["canaries"] == 60
+    assert report["noise"]["power"]["0.1"] == 1.0 and report["noise"]["false_alarm_rate"] < 0.02
     assert "can only detect ε above about" in report["note"]
     failed = runner.invoke(
         app, ["audit", "channel_recommendations", "--canaries", "60", "--without-privacy"]
     )
     assert failed.exit_code == 1
     assert "FAILED" in failed.stdout
+    assert "noise test" not in failed.stdout  # exact counts keep no noise to test
     store = open_store(load_settings())
     with store.reading() as session:
         recorded = [entry.payload for entry in entries(session, kind=AUDIT_KIND)]

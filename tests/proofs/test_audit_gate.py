@@ -12,7 +12,7 @@ import pytest
 
 from askfirst.clock import ManualClock
 from askfirst.consent import BUILT_IN_PURPOSES, AnswerMethod, grant
-from askfirst.journal import entries
+from askfirst.journal import append, entries
 from askfirst.privacy import audit_gate as gate_module
 from askfirst.privacy.audit import AuditReport
 from askfirst.privacy.audit_gate import (
@@ -95,6 +95,24 @@ def test_a_failed_audit_of_the_mechanism_keeps_the_release_unserved(
     assert passed.promoted and not refused.promoted
     assert refused.refusal is not None and "canary audit" in refused.refusal
     assert "failed" in refused.refusal
+
+
+def test_a_recorded_pass_from_before_the_noise_test_does_not_vouch(
+    store: Store, settings: Settings, workspace_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ASKFIRST_AUDIT_CANARIES", "40")
+    assert train_gated(store, settings, workspace_id).promoted
+    recorded = audits(store)[0]
+    flagged = {**recorded["noise"], "too_little_noise": True, "flagged": True}  # type: ignore[dict-item]
+    failed = AuditReport(**{**_report_fields(recorded), "noise": flagged})
+    assert not failed.passed
+    old_pass = {name: value for name, value in recorded.items() if name != "noise"}
+    with store.transaction() as session:
+        record_audit(session, failed, at=ManualClock().now())
+        append(session, AUDIT_KIND, {**old_pass, "passed": True}, at=ManualClock().now())
+    refused = train_gated(store, settings, workspace_id)
+    assert not refused.promoted
+    assert refused.refusal is not None and "noise or bounds flagged" in refused.refusal
 
 
 def _report_fields(payload: dict[str, object]) -> dict[str, object]:

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from askfirst.privacy.accountant import rho_for_epsilon
+from askfirst.privacy.mechanisms import calibrate_domain_gaussian, calibrate_sums
 from askfirst.recommenders.channels import ChannelRecommender
 from askfirst.recommenders.emoji import EmojiSuggester
 from askfirst.recommenders.evaluation import choose_holdout
@@ -18,6 +19,7 @@ from askfirst.recommenders.fitting import (
     FitResult,
     fit_channels,
     fit_emoji,
+    utility_epsilon,
 )
 
 # Words of the public domain that the prior maps nowhere: only learning connects them to emoji.
@@ -180,3 +182,13 @@ def test_fit_channels_learns_communities_beyond_popularity() -> None:
     recommender = ChannelRecommender.from_artifact(result.artifact)
     top = recommender.recommend({"team2-0", "general"}, {"team2-1", "team0-1", "general"}, k=1)
     assert [s.name for s in top] == ["team2-1"]
+
+
+@pytest.mark.parametrize("l1", [1, 7, 26])
+def test_the_held_out_utility_spends_the_rho_held_out_members_are_charged(l1: int) -> None:
+    # Held-out members are charged the mechanism's ρ (OpenDP's map, at most the plan's); the
+    # utility's Laplace noise (pure ε-DP, so ε²/2-zCDP) must spend no more, and not much less.
+    rho = calibrate_domain_gaussian(rho_for_epsilon(1.0, 1e-6), 25, 1).rho
+    spent = calibrate_sums(utility_epsilon(rho), l1).epsilon
+    assert spent**2 / 2 <= rho * (1 + 1e-12)
+    assert spent**2 / 2 >= rho * (1 - 1e-3)

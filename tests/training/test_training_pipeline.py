@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from dataclasses import replace
 from datetime import timedelta
 
@@ -311,3 +312,64 @@ def test_training_behind_a_stuck_writer_fails_clearly_and_writes_nothing(
             purposes=chat.purposes,
         )
     assert count(store, Snapshot) == 0
+
+
+def corrupted(change: dict[str, object]) -> Fitter:
+    """The purpose's fitter, with its recorded mechanism changed as a corrupted row would be."""
+
+    def fit(
+        frames: SnapshotFrames, snapshot: SnapshotView, purpose: Purpose, rng: np.random.Generator
+    ) -> TrainedModel:
+        model = fit_emoji_suggestions(frames, snapshot, purpose, rng)
+        mechanism = {key: change.get(key, value) for key, value in model.mechanism.items()}
+        return replace(model, mechanism=mechanism)
+
+    return fit
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"scale": 1.0}, r"gives ρ=.* by OpenDP's map, more than the ρ="),
+        ({"l0": 1}, "calibrated for members moving l0=1 keys by linf=1, but bounding let them"),
+    ],
+)
+def test_a_release_whose_recorded_mechanism_does_not_give_its_epsilon_is_not_served(
+    store: Store, chat: Chat, settings: Settings, change: dict[str, object], problem: str
+) -> None:
+    busy(chat)
+    first = run(chat, settings)
+    assert first.promoted, first.refusal
+    refused = run(chat, settings, fitter=corrupted(change))
+    assert not refused.promoted
+    assert refused.refusal is not None
+    assert re.search(problem, refused.refusal), refused.refusal
+    with store.reading() as session:
+        release = session.get_one(Release, refused.release.id)
+        assert release.status is ReleaseStatus.RETIRED
+        assert served_id(session, chat) == first.release.id
+        retired = [
+            entry.payload["detail"]
+            for entry in entries(session)
+            if entry.payload.get("release_id") == release.id
+            and entry.payload.get("status") == "retired"
+        ]
+    assert retired == [f"not promoted: {refused.refusal}"]
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"kind": "none"}, "records no noise mechanism"),
+        ({"scale": "lots"}, "cannot be rebuilt"),
+        ({"linf": 2}, "calibrated for members moving l0=25 keys by linf=2"),
+    ],
+)
+def test_a_recorded_mechanism_that_cannot_be_checked_is_not_served(
+    store: Store, chat: Chat, settings: Settings, change: dict[str, object], problem: str
+) -> None:
+    busy(chat)
+    refused = run(chat, settings, fitter=corrupted(change))
+    assert not refused.promoted
+    assert refused.refusal is not None and problem in refused.refusal

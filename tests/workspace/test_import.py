@@ -38,7 +38,7 @@ from askfirst.store.tables.workspace import (
     Workspace,
 )
 from askfirst.workspace.export_archive import ExportError
-from askfirst.workspace.importer import import_export
+from askfirst.workspace.importer import MISSING_USERS, import_export
 from askfirst.workspace.posting import post_message
 from askfirst.workspace.slack_records import TS, ts_instant
 from askfirst.workspace.stats import workspace_stats
@@ -444,3 +444,110 @@ def test_the_import_command_names_the_bad_file_and_exits_nonzero(tmp_path: Path)
     assert result.exit_code == 1
     assert where in result.output
     assert "nothing was imported" in result.output
+
+
+DEEP = "[" * 1_500 + "]" * 1_500  # 3 KB that Python's JSON reader cannot follow
+
+
+@pytest.mark.parametrize(
+    ("entry", "content", "position"),
+    [
+        ("traveling-sailor/2016-03-29.json", f"[{DEEP}]", "message [0] (line 1)"),
+        (
+            "traveling-sailor/2016-03-29.json",
+            f'[{{"ts": "1.0", "text": {DEEP}}}]',
+            "message [0] (line 1)",
+        ),
+        ("traveling-sailor/2016-03-29.json", DEEP, None),
+        ("users.json", f"[{DEEP}]", "user [0] (line 1)"),
+        ("channels.json", f'[{{"id": "C1", "name": "x", "topic": {DEEP}}}]', "conversation [0]"),
+    ],
+)
+def test_json_nested_deeper_than_the_reader_can_follow_is_refused_by_name(
+    store: Store, tmp_path: Path, entry: str, content: str, position: str | None
+) -> None:
+    import_export(store, VIEWER)
+    before = workspace_stats(store)
+    root = copy_of_viewer(tmp_path)
+    (root / entry).write_text(content, encoding="utf-8")
+    with pytest.raises(ExportError, match="nests lists or objects deeper") as raised:
+        import_export(store, zipped(root, tmp_path / "deep.zip"))
+    assert raised.value.entry == entry
+    assert position is None or str(raised.value.position).startswith(position)
+    assert workspace_stats(store) == before
+
+
+def test_two_messages_with_one_ts_in_a_day_file_keep_the_first_and_warn_by_name(
+    store: Store, tmp_path: Path
+) -> None:
+    write_json(tmp_path / "users.json", [{"id": "U1", "name": "one"}])
+    write_json(tmp_path / "channels.json", [{"id": "C1", "name": "busy", "members": ["U1"]}])
+    ts = "1700000000.000100"
+    first = {"type": "message", "user": "U1", "text": "first", "ts": ts}
+    other = {"type": "message", "user": "U1", "text": "other", "ts": "1700000001.000100"}
+    write_json(tmp_path / "busy/2023-11-14.json", [first, other, {**first, "text": "second"}])
+    summary = import_export(store, tmp_path)
+    assert (summary.messages_read, summary.messages_added) == (3, 2)
+    assert summary.warnings == (
+        f"busy/2023-11-14.json, message [2]: has the ts {ts} of message [0]; Slack gives each "
+        "message of a conversation its own ts, so only the first was kept",
+    )
+    assert stored_message(store, "busy", ts)["text"] == "first"
+
+
+def test_an_export_without_users_json_is_imported_with_a_named_warning(
+    store: Store, tmp_path: Path
+) -> None:
+    root = tmp_path / "export"
+    root.mkdir()
+    summary = import_export(store, zulip_shaped_export(root))
+    assert summary.warnings == (MISSING_USERS,)
+    assert MISSING_USERS.startswith("users.json: is missing")
+    assert workspace_stats(store)["placeholders"] == summary.members_added
+    result = CliRunner().invoke(app, ["import", str(root)], env=cli_env(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1:] == [f"warning: {MISSING_USERS}"]
+
+
+@pytest.mark.parametrize(
+    "nested", ["traveling-sailor/old/2016-03-30.json", "x/y/z/2016-03-30.json"]
+)
+@pytest.mark.parametrize("as_zip", [False, True], ids=["folder", "zip"])
+def test_a_day_file_a_folder_too_deep_is_refused_by_name(
+    store: Store, tmp_path: Path, nested: str, as_zip: bool
+) -> None:
+    root = copy_of_viewer(tmp_path)
+    write_json(root / nested, [{"type": "message", "user": "U1", "text": "hi", "ts": "1.000001"}])
+    path = zipped(root, tmp_path / "nested.zip") if as_zip else root
+    with pytest.raises(ExportError, match="inside a folder of a conversation folder") as raised:
+        import_export(store, path)
+    assert raised.value.entry == nested
+    assert workspace_stats(store) == EMPTY
+
+
+def test_a_day_file_over_the_set_limit_is_refused_by_name_and_nothing_is_imported(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "export"
+    write_json(root / "users.json", [{"id": "U1", "name": "one"}])
+    write_json(root / "channels.json", [{"id": "C1", "name": "busy", "members": ["U1"]}])
+    write_json(root / "busy/2023-11-13.json", [])
+    day = [
+        {"type": "message", "user": "U1", "text": "x" * 1_000, "ts": f"{1_700_000_000 + n}.000100"}
+        for n in range(1_100)  # a little over 1 MB
+    ]
+    write_json(root / "busy/2023-11-14.json", day)
+    size = (root / "busy/2023-11-14.json").stat().st_size
+    args = ["import", str(root), "--max-day-file-mb", "1"]
+    result = CliRunner().invoke(app, args, env=cli_env(tmp_path))
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        f"busy/2023-11-14.json: is a day file of {size:,} bytes, over the limit of 1,048,576"
+    )
+    assert "--max-day-file-mb 2" in result.output
+    assert "nothing was imported" in result.output
+    result = CliRunner().invoke(app, ["stats", "--json"], env=cli_env(tmp_path))
+    assert json.loads(result.output) == EMPTY
+    result = CliRunner().invoke(app, [*args[:2], "--max-day-file-mb", "2"], env=cli_env(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "1,100 messages added" in result.output

@@ -200,6 +200,10 @@ def test_a_zip_with_attachments_imports_as_the_jsonl_does(store: Store, tmp_path
             r"line 17: names the channel 'nope' of team 'eng'",
         ),
         (lambda lines: [*lines, '{"type": "user", "user": {"username": "a\\u0000"}}'], "NUL"),
+        (
+            lambda lines: [*lines, '{"type": "post", "post": ' + "[" * 1_500 + "]" * 1_500 + "}"],
+            r"line 17: nests lists or objects deeper than the JSON reader can follow",
+        ),
     ],
 )
 def test_a_bad_line_is_named_by_number_and_nothing_is_written(

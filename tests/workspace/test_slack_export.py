@@ -318,6 +318,10 @@ def test_a_zip_bomb_is_refused_from_its_directory(tmp_path: Path) -> None:
         (Limits(max_entries=3), "holds 4 entries, over the limit of 3"),
         (Limits(max_entry_bytes=1_000), "is 2,000 bytes, over the limit of 1,000"),
         (Limits(max_total_bytes=3_000), "expands to 4,004 bytes, over the limit of 3,000"),
+        (
+            Limits(max_day_file_bytes=1_999),
+            "is a day file of 2,000 bytes, over the limit of 1,999 for one day",
+        ),
     ],
 )
 def test_absurd_sizes_and_counts_are_refused(tmp_path: Path, limits: Limits, problem: str) -> None:
@@ -333,6 +337,7 @@ def test_the_default_limits_are_far_above_any_real_export() -> None:
     assert limits.max_entry_bytes == 1024**3
     assert (limits.max_ratio, limits.max_entries) == (200, 1_000_000)
     assert (limits.max_text_chars, limits.max_record_chars) == (40_000, 1_000_000)
+    assert limits.max_day_file_bytes == 128 * 1024**2  # a day at one message a second is ~90 MB
 
 
 def test_a_zip_naming_one_file_twice_is_refused(tmp_path: Path) -> None:

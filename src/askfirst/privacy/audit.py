@@ -12,11 +12,17 @@ registry as in production — and attacks the artifact:
 - extraction: the served model (suggester or recommender built from the artifact) ranks each
   canary's secret among all candidates for its context; the Secret Sharer exposure says how
   many bits of the secret the release gives away (about 1.44 when it gives none);
-- leaks: any canary's made-up word anywhere in the artifact, or all keys of a secret released.
+- leaks: any canary's made-up word anywhere in the artifact, or all keys of a secret released;
+- noise and bounds: the release's own state gives the noise it added to every key and each
+  member's bounded contribution; `askfirst.privacy.noise_check` tests that noise against the
+  recorded scale and those contributions against the recorded l0 and linf. A canary's keys
+  have count 1 and sit under any cut whatever the noise, so the membership attack alone passes
+  a release with a tenth of its noise; this test does not, and reports its power.
 
-The audit passes when the lower bound is at most the release's ε and no secret is in the
-artifact. With `privacy=False` the same snapshot is fitted with noise and key selection off
-(exact counts of every key): that audit must fail, which shows the attack has power.
+The audit passes when the lower bound is at most the release's ε, no secret is in the
+artifact, and the noise test does not flag the release. With `privacy=False` the same snapshot
+is fitted with noise and key selection off (exact counts of every key): that audit must fail,
+which shows the attack has power.
 """
 
 from __future__ import annotations
@@ -47,12 +53,14 @@ from askfirst.privacy.empirical_epsilon import (
     guess_membership,
     largest_checkable_epsilon,
 )
+from askfirst.privacy.noise_check import check_noise
+from askfirst.privacy.noisy_counts import NoisyCounts
 from askfirst.privacy.power_check import fit_without_privacy
 from askfirst.recommenders.channels import ChannelRecommender
 from askfirst.recommenders.emoji import EmojiSuggester
 from askfirst.settings import Settings, sqlite_url
 from askfirst.store import Store, open_store
-from askfirst.training.artifacts import artifact_bytes, read_artifact
+from askfirst.training.artifacts import artifact_bytes, read_artifact, read_state
 from askfirst.training.fitters import Fitter, fitter_for
 from askfirst.training.pipeline import train
 from askfirst.training.releases import TrainedModel
@@ -90,11 +98,15 @@ class AuditReport:
     secrets_in_artifact: int
     keys_released: int
     mechanism: dict[str, Any]
+    # `NoiseCheck.as_dict()` of the release's state; None when it kept none (privacy off)
+    noise: dict[str, Any] | None = None
 
     @property
     def passed(self) -> bool:
         bound_holds = self.epsilon_lower_bound <= self.declared_epsilon
-        return bound_holds and self.secrets_in_artifact == 0
+        # A private release must leave the state the noise test reads, and pass it.
+        noise_holds = not self.privacy or (self.noise is not None and not self.noise["flagged"])
+        return bound_holds and self.secrets_in_artifact == 0 and noise_holds
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "passed": self.passed}
@@ -108,11 +120,14 @@ def run_audit(
     privacy: bool = True,
     background: int | None = None,
     seed: int | None = None,
+    fitter: Fitter | None = None,
 ) -> AuditReport:
     """Plant `canaries` canaries, train `purpose_key` once in a scratch store, attack it.
 
     `background` ordinary members (default: half as many as canaries, at least 100) give the
-    release common keys to learn, so that a private release is not simply empty.
+    release common keys to learn, so that a private release is not simply empty. `fitter`
+    (default: the purpose's own) is given otherwise only to show the audit's power on a broken
+    one (`askfirst.privacy.power_check`).
     """
     purpose = find_purpose(purposes, purpose_key)
     if purpose.key not in PLANTERS:
@@ -122,16 +137,27 @@ def run_audit(
         raise AuditError(f"--canaries {canaries} is too few to prove anything; use at least 10")
     rng = np.random.default_rng(secrets.randbits(128) if seed is None else seed)
     with tempfile.TemporaryDirectory(prefix="askfirst-audit-") as folder:
-        planted, artifact, model = _train_with_canaries(
+        planted, artifact, model, state = _train_with_canaries(
             Path(folder),
             purpose,
             purposes,
             canaries,
             max(100, canaries // 2) if background is None else background,
-            privacy,
+            audit_fitter(purpose.key, privacy=privacy, fitter=fitter),
             rng,
         )
-    return _attack(purpose, planted, artifact, model, privacy, rng)
+    report = _attack(purpose, planted, artifact, model, privacy, rng)
+    if state is None:
+        return report
+    noise = check_noise(
+        state,
+        scale=float(model["scale"]),
+        l0=int(model["l0"]),
+        linf=int(model["linf"]),
+        delta=report.declared_delta,
+        rng=rng,
+    )
+    return replace(report, noise=noise.as_dict())
 
 
 def _train_with_canaries(
@@ -140,10 +166,10 @@ def _train_with_canaries(
     purposes: Mapping[str, Purpose],
     canaries: int,
     background: int,
-    privacy: bool,
+    fitter: Fitter,
     rng: np.random.Generator,
-) -> tuple[list[Canary], dict[str, Any], dict[str, Any]]:
-    """The planted canaries, the released artifact and the release's recorded mechanism."""
+) -> tuple[list[Canary], dict[str, Any], dict[str, Any], NoisyCounts | None]:
+    """The planted canaries, the released artifact, its recorded mechanism, its state if any."""
     settings = Settings(data_dir=folder, database_url=sqlite_url(folder))
     store = open_store(settings)
     try:
@@ -164,13 +190,17 @@ def _train_with_canaries(
             clock=clock,
             purposes=purposes,
             gates=(),  # the audit gate must not audit the audit's own release
-            fitter=audit_fitter(purpose.key, privacy=privacy),
+            fitter=fitter,
         )
         release = outcome.release
         artifact = read_artifact(
             settings.releases_dir, release.artifact_path, release.artifact_sha256
         )
-        return planted, artifact, dict(release.mechanism)
+        state = None
+        if release.state_path:
+            _keys, arrays = read_state(settings.releases_dir, release.state_path)
+            state = NoisyCounts.from_arrays(arrays)
+        return planted, artifact, dict(release.mechanism), state
     finally:
         store.engine.dispose()
 
@@ -194,18 +224,22 @@ def _grant_all(
             )
 
 
-def audit_fitter(purpose_key: str, *, privacy: bool) -> Fitter:
-    """The purpose's own fitter (or the no-privacy one), with no member held out.
+def audit_fitter(purpose_key: str, *, privacy: bool, fitter: Fitter | None = None) -> Fitter:
+    """The purpose's own fitter (or `fitter`, or the no-privacy one), with no member held out.
 
     Held-out members are left out of fitting to measure utility; an included canary must be
     in the fit, so that inclusion is exactly the coin flip the bound assumes.
     """
-    fitter = fitter_for(purpose_key) if privacy else fit_without_privacy
+    if not privacy:
+        fitter = fit_without_privacy
+    elif fitter is None:
+        fitter = fitter_for(purpose_key)
+    chosen = fitter
 
     def fit_everyone(
         frames: SnapshotFrames, snapshot: Snapshot, purpose: Purpose, rng: np.random.Generator
     ) -> TrainedModel:
-        return fitter(frames, replace(snapshot, holdout_members=frozenset()), purpose, rng)
+        return chosen(frames, replace(snapshot, holdout_members=frozenset()), purpose, rng)
 
     return fit_everyone
 

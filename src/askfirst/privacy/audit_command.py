@@ -12,6 +12,7 @@ from askfirst.clock import SystemClock
 from askfirst.consent import load_purposes
 from askfirst.privacy.audit import DEFAULT_CANARIES, AuditError, AuditReport, run_audit
 from askfirst.privacy.audit_gate import record_audit
+from askfirst.privacy.noise_check import ALPHA, POWER_TRIALS
 from askfirst.settings import load_settings
 from askfirst.store import open_store
 
@@ -73,7 +74,30 @@ def describe(report: AuditReport) -> list[str]:
         f"(max {report.exposure_included_max:.2f}), excluded "
         f"{report.exposure_excluded_mean:.2f}; about 1.44 means the release knows nothing",
         f"  secrets found in the artifact: {report.secrets_in_artifact}",
+        *describe_noise(report.noise, report.privacy),
         "  note: " + LIMIT_NOTE.format(m=report.canaries, limit=report.largest_checkable_epsilon),
+    ]
+
+
+def describe_noise(noise: dict[str, Any] | None, privacy: bool) -> list[str]:
+    """The noise test's finding and its power, in two lines."""
+    if noise is None:
+        return [] if not privacy else ["  noise test: the release kept no state to test: FAILED"]
+    flagged = "FLAGGED" if noise["too_little_noise"] else "ok"
+    exceeded = "FLAGGED" if noise["bounds_exceeded"] else "ok"
+    power = ", ".join(
+        f"{float(fraction):.0%} of it in {share:.0%}" for fraction, share in noise["power"].items()
+    )
+    return [
+        f"  noise test: the release added {noise['variance_ratio']:.3f} times the recorded "
+        f"variance over {noise['keys']:,} keys (flagged below "
+        f"{noise['critical_ratio']:.3f}): {flagged}",
+        f"    power, over {POWER_TRIALS} trials each: flags {power}; false alarms on the "
+        f"recorded noise {noise['false_alarm_rate']:.1%} (set to {ALPHA:.1%})",
+        f"  bounds applied: at most {noise['applied_l0']} keys per member, "
+        f"{noise['applied_linf']} per key (recorded l0 {noise['recorded_l0']}, linf "
+        f"{noise['recorded_linf']}): {exceeded}; ε from the measured noise and these bounds "
+        f"{noise['effective_epsilon']:.3g}",
     ]
 
 

@@ -48,6 +48,8 @@ def recorded_audit(
         payload = entry.payload
         if payload.get("purpose") != purpose_key or not payload.get("privacy"):
             continue
+        if payload.get("noise") is None:
+            continue  # an audit from before the noise test: it could not see too little noise
         if _fingerprint(payload.get("mechanism", {})) == wanted:
             return payload
     return None
@@ -73,10 +75,12 @@ def audit_gate(
             )
     if found.get("passed"):
         return None
+    noise = found.get("noise") or {}
     return (
         f"the canary audit of {release.purpose_key} failed (ε ≥ "
         f"{found['epsilon_lower_bound']:.2f} against declared {found['declared_epsilon']:.2f}, "
-        f"{found['secrets_in_artifact']} secret(s) in the artifact); see `askfirst audit "
+        f"{found['secrets_in_artifact']} secret(s) in the artifact, noise or bounds "
+        f"{'flagged' if noise.get('flagged', True) else 'ok'}); see `askfirst audit "
         f"{release.purpose_key}`"
     )
 

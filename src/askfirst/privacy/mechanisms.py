@@ -291,6 +291,11 @@ def calibrate_domain_gaussian(rho: float, l0: int, linf: int = 1) -> DomainGauss
     return DomainGaussian(l0=l0, linf=linf, scale=scale, rho=counts_rho(scale, sensitivity))
 
 
+def verify_domain_gaussian(mechanism: DomainGaussian) -> float:
+    """ρ recomputed from a freshly built measurement, to check a recorded mechanism."""
+    return counts_rho(mechanism.scale, mechanism.sensitivity)
+
+
 def gaussian_noise(size: int, scale: float) -> np.ndarray[Any, np.dtype[np.int64]]:
     """`size` draws of OpenDP's exact discrete Gaussian of `scale` (the noise alone).
 

@@ -86,16 +86,23 @@ def fit_emoji(
     holdout_members: frozenset[int] = frozenset(),
     domain: KeyDomain | None = None,
     noise: Noise = gaussian_noise,
+    mechanism: DomainGaussian | None = None,
 ) -> FitResult:
-    """The emoji suggester's release from the messages of consenting members, at ρ-zCDP."""
+    """The emoji suggester's release from the messages of consenting members, at ρ-zCDP.
+
+    `noise` and `mechanism` (default: calibrated to ρ at the bounds) are given otherwise only
+    by the audit's power checks, to show that the audit catches a release they break.
+    """
     bounds = bounds or EMOJI_BOUNDS
-    mechanism = calibrate_domain_gaussian(rho, bounds.l0, bounds.linf)
+    mechanism = mechanism or calibrate_domain_gaussian(rho, bounds.l0, bounds.linf)
     domain = domain or emoji_domain(frames.channels)
     training = EmojiSnapshotFrames(_without(frames.messages, holdout_members), frames.channels)
     contributions = emoji_contributions(training, bounds, draw_seed(rng))
     result = _fit(EMOJI_PURPOSE, contributions, mechanism, bounds, domain, engine, rng, noise)
     held_out = frames.messages.filter(pl.col("member_id").is_in(list(holdout_members)))
-    result.utility = emoji_utility(result.artifact, held_out, epsilon=utility_epsilon(rho), rng=rng)
+    # Held-out members are charged the mechanism's ρ (at most the plan's): the utility spends it.
+    epsilon = utility_epsilon(mechanism.rho)
+    result.utility = emoji_utility(result.artifact, held_out, epsilon=epsilon, rng=rng)
     return result
 
 
@@ -109,10 +116,11 @@ def fit_channels(
     holdout_members: frozenset[int] = frozenset(),
     domain: KeyDomain | None = None,
     noise: Noise = gaussian_noise,
+    mechanism: DomainGaussian | None = None,
 ) -> FitResult:
-    """The channel recommender's release from channel memberships of consenting members."""
+    """The channel recommender's release from channel memberships (see `fit_emoji`)."""
     bounds = bounds or CHANNEL_BOUNDS
-    mechanism = calibrate_domain_gaussian(rho, bounds.l0, bounds.linf)
+    mechanism = mechanism or calibrate_domain_gaussian(rho, bounds.l0, bounds.linf)
     domain = domain or channel_domain(frames.channels)
     training = ChannelSnapshotFrames(_without(frames.memberships, holdout_members), frames.channels)
     contributions = channel_contributions(training, bounds, draw_seed(rng))
@@ -121,7 +129,7 @@ def fit_channels(
         result.artifact,
         frames.memberships,
         holdout_members,
-        epsilon=utility_epsilon(rho),
+        epsilon=utility_epsilon(mechanism.rho),  # the ρ held-out members are charged
         rng=rng,
     )
     return result

@@ -1,8 +1,9 @@
 """Promotion gates: checks a created release must pass before it is served.
 
 A gate returns None to let the release through, or a sentence saying why it must not be
-served. The built-in gate refuses a release that contains a member whose consent no longer
-holds (a withdrawal that arrived while the release was being trained). Other areas add gates
+served. The built-in gates refuse a release that contains a member whose consent no longer
+holds (a withdrawal that arrived while the release was being trained), and one whose recorded
+mechanism does not give its recorded ε by OpenDP's map (`mechanism_gate`). Other areas add gates
 (for example an empirical privacy audit) with `register_promotion_gate`.
 """
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from askfirst.consent.purposes import Purpose
 from askfirst.store.tables import Release
+from askfirst.training.mechanism_gate import recorded_mechanism_holds
 from askfirst.training.releases import release_workspaces
 from askfirst.training.snapshots import snapshot_members
 
@@ -65,14 +67,14 @@ _registered: list[PromotionGate] = []
 
 
 def register_promotion_gate(gate: PromotionGate) -> None:
-    """Add a gate every later promotion must pass (after the built-in consent gate)."""
+    """Add a gate every later promotion must pass (after the built-in gates)."""
     if gate not in _registered:
         _registered.append(gate)
 
 
 def promotion_gates() -> tuple[PromotionGate, ...]:
     """The gates a release passes before it is served, in order."""
-    return (consent_still_holds, *_registered)
+    return (consent_still_holds, recorded_mechanism_holds, *_registered)
 
 
 def first_refusal(

@@ -42,6 +42,9 @@ class Limits:
     max_text_chars: int = 40_000
     # One message (or user, or conversation) as JSON text.
     max_record_chars: int = 1_000_000
+    # One day file: it is read whole, so the import's memory grows by about twice its size.
+    # Slack lets a channel take about one message a second, some 86,400 a day (~90 MB of JSON).
+    max_day_file_bytes: int = 128 * MB
 
 
 class ExportError(Exception):
@@ -143,7 +146,7 @@ class ZipArchive:
         if index is None:
             raise KeyError(entry.name)
         try:
-            data = self._directory.read(index)
+            data = _filled(self._directory.chunks(index), entry.size)
         except ZipFormatError as error:
             raise _export_error(error) from None
         except OSError as error:
@@ -211,7 +214,20 @@ class FolderArchive:
         return decoded(entry.name, (self.root / entry.name).read_bytes())
 
 
-def decoded(name: str, data: bytes) -> str:
+def _filled(chunks: Iterator[bytes], size: int) -> bytearray:
+    """The chunks copied into one buffer of the entry's declared size, which they never pass.
+
+    Joining a list of chunks would hold the entry twice before its text is made.
+    """
+    data = bytearray(size)
+    at = 0
+    for chunk in chunks:
+        data[at : at + len(chunk)] = chunk
+        at += len(chunk)
+    return data
+
+
+def decoded(name: str, data: bytes | bytearray) -> str:
     """The bytes of an entry as text; Slack writes exports in UTF-8, and only that is read."""
     try:
         text = data.decode("utf-8")
@@ -241,18 +257,20 @@ def _folder_entries(root: Path, limits: Limits) -> Iterator[Entry]:
         )
 
 
-def _files(root: Path) -> Iterator[tuple[str, os.DirEntry[str]]]:
-    """The plain files at the top of `root` and one level down, with their path prefix."""
+def _files(root: Path, prefix: str = "") -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """The plain files of `root`, the top's first and then each folder's, with their path prefix.
+
+    Folders at any depth are listed, as a zip's entries are, so that a day file one folder too
+    deep is seen (and refused) rather than passed over.
+    """
     folders = []
-    for item in _listing(root):
+    for item in _listing(root, prefix):
         if item.is_dir(follow_symlinks=False):
             folders.append(item.name)
         elif item.is_file(follow_symlinks=False):
-            yield "", item
+            yield prefix, item
     for folder in folders:
-        for item in _listing(root / folder, f"{folder}/"):
-            if item.is_file(follow_symlinks=False):
-                yield f"{folder}/", item
+        yield from _files(root / folder, f"{prefix}{folder}/")
 
 
 def _listing(folder: Path, prefix: str = "") -> list[os.DirEntry[str]]:

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from askfirst.settings import load_settings
 from askfirst.store import open_store
-from askfirst.workspace.export_archive import ExportError
+from askfirst.workspace.export_archive import MB, ExportError, Limits
 from askfirst.workspace.importer import import_export
 from askfirst.workspace.mattermost_export import is_mattermost_export
 from askfirst.workspace.mattermost_importer import import_mattermost
@@ -38,19 +38,28 @@ def import_command(
         "--workspace",
         help="The workspace to import into (Mattermost: only when the export has no team).",
     ),
+    max_day_file_mb: int = typer.Option(
+        Limits.max_day_file_bytes // MB,
+        "--max-day-file-mb",
+        min=1,
+        help="Refuse a Slack day file larger than this (it is read whole into memory).",
+    ),
 ) -> None:
     """Import a Slack or Mattermost export; bad or hostile files change nothing."""
     store = open_store(load_settings())
+    limits = Limits(max_day_file_bytes=max_day_file_mb * MB)
     try:
         if is_mattermost_export(path):
             typer.echo(import_mattermost(store, path, workspace).line())
             return
-        with import_progress(path) as progress:
-            summary = import_export(store, path, workspace, progress)
+        with import_progress(path, limits) as progress:
+            summary = import_export(store, path, workspace, progress, limits=limits)
     except ExportError as error:
         typer.echo(f"{error}\nnothing was imported.", err=True)
         raise typer.Exit(1) from None
     typer.echo(summary.line())
+    for warning in summary.warnings:
+        typer.echo(f"warning: {warning}")
 
 
 def stats_command(
@@ -89,12 +98,12 @@ def describe(counts: WorkspaceCounts) -> str:
 
 
 @contextmanager
-def import_progress(path: Path) -> Iterator[Callable[[int], None] | None]:
+def import_progress(path: Path, limits: Limits) -> Iterator[Callable[[int], None] | None]:
     """A Rich bar over the export's day files on a terminal; nothing anywhere else."""
     if not sys.stdout.isatty():
         yield None
         return
-    with open_export(path) as export:
+    with open_export(path, limits) as export:
         day_files = len(export.day_files)
     columns = (
         TextColumn("importing"),

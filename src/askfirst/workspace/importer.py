@@ -9,7 +9,7 @@ messages up to date. Any problem raises `ExportError` and the transaction rolls 
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +22,7 @@ from askfirst.store import Store
 from askfirst.store.tables.workspace import Org, Workspace
 from askfirst.workspace.export_archive import Limits
 from askfirst.workspace.slack_export import folder_conversations, open_export
+from askfirst.workspace.slack_records import SlackMessage
 from askfirst.workspace.workspace_writer import WorkspaceWriter
 
 
@@ -39,6 +40,8 @@ class ImportSummary:
     messages_edited: int
     reactions_added: int
     files_added: int
+    # What was read but not kept as the export has it, each naming its file: see docs/importing.md.
+    warnings: tuple[str, ...] = ()
 
     def line(self) -> str:
         return (
@@ -75,13 +78,42 @@ def import_export(
             writer.write_users(export.users())
             writer.write_conversations(conversations)
             read = 0
+            warnings = [] if export.has_users else [MISSING_USERS]
             for day_file in export.day_files:
                 channel_id = writer.channels[folders[day_file.folder]]
-                read += writer.add_messages(channel_id, export.messages(day_file))
+                warned = len(warnings)
+                messages = first_of_each_ts(day_file.name, export.messages(day_file), warnings)
+                read += writer.add_messages(channel_id, messages) + len(warnings) - warned
                 if progress is not None:
                     progress(read)
             writer.flush()
-    return _summary(workspace, len(export.day_files), read, writer)
+    return _summary(workspace, len(export.day_files), read, writer, tuple(warnings))
+
+
+def first_of_each_ts(
+    name: str, messages: Iterable[SlackMessage], warnings: list[str]
+) -> Iterator[SlackMessage]:
+    """The messages of one day file, less any whose ts an earlier one of the file has.
+
+    A message's identity in the store is its conversation and its ts, so of two with one ts only
+    one can be kept: the first, with a warning that names the file and both messages.
+    """
+    first_index: dict[str, int] = {}
+    for index, message in enumerate(messages):
+        earlier = first_index.setdefault(message.ts, index)
+        if earlier == index:
+            yield message
+            continue
+        warnings.append(
+            f"{name}, message [{index}]: has the ts {message.ts} of message [{earlier}]; "
+            "Slack gives each message of a conversation its own ts, so only the first was kept"
+        )
+
+
+MISSING_USERS = (
+    "users.json: is missing, so every author, reactor and conversation member became a"
+    " placeholder member without a name; import an export that has users.json to name them"
+)
 
 
 @contextmanager
@@ -136,7 +168,9 @@ def _workspace_id(connection: Connection, name: str, now: datetime) -> int:
     )
 
 
-def _summary(workspace: str, day_files: int, read: int, writer: WorkspaceWriter) -> ImportSummary:
+def _summary(
+    workspace: str, day_files: int, read: int, writer: WorkspaceWriter, warnings: tuple[str, ...]
+) -> ImportSummary:
     added = writer.added()
     return ImportSummary(
         workspace=workspace,
@@ -149,4 +183,5 @@ def _summary(workspace: str, day_files: int, read: int, writer: WorkspaceWriter)
         messages_edited=writer.edited,
         reactions_added=added["reactions"],
         files_added=added["files"],
+        warnings=warnings,
     )

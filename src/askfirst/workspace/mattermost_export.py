@@ -17,7 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from askfirst.workspace.export_archive import ExportError, Limits, ZipArchive
-from askfirst.workspace.slack_export import _strings  # the same walk over a JSON value
+from askfirst.workspace.slack_export import (  # the same walk over a JSON value, the same limit
+    TOO_DEEP,
+    _strings,
+)
 from askfirst.workspace.slack_records import shown
 
 # Types of lines askfirst reads, and those it passes over (they hold no chat).
@@ -74,8 +77,13 @@ class MattermostExport:
             value = json.loads(text)
         except json.JSONDecodeError as error:
             self._refuse(number, f"is not valid JSON ({error.msg}, column {error.colno})", FIX_LINE)
+        except RecursionError:
+            self._refuse(number, TOO_DEEP, FIX_LINE)
         if SUSPECT_ESCAPE.search(text) is not None:
-            _refuse_unstorable(self, number, value)
+            try:
+                _refuse_unstorable(self, number, value)
+            except RecursionError:
+                self._refuse(number, TOO_DEEP, FIX_LINE)
         kind = value.get("type") if isinstance(value, dict) else None
         if not isinstance(kind, str):
             self._refuse(number, f'must be an object with a "type", not {shown(value)}', FIX_LINE)

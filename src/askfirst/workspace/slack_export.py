@@ -63,6 +63,9 @@ SCAN = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # typeshed: a
 # channel is well below it); a larger one item by item, so memory holds one item's values.
 WHOLE_FILE_CHARS = 1_000_000
 FIX_RECORD = "Correct or remove it in the export, then import again."
+# Python's JSON reader follows nesting by recursion; past its limit (about 1,000) it raises
+# RecursionError, which a hostile file must not turn into a crash. No Slack record nests past 20.
+TOO_DEEP = "nests lists or objects deeper than the JSON reader can follow (about 1,000 levels)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +128,10 @@ class SlackExport:
                 "has no users.json or channels.json at its top",
                 "Give the .zip Slack sent, or the folder it unpacks to.",
             )
+        _refuse_nested_day_files(archive.entries)
+        _refuse_large_day_files(archive.entries, limits)
         self.day_files = DayFiles(archive.entries)
+        self.has_users = "users.json" in self.lists
 
     def users(self) -> Iterator[SlackUser]:
         entry = self.lists.get("users.json")
@@ -195,8 +201,8 @@ def json_records(
             values = json.loads(text)
             if isinstance(values, list):
                 return iter([parse(value) for value in values])
-        except (json.JSONDecodeError, RecordError):
-            pass
+        except (json.JSONDecodeError, RecordError, RecursionError):
+            pass  # the reader below finds the problem again, and names its place
     return _records_one_by_one(name, text, what, parse, max_chars)
 
 
@@ -225,6 +231,9 @@ def _records_one_by_one(
             raise _invalid_json(name, missing) from None
         except json.JSONDecodeError as error:
             raise _invalid_json(name, error) from None
+        except RecursionError:
+            position = item_position(text, what, index, start)
+            raise ExportError(name, TOO_DEEP, FIX_RECORD, position=position) from None
         if at - start > max_chars:
             raise ExportError(
                 name,
@@ -233,13 +242,17 @@ def _records_one_by_one(
                 FIX_RECORD,
                 position=item_position(text, what, index, start),
             )
-        if check_text:
-            _refuse_unstorable(name, value, item_position(text, what, index, start))
         try:
-            yield parse(value)
+            if check_text:
+                _refuse_unstorable(name, value, item_position(text, what, index, start))
+            record = parse(value)
         except RecordError as error:
             position = item_position(text, what, index, start)
             raise ExportError(name, str(error), FIX_RECORD, position=position) from None
+        except RecursionError:
+            position = item_position(text, what, index, start)
+            raise ExportError(name, TOO_DEEP, FIX_RECORD, position=position) from None
+        yield record
         index += 1
         separator = SEPARATOR.match(text, at)
         if separator is None:
@@ -272,11 +285,44 @@ def _is_day_file_entry(entry: Entry) -> bool:
     )
 
 
+def _refuse_nested_day_files(entries: Iterable[Entry]) -> None:
+    """Refuse a day file in a folder of a folder: it would not be read, and be lost unseen."""
+    for entry in entries:
+        folder = entry.folder
+        if (
+            "/" in folder
+            and not folder.startswith((".", "__MACOSX"))
+            and DAY_FILE.fullmatch(entry.file_name) is not None
+        ):
+            raise ExportError(
+                entry.name,
+                "is a day file inside a folder of a conversation folder, where askfirst does not"
+                " read: Slack puts a conversation's day files directly in its folder",
+                "Move it up into its conversation's folder (or remove it), then import again.",
+            )
+
+
+def _refuse_large_day_files(entries: Iterable[Entry], limits: Limits) -> None:
+    """Refuse, before anything is read, a day file too large to hold in memory twice."""
+    limit = limits.max_day_file_bytes
+    for entry in entries:
+        if entry.size > limit and _is_day_file_entry(entry):
+            raise ExportError(
+                entry.name,
+                f"is a day file of {entry.size:,} bytes, over the limit of {limit:,} for one day"
+                " of one conversation (a day file is read whole)",
+                "If the export is genuine, import it with a higher limit: `askfirst import"
+                f" --max-day-file-mb {-(-entry.size // 2**20)}` (memory grows by 2-5 times that)",
+            )
+
+
 def _refuse_non_list(name: str, text: str, what: str) -> None:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:
         raise _invalid_json(name, error) from None
+    except RecursionError:
+        raise ExportError(name, TOO_DEEP, FIX_RECORD) from None
     raise ExportError(
         name,
         f"must be a JSON list of {what}s, not {shown(value)}",

@@ -171,7 +171,10 @@ def shown(value: Any) -> str:
     )
     if value is None:
         return "null"
-    text = json.dumps(value, ensure_ascii=False)
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except RecursionError:  # nested near the reader's limit: say so rather than show it
+        return f"{kind} nested too deeply to show"
     return f"{kind} {text[:40]}{'…' if len(text) > 40 else ''}"
 
 
