@@ -57,6 +57,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/admin"): ADMIN,
     ("POST", "/admin/policies/{purpose}"): ADMIN,
     ("POST", "/admin/train"): ADMIN,
+    ("GET", "/admin/trained"): ADMIN,
     ("GET", "/privacy"): PUBLIC,
 }
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
@@ -67,7 +68,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
 # length of the one journal every admin verifies (DESIGN: anyone with the admin role can).
 WORKSPACE_AGGREGATES = {"/api/v1/admin/counts", "/api/v1/admin/releases"}
 # The admin console shows both (tests/web/test_admin_page.py checks it names nobody).
-GLOBAL_AGGREGATES = {"/api/v1/admin/journal/verify", "/admin"}
+GLOBAL_AGGREGATES = {"/api/v1/admin/journal/verify", "/admin", "/admin/trained"}
 PROTECTED = sorted(route for route, access in ROUTES.items() if access != PUBLIC)
 ADMIN_ONLY = sorted(route for route, access in ROUTES.items() if access == ADMIN)
 READS = sorted(route for route, access in ROUTES.items() if access != PUBLIC and route[0] == "GET")
