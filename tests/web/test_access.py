@@ -48,6 +48,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("MOUNT", "/static"): PUBLIC,
     ("GET", "/api/v1/suggestions"): MEMBER,
     ("GET", "/api/v1/me/recommendations"): MEMBER,
+    ("GET", "/questions"): MEMBER,
+    ("POST", "/questions/{purpose}"): MEMBER,
     ("GET", "/chat"): MEMBER,
     ("POST", "/chat/messages"): MEMBER,
     ("POST", "/chat/reactions"): MEMBER,
