@@ -215,6 +215,7 @@ def _page(
         "verification": verification,
         "results": results,
         "unconfirmed": unconfirmed,
+        "titles": {key: purpose.title for key, purpose in context.purposes.items()},
         "cooldown_minutes": context.settings.train_cooldown_minutes,
         "all_purposes": ALL_PURPOSES,
         "status_words": STATUS_WORDS,
