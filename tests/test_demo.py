@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from askfirst.cli import app
 from askfirst.consent import withdrawals_for_member
-from askfirst.demo import DemoError, build_demo, fresh_folder
-from askfirst.store.tables import Account, ConsentAnswer, Release, Role
+from askfirst.demo import DEMO_DIR, DemoError, build_demo, fresh_folder
+from askfirst.store.tables import Account, ConsentAnswer, Member, Release, Role
 
 SMALL = {"members": 40, "messages": 2_000}
 
@@ -24,6 +24,10 @@ def test_the_demo_builds_everything_it_prints(tmp_path: Path) -> None:
         assert logins["admin"].role is Role.ADMIN and logins["cy"].answers == "not asked yet"
         with store.reading() as session:
             accounts = {a.login: a.member_id for a in session.scalars(select(Account))}
+            names = {
+                login: session.get_one(Member, member_id).real_name or ""
+                for login, member_id in accounts.items()
+            }
             methods = dict(
                 session.execute(
                     select(ConsentAnswer.method, func.count()).group_by(ConsentAnswer.method)
@@ -31,6 +35,7 @@ def test_the_demo_builds_everything_it_prints(tmp_path: Path) -> None:
             )
             ben = withdrawals_for_member(session, accounts["ben"])
             released = session.scalar(select(func.count()).select_from(Release))
+        assert all(names[login].startswith(f"{login.title()} ") for login in names), names
         simulated = report.simulated
         assert sum(simulated.values()) > 30 and simulated["yes"] > simulated["no"]
         # one per purpose (three) per simulated yes or no, and five for the accounts: ada's two
@@ -58,6 +63,29 @@ def test_the_command_prints_the_sign_ins(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "open http://127.0.0.1:8000/chat and sign in as:" in result.output
     assert "login admin" in result.output and "login ada" in result.output
+    assert f"  export ASKFIRST_DATA_DIR={data_dir.resolve()}\n" in result.output
     assert 'recorded by this command, with method "cli"' in result.output
     again = runner.invoke(app, arguments, env={"ASKFIRST_DATA_DIR": str(data_dir)})
     assert again.exit_code == 0, again.output  # a previous demo folder is emptied and rebuilt
+
+
+def test_commands_warn_when_they_open_an_empty_store_beside_the_demo_s(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("ASKFIRST_DATA_DIR", "ASKFIRST_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    runner = CliRunner()
+    quiet = runner.invoke(app, ["stats"])  # no demo yet: nothing to point at
+    assert quiet.exit_code == 0 and "warning" not in quiet.output
+    _, store = build_demo(DEMO_DIR, **SMALL)  # ./.askfirst/demo, as `make demo` makes it
+    store.engine.dispose()
+    result = runner.invoke(app, ["stats"])  # reads ./.askfirst, made empty by the call above
+    assert result.exit_code == 0, result.output
+    warning = (
+        "warning: the store in .askfirst is empty, but .askfirst/demo holds one with data "
+        f"(the demo's?); to use that one: export ASKFIRST_DATA_DIR={(tmp_path / DEMO_DIR)}"
+    )
+    assert warning in result.stderr
+    pointed = runner.invoke(app, ["stats"], env={"ASKFIRST_DATA_DIR": str(DEMO_DIR)})
+    assert pointed.exit_code == 0 and "warning" not in pointed.stderr

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from askfirst.accounts.commands import member_app, token_app
 from askfirst.consent.agreement import verify_consent_state
 from askfirst.consent.commands import consent_app, org_app, policy_app
-from askfirst.demo import demo
+from askfirst.demo import DEMO_DIR, demo
 from askfirst.journal.commands import journal_app
 from askfirst.journal.verify import register_state_check
 from askfirst.privacy.audit_command import audit
 from askfirst.privacy.audit_gate import install_audit_gate
-from askfirst.settings import load_settings
+from askfirst.settings import DEFAULT_DATA_DIR, load_settings
 from askfirst.store import open_store
+from askfirst.store.elsewhere import empty_store_warning
 from askfirst.training.budget_command import budget_command
 from askfirst.training.commands import (
     reconcile_command,
@@ -53,6 +56,24 @@ app.command("recommend")(recommend_command)
 # ASKFIRST_AUDIT_GATE=1: promotion (askfirst train, the server) requires a passing canary audit.
 install_audit_gate()
 register_state_check(verify_consent_state)  # journal verify checks consent rows too
+
+
+# Commands that make their own store, or none: no warning about an empty one.
+MAKES_ITS_OWN_STORE = {"demo", "generate"}
+
+
+@app.callback()
+def warn_about_an_empty_store(context: typer.Context) -> None:
+    """askfirst: chat features trained only on data of members who said yes."""
+    if context.invoked_subcommand in MAKES_ITS_OWN_STORE:
+        return
+    try:
+        settings = load_settings()
+    except ValueError:
+        return  # the command itself reports bad settings
+    warning = empty_store_warning(settings, [Path(DEMO_DIR), Path(DEFAULT_DATA_DIR)])
+    if warning is not None:
+        typer.echo(warning, err=True)
 
 
 @app.command()

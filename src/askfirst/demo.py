@@ -178,6 +178,7 @@ def make_accounts(
     sign_ins = []
     for (login, role, answers), member in zip(FEATURED, members, strict=True):
         password = new_secret()[:16]
+        rename_after_login(member, login)
         enrol_member(session, workspace, member.slack_id, member.name, password, clock, role, login)
         for key, answer in answers.items():
             grant(session, member_id=member.id, purpose_key=key, method=AnswerMethod.CLI,
@@ -187,6 +188,14 @@ def make_accounts(
                          clock=clock, purposes=purposes)  # fmt: skip
         sign_ins.append(SignIn(login, password, role, _answer_words(answers, purposes)))
     return sign_ins
+
+
+def rename_after_login(member: Member, login: str) -> None:
+    """Give a featured member a name that matches their login (ada is "Ada <family name>"),
+    so that the person signed in is the one the pages name."""
+    family = (member.real_name or member.name).split()[-1].split(".")[-1].title()
+    member.real_name = f"{login.title()} {family}"
+    member.name = f"{login}.{family.lower()}"
 
 
 def simulate_answers(
@@ -295,6 +304,8 @@ def describe(report: DemoReport, url: str) -> str:
     """The demo's closing words: where it is, how to sign in, what was simulated."""
     lines = [
         f"askfirst demo ready in {report.seconds:.1f} s; data in {report.settings.data_dir}",
+        "point later commands (askfirst stats, train, consent ...) at this demo with:",
+        f"  export ASKFIRST_DATA_DIR={report.settings.data_dir.resolve()}",
         f"open {url}/chat and sign in as:",
     ]
     for sign_in in report.sign_ins:

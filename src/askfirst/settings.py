@@ -21,6 +21,8 @@ MIN_BODY_BYTES = 1024
 MAX_BODY_BYTES = 100 * 1024 * 1024
 DEFAULT_SIGNIN_PER_MINUTE = 10
 DEFAULT_EXPENSIVE_PER_MINUTE = 30
+DEFAULT_TRAIN_COOLDOWN_MINUTES = 10
+MAX_TRAIN_COOLDOWN_MINUTES = 24 * 60
 MAX_PER_MINUTE = 100_000
 # The training engines (`askfirst.engines`): where bounding and counting run.
 ENGINE_NAMES = ("local", "spark")
@@ -50,6 +52,8 @@ class Settings:
     signin_per_minute: int = DEFAULT_SIGNIN_PER_MINUTE
     # Requests to expensive routes (training, journal verification, export) per client a minute.
     expensive_per_minute: int = DEFAULT_EXPENSIVE_PER_MINUTE
+    # Minutes after a release during which the console's "train now" refuses that purpose again.
+    train_cooldown_minutes: int = DEFAULT_TRAIN_COOLDOWN_MINUTES
     # Where training bounds and counts: "local" (Polars, this process) or "spark".
     engine: str = "local"
     # The Spark master the spark engine uses ("local[2]": this machine's two cores).
@@ -66,6 +70,9 @@ class Settings:
         )
         _check_whole_number(
             "small_count_threshold", self.small_count_threshold, 1, MAX_SMALL_COUNT_THRESHOLD
+        )
+        _check_whole_number(
+            "train_cooldown_minutes", self.train_cooldown_minutes, 0, MAX_TRAIN_COOLDOWN_MINUTES
         )
         for field in ("max_body_bytes", "max_message_body_bytes"):
             _check_whole_number(field, getattr(self, field), MIN_BODY_BYTES, MAX_BODY_BYTES)
@@ -107,9 +114,9 @@ def sqlite_url(data_dir: Path) -> str:
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Settings from `ASKFIRST_DATA_DIR` and `ASKFIRST_DATABASE_URL` (SQLite in the data folder),
     `ASKFIRST_SESSION_IDLE_MINUTES`, `ASKFIRST_SMALL_COUNT_THRESHOLD`, `ASKFIRST_ALLOWED_HOSTS`,
-    `ASKFIRST_MAX_BODY_BYTES`, `ASKFIRST_MAX_MESSAGE_BODY_BYTES`, `ASKFIRST_SIGNIN_PER_MINUTE`
-    `ASKFIRST_EXPENSIVE_PER_MINUTE`, `ASKFIRST_ENGINE` and `ASKFIRST_SPARK_MASTER`
-    (docs/quickstart.md)."""
+    `ASKFIRST_MAX_BODY_BYTES`, `ASKFIRST_MAX_MESSAGE_BODY_BYTES`, `ASKFIRST_SIGNIN_PER_MINUTE`,
+    `ASKFIRST_EXPENSIVE_PER_MINUTE`, `ASKFIRST_TRAIN_COOLDOWN_MINUTES`, `ASKFIRST_ENGINE` and
+    `ASKFIRST_SPARK_MASTER` (docs/quickstart.md)."""
     env = os.environ if environ is None else environ
     data_dir = Path(env.get("ASKFIRST_DATA_DIR") or DEFAULT_DATA_DIR).expanduser()
     database_url = env.get("ASKFIRST_DATABASE_URL") or sqlite_url(data_dir)
@@ -135,6 +142,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         ),
         expensive_per_minute=_whole_number(
             env, "ASKFIRST_EXPENSIVE_PER_MINUTE", DEFAULT_EXPENSIVE_PER_MINUTE
+        ),
+        train_cooldown_minutes=_whole_number(
+            env, "ASKFIRST_TRAIN_COOLDOWN_MINUTES", DEFAULT_TRAIN_COOLDOWN_MINUTES
         ),
         engine=env.get("ASKFIRST_ENGINE", "").strip().lower() or "local",
         spark_master=env.get("ASKFIRST_SPARK_MASTER", "").strip() or "local[2]",

@@ -87,12 +87,15 @@ def test_an_admin_forbids_a_purpose_and_the_member_sees_why(
     admin.get_by_role("button", name="Forbid Channel recommendations in this workspace").click()
     row = admin.locator(f"#policy-{CHANNELS}")
     expect(row).to_contain_text("Forbidden")
+    expect(admin.locator(f"#serving-{CHANNELS}")).to_contain_text(
+        "Serves nothing — forbidden by the workspace policy"
+    )
+    admin.get_by_label("I understand this charges every member").check()
     admin.get_by_role("button", name="Train now").click()
     results = admin.get_by_role("status")
-    expect(results.filter(has_text="emoji_suggestions:")).to_contain_text("now served")
-    expect(results.filter(has_text="channel_recommendations:")).to_contain_text(
-        "nothing was trained"  # forbidden: nobody's data is eligible
-    )
+    # The demo trained both a moment ago: the cooldown refuses both, and says when to retry.
+    expect(results.filter(has_text="Emoji suggestions:")).to_contain_text("try again at")
+    expect(results.filter(has_text="Channel recommendations:")).to_contain_text("not trained")
     screenshot(admin, "forbidden-and-trained")
 
     browser.clear_cookies()  # the admin signs out of this browser; the member signs in

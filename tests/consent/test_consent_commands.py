@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -8,7 +9,16 @@ from typer.testing import CliRunner
 from askfirst.cli import app
 from askfirst.journal import entries
 from askfirst.store import Store
-from askfirst.store.tables import Answer, AnswerMethod, ConsentAnswer, Member, Org, Workspace
+from askfirst.store.tables import (
+    Account,
+    Answer,
+    AnswerMethod,
+    ConsentAnswer,
+    Member,
+    Org,
+    Role,
+    Workspace,
+)
 
 
 def run(tmp_path: Path, database_url: str, *args: str, stdin: str | None = None) -> tuple[int, str]:
@@ -77,7 +87,7 @@ def test_bad_input_is_named_and_exits_1(
     code, output = run(tmp_path, database_url, "consent", "grant", member, "mood", "--yes")
     assert code == 1 and "unknown purpose 'mood'" in output
     code, output = run(tmp_path, database_url, "consent", "show", "U_NOBODY")
-    assert code == 1 and "no member has Slack id 'U_NOBODY'" in output
+    assert code == 1 and "no member has the login or Slack id 'U_NOBODY'" in output
     (tmp_path / "purposes.toml").write_text("[purposes.emoji_suggestions]\nepsilon = 0\n")
     code, output = run(tmp_path, database_url, "consent", "show", member)
     assert code == 1 and "purposes.toml: [purposes.emoji_suggestions] epsilon" in output
@@ -162,3 +172,28 @@ def test_an_operator_pools_an_org_and_puts_a_workspace_in_it(
     with store.reading() as session:
         kinds = [entry.kind for entry in entries(session)]
     assert kinds.count("org.workspace_joined") == 1 and kinds.count("policy.pool_changed") == 1
+
+
+def test_members_are_named_by_login_or_slack_id_alike(
+    store: Store, workspace: Workspace, members: list[int], tmp_path: Path, database_url: str
+) -> None:
+    with store.transaction() as session:
+        session.add(
+            Account(
+                member_id=members[0],
+                login="ada",
+                password_hash="not used here",
+                role=Role.MEMBER,
+                created_at=datetime.now(UTC),
+                failed_signins=0,
+            )
+        )
+    code, output = run(
+        tmp_path, database_url, "consent", "grant", "ada", "emoji_suggestions", "--yes"
+    )
+    assert code == 0, output
+    by_login = run(tmp_path, database_url, "consent", "show", "ada")
+    by_slack_id = run(tmp_path, database_url, "consent", "show", slack_id(store, members[0]))
+    assert by_login == by_slack_id and "emoji_suggestions: granted since" in by_login[1]
+    code, output = run(tmp_path, database_url, "recommend", "ada")
+    assert code == 0 and "no channel recommender release is being served" in output

@@ -42,7 +42,7 @@ def test_suggest_answers_from_the_prior_then_from_a_release(
 def test_recommend_names_an_unknown_member(environment: Settings, chat: Chat) -> None:
     result = CliRunner().invoke(app, ["recommend", "UNOBODY"])
     assert result.exit_code == 1
-    assert "no member with Slack id 'UNOBODY'" in result.output
+    assert "no member has the login or Slack id 'UNOBODY'" in result.output
 
 
 def test_recommend_says_when_nothing_is_served(environment: Settings, chat: Chat) -> None:

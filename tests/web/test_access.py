@@ -48,6 +48,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("MOUNT", "/static"): PUBLIC,
     ("GET", "/api/v1/suggestions"): MEMBER,
     ("GET", "/api/v1/me/recommendations"): MEMBER,
+    ("GET", "/questions"): MEMBER,
+    ("POST", "/questions/{purpose}"): MEMBER,
     ("GET", "/chat"): MEMBER,
     ("POST", "/chat/messages"): MEMBER,
     ("POST", "/chat/reactions"): MEMBER,
@@ -57,6 +59,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/admin"): ADMIN,
     ("POST", "/admin/policies/{purpose}"): ADMIN,
     ("POST", "/admin/train"): ADMIN,
+    ("GET", "/admin/trained"): ADMIN,
     ("GET", "/privacy"): PUBLIC,
 }
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
@@ -67,7 +70,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
 # length of the one journal every admin verifies (DESIGN: anyone with the admin role can).
 WORKSPACE_AGGREGATES = {"/api/v1/admin/counts", "/api/v1/admin/releases"}
 # The admin console shows both (tests/web/test_admin_page.py checks it names nobody).
-GLOBAL_AGGREGATES = {"/api/v1/admin/journal/verify", "/admin"}
+GLOBAL_AGGREGATES = {"/api/v1/admin/journal/verify", "/admin", "/admin/trained"}
 PROTECTED = sorted(route for route, access in ROUTES.items() if access != PUBLIC)
 ADMIN_ONLY = sorted(route for route, access in ROUTES.items() if access == ADMIN)
 READS = sorted(route for route, access in ROUTES.items() if access != PUBLIC and route[0] == "GET")

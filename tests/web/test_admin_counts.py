@@ -140,7 +140,7 @@ def test_a_release_of_few_members_shows_no_member_count(
     answer(store, settings, clock, [people.ada.member_id], yes=True)
     root = browser_for("root")
     trained = root.client.post(
-        "/admin/train", data={"csrf_token": root.csrf_token, "purpose": EMOJI}
+        "/admin/train", data={"csrf_token": root.csrf_token, "purpose": EMOJI, "confirm": "yes"}
     )
     assert "trained from fewer than 5 members" in trained.text
     (listed,) = client.get("/api/v1/admin/releases", headers=people.root.bearer).json()

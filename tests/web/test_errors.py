@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -56,3 +57,40 @@ def test_openapi_is_served_but_no_cdn_docs(client: TestClient) -> None:
 def test_static_css_is_served_locally(client: TestClient) -> None:
     css = client.get("/static/askfirst.css")
     assert css.status_code == 200 and "@import" not in css.text and "url(" not in css.text
+
+
+def test_error_pages_speak_to_people_and_keep_the_signed_in_header(
+    app: FastAPI, people: Any, browser_for: Callable[[str], Any]
+) -> None:
+    def explode() -> None:
+        raise RuntimeError("secret internals")
+
+    app.add_api_route("/explode", explode)
+    ada = browser_for("ada")
+    with TestClient(app, base_url="https://testserver", raise_server_exceptions=False) as other:
+        other.cookies = ada.client.cookies
+        failed = other.get("/explode")
+    pages = {
+        404: ada.client.get("/nothing-here"),
+        403: ada.client.get("/admin"),
+        422: ada.client.post(
+            "/privacy-center/consents/emoji_suggestions",
+            data={"csrf_token": ada.csrf_token, "answer": "perhaps"},
+        ),
+        500: failed,
+    }
+    for status, page in pages.items():
+        assert page.status_code == status, page.text
+        assert "Signed in as <strong>ada</strong>" in page.text, status
+        for developer_words in ("docs/api.md", "Input should be", "body.", "Traceback"):
+            assert developer_words not in page.text, (status, developer_words)
+    assert "askfirst has no page at /nothing-here" in pages[404].text
+    assert "The form sent something askfirst does not accept (answer)" in pages[422].text
+    forged = ada.client.post(
+        "/privacy-center/consents/emoji_suggestions", data={"answer": "granted"}
+    )
+    assert forged.status_code == 403 and "Reload the page and try again" in forged.text
+    # The API keeps its precise details for programs.
+    api = ada.client.post("/api/v1/me/consents/emoji_suggestions", json={"answer": "perhaps"},
+                          headers={"X-CSRF-Token": ada.csrf_token})  # fmt: skip
+    assert api.status_code == 422 and "body.answer" in api.json()["detail"]

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from askfirst.accounts.enrolment import find_workspace
 from askfirst.accounts.errors import AccountError
+from askfirst.accounts.lookup import find_member
 from askfirst.clock import SystemClock
 from askfirst.consent.answers import grant, withdraw
 from askfirst.consent.counts import answer_counts
-from askfirst.consent.errors import ConsentError, UnknownMemberError, UnknownWorkspaceError
+from askfirst.consent.errors import ConsentError, UnknownWorkspaceError
 from askfirst.consent.notices import current_notice
 from askfirst.consent.policies import policy_for_workspace, set_policy
 from askfirst.consent.pools import join_org, org_workspaces, pool_of, set_pool
@@ -36,7 +37,7 @@ policy_app = typer.Typer(help="Org and workspace switches that can only restrict
 org_app = typer.Typer(help="Orgs: the workspaces that may pool their training.")
 
 WORKSPACE = typer.Option(None, help="the workspace's name or Slack team id")
-MEMBER = typer.Argument(..., help="the member's Slack user id, e.g. U024BE7LH")
+MEMBER = typer.Argument(..., help="the member's login or Slack user id, e.g. ada or U024BE7LH")
 PURPOSE = typer.Argument(..., help="the purpose key, e.g. emoji_suggestions")
 
 
@@ -244,18 +245,9 @@ def _session(writing: bool = False) -> Iterator[tuple[Session, dict[str, Purpose
         raise typer.Exit(code=1) from None
 
 
-def _find_member(session: Session, slack_id: str, workspace: str | None) -> Member:
-    query = select(Member).where(Member.slack_id == slack_id)
-    if workspace is not None:
-        query = query.where(Member.workspace_id == find_workspace(session, workspace).id)
-    found = session.scalars(query).all()
-    if not found:
-        raise UnknownMemberError(f"no member has Slack id {slack_id!r}; check the id")
-    if len(found) > 1:
-        raise UnknownMemberError(
-            f"{len(found)} workspaces have a member {slack_id!r}; add --workspace"
-        )
-    return found[0]
+def _find_member(session: Session, who: str, workspace: str | None) -> Member:
+    workspace_id = None if workspace is None else find_workspace(session, workspace).id
+    return find_member(session, who, workspace_id)
 
 
 def _find_org(session: Session, name: str) -> Org:

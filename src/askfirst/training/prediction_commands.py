@@ -7,9 +7,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from askfirst.accounts.enrolment import find_workspace
-from askfirst.accounts.errors import UnknownWorkspace
+from askfirst.accounts.errors import UnknownAccount, UnknownWorkspace
+from askfirst.accounts.lookup import find_member
 from askfirst.clock import SystemClock
-from askfirst.store.tables import Member, Workspace
+from askfirst.store.tables import Workspace
 from askfirst.training.commands import opened_store
 from askfirst.training.serving import recommend_channels, suggest_emoji
 
@@ -54,7 +55,7 @@ def suggest_command(
 
 
 def recommend_command(
-    member: str = typer.Argument(..., help="the member's Slack id, e.g. U024BE7LH"),
+    member: str = typer.Argument(..., help="the member's login or Slack id, e.g. ada or U024BE7LH"),
     k: int = typer.Option(5, min=1, max=20, help="how many channels"),
     workspace: str | None = WORKSPACE,
 ) -> None:
@@ -62,14 +63,11 @@ def recommend_command(
     with opened_store() as (store, settings):
         with store.reading() as session:
             workspace_id = _workspace_id(session, workspace)
-            member_id = session.scalar(
-                select(Member.id).where(
-                    Member.workspace_id == workspace_id, Member.slack_id == member
-                )
-            )
-        if member_id is None:
-            typer.echo(f"no member with Slack id {member!r} in that workspace", err=True)
-            raise typer.Exit(1)
+            try:
+                member_id = find_member(session, member, workspace_id).id
+            except UnknownAccount as error:
+                typer.echo(f"error: {error}", err=True)
+                raise typer.Exit(1) from None
         found = recommend_channels(
             store, settings=settings, clock=SystemClock(), member_id=member_id, k=k
         )

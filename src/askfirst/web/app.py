@@ -25,6 +25,7 @@ from askfirst.web.pages.chat import router as chat_page
 from askfirst.web.pages.home import router as home_page
 from askfirst.web.pages.privacy_center import router as privacy_center_page
 from askfirst.web.pages.public import router as public_page
+from askfirst.web.pages.questions import router as questions_page
 from askfirst.web.pages.signin import router as signin_pages
 from askfirst.web.rate_limits import RateLimit
 from askfirst.web.reconcile_loop import reconcile_lifespan
@@ -72,7 +73,7 @@ def create_app(
         app.include_router(api, prefix=API_PREFIX)
     app.include_router(signin_pages)
     app.include_router(home_page)
-    for page in (chat_page, privacy_center_page, admin_page, public_page):
+    for page in (questions_page, chat_page, privacy_center_page, admin_page, public_page):
         app.include_router(page)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException
 
 from askfirst.accounts.errors import AccountError, NotSignedIn, SignInFailed, WeakPassword
+from askfirst.accounts.roles import SignedInMember
 from askfirst.consent.errors import (
     ConsentError,
     GrantRefusedError,
@@ -56,6 +57,10 @@ ERRORS: list[tuple[type[Exception], int, str]] = [
     (ConsentError, 400, "bad_request"),
     (AccountError, 400, "bad_request"),
 ]
+CSRF_PAGE_DETAIL = (
+    "This form is out of date, or did not come from askfirst's own page (no valid CSRF "
+    "token), so nothing was changed. Reload the page and try again."
+)
 INTERNAL_DETAIL = (
     "askfirst met an unexpected problem and changed nothing; try again, and if it persists "
     "ask your admin to look at the server log"
@@ -71,19 +76,55 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected_error)
 
 
-def error_response(request: Request, status: int, code: str, detail: str) -> Response:
-    """The error as JSON for API paths, as a page otherwise."""
-    if request.url.path.startswith(API_PREFIX + "/") or request.url.path == API_PREFIX:
+# What an error page's heading says, by status; the detail below it says what to do.
+PAGE_HEADINGS = {
+    403: "You cannot do that here",
+    404: "There is nothing here",
+    409: "That changed meanwhile",
+    422: "That form could not be read",
+    500: "Something went wrong",
+}
+
+
+def error_response(
+    request: Request, status: int, code: str, detail: str, page_detail: str | None = None
+) -> Response:
+    """The error as JSON for API paths, as a page otherwise (`page_detail`, if given, says it
+    to people), with the signed-in header kept."""
+    if is_api(request):
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         return JSONResponse({"error": code, "detail": detail}, status, headers=headers)
     if status == 401:
         return RedirectResponse(signin_url(request.url.path), status_code=303)
-    return render(request, "error.html", {"code": code, "detail": detail}, status_code=status)
+    values = {
+        "code": code,
+        "detail": page_detail or detail,
+        "heading": PAGE_HEADINGS.get(status, "That did not work"),
+    }
+    # Middleware refusals (a bad host, a too large body, too many requests) stop before any
+    # store read; the others name who is signed in, so the page keeps its header.
+    member = _signed_in(request) if status in PAGE_HEADINGS or status == 405 else None
+    return render(request, "error.html", values, member=member, status_code=status)
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith(API_PREFIX + "/") or request.url.path == API_PREFIX
+
+
+def _signed_in(request: Request) -> SignedInMember | None:
+    """Who is signed in, for the page's header; None when that cannot be told."""
+    from askfirst.web.auth import identify  # auth raises this module's errors
+
+    try:
+        return identify(request, request.app.state.context)
+    except Exception:  # an error page must render even when the sign-in check fails
+        return None
 
 
 async def _known_error(request: Request, error: Exception) -> Response:
     status, code = next((s, c) for kind, s, c in ERRORS if isinstance(error, kind))
-    return error_response(request, status, code, str(error))
+    page_detail = CSRF_PAGE_DETAIL if isinstance(error, CsrfRejected) else None
+    return error_response(request, status, code, str(error), page_detail)
 
 
 async def _invalid_request(request: Request, error: Exception) -> Response:
@@ -92,7 +133,15 @@ async def _invalid_request(request: Request, error: Exception) -> Response:
         f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
         for problem in error.errors()
     )
-    return error_response(request, 422, "invalid_request", problems or "the request is malformed")
+    fields = sorted({str(problem["loc"][-1]) for problem in error.errors() if problem["loc"]})
+    said = f" ({', '.join(fields)})" if fields else ""
+    page_detail = (
+        f"The form sent something askfirst does not accept{said}. Nothing was changed: go "
+        "back, reload the page and try again."
+    )
+    return error_response(
+        request, 422, "invalid_request", problems or "the request is malformed", page_detail
+    )
 
 
 async def _http_error(request: Request, error: Exception) -> Response:
@@ -100,12 +149,17 @@ async def _http_error(request: Request, error: Exception) -> Response:
     code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(
         error.status_code, "http_error"
     )
-    detail = error.detail
+    detail, page_detail = error.detail, None
     if error.status_code == 404 and detail == "Not Found":
         detail = f"nothing is at {request.url.path}; see docs/api.md for the API's paths"
+        page_detail = (
+            f"askfirst has no page at {request.url.path}. Check the address, or start again "
+            "from the links above."
+        )
     elif error.status_code == 405:
         detail = f"{request.method} is not allowed on {request.url.path}"
-    return error_response(request, error.status_code, code, str(detail))
+        page_detail = "That page cannot be used that way. Start again from the links above."
+    return error_response(request, error.status_code, code, str(detail), page_detail)
 
 
 async def _unexpected_error(request: Request, error: Exception) -> Response:

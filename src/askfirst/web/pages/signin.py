@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
+from sqlalchemy import select
 
 from askfirst.accounts.errors import SignInFailed
 from askfirst.accounts.roles import SignedInMember
 from askfirst.accounts.sessions import close_session
 from askfirst.accounts.signin import sign_in
+from askfirst.store.tables import Account
 from askfirst.web.auth import current_member, optional_member
 from askfirst.web.context import AppContext, app_context
 from askfirst.web.cookies import (
@@ -19,6 +21,7 @@ from askfirst.web.cookies import (
     set_cookie,
 )
 from askfirst.web.csrf import check_signin_token, new_signin_token
+from askfirst.web.pages.questions import questions_url, unanswered
 from askfirst.web.rendering import render
 from askfirst.web.urls import SIGNIN_PATH, safe_next
 
@@ -56,7 +59,7 @@ def signin_submit(
     if previous is not None:  # a fresh id at every sign-in; the old one ends now
         with context.store.transaction() as session:
             close_session(session, previous)
-    response = RedirectResponse(safe_next(next_path), status_code=303)
+    response = RedirectResponse(_first_page(context, login.strip(), next_path), status_code=303)
     lifetime = int((opened.expires_at - context.clock.now()).total_seconds())
     set_cookie(request, response, SESSION_COOKIE, opened.cookie_value, lifetime)
     clear_cookie(request, response, SIGNIN_COOKIE)
@@ -77,6 +80,14 @@ def signout(
     response = RedirectResponse(SIGNIN_PATH, status_code=303)
     clear_cookie(request, response, SESSION_COOKIE)
     return response
+
+
+def _first_page(context: AppContext, login: str, next_path: str) -> str:
+    """Where a member goes on signing in: their open questions first, if they have any."""
+    with context.store.reading() as session:
+        member_id = session.scalars(select(Account.member_id).where(Account.login == login)).one()
+        asked = unanswered(session, member_id, context.purposes, context.clock.now())
+    return questions_url(next_path) if asked else safe_next(next_path)
 
 
 def _form(
