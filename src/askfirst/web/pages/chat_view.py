@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from askfirst.consent import Purpose, consent_status
@@ -56,6 +56,14 @@ class ReactionView:
     count: int
     mine: bool
 
+    @property
+    def label(self) -> str:
+        """What a screen reader says for the reaction's button."""
+        counted = f"{self.emoji}: {self.count} {'reaction' if self.count == 1 else 'reactions'}"
+        if self.mine:
+            return f"{counted}, including yours; press to take yours back"
+        return f"{counted}; press to add yours"
+
 
 @dataclass
 class MessageView:
@@ -93,6 +101,34 @@ def my_channels(session: Session, member: Member) -> list[ChannelLink]:
     others = _other_members(session, [c.id for c in channels if c.kind in DIRECT_KINDS], member)
     links = [ChannelLink(c.id, c.name, _label(c, others.get(c.id, [])), c.kind) for c in channels]
     return sorted(links, key=lambda link: (KIND_ORDER[link.kind], link.label.lower()))
+
+
+@dataclass(frozen=True)
+class Shortlist:
+    """Conversations the sidebar shows at once, and the rest it keeps behind a toggle."""
+
+    short: list[ChannelLink]
+    rest: list[ChannelLink]
+
+
+def recent_first(session: Session, links: list[ChannelLink], keep: int, current: int) -> Shortlist:
+    """The `keep` conversations with the newest messages (and the open one) for the sidebar's
+    short list; the rest behind it. Both keep the sidebar's order."""
+    ids = [link.id for link in links]
+    newest: dict[int, datetime] = {}
+    if ids:
+        query = (
+            select(Message.channel_id, func.max(Message.posted_at))
+            .where(Message.channel_id.in_(ids))
+            .group_by(Message.channel_id)
+        )
+        newest = {channel_id: at for channel_id, at in session.execute(query)}
+    ranked = sorted(links, key=lambda link: (link.id in newest, newest.get(link.id)), reverse=True)
+    short = {link.id for link in ranked[:keep]} | {current}
+    return Shortlist(
+        [link for link in links if link.id in short],
+        [link for link in links if link.id not in short],
+    )
 
 
 def open_channel(
@@ -151,6 +187,15 @@ def channel_messages(
         if reply.thread_ts in by_ts:
             by_ts[reply.thread_ts].replies.append(views[reply.id])
     return [views[m.id] for m in parents]
+
+
+def with_parents(messages: list[MessageView]) -> list[tuple[MessageView, MessageView | None]]:
+    """Every message shown, each with the message whose thread it replies in (None: top level)."""
+    return [
+        (shown, parent)
+        for top in messages
+        for shown, parent in [(top, None), *((reply, top) for reply in top.replies)]
+    ]
 
 
 def channel_id_by_name(session: Session, workspace_id: int, names: Iterable[str]) -> dict[str, int]:
