@@ -25,13 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from askfirst.accounts.tokens import create_token
 from askfirst.clock import SystemClock
 from askfirst.demo import MEMBERS, MESSAGES, build_demo
-from askfirst.store.tables import Message
+from askfirst.store.tables import Channel, Message
 from askfirst.web.app import create_app
 
 RESULTS = Path(__file__).resolve().parent / "results" / "page_speed.json"
@@ -95,6 +95,10 @@ def main() -> None:
             texts = list(
                 session.scalars(select(Message.text).where(Message.text != "").limit(DRAFTS))
             )
+            general = str(
+                session.scalars(select(Channel.id).where(Channel.name == "general")).one()
+            )
+            latest = str(session.scalar(select(func.max(Message.id))))
         timer = ServerTimer(create_app(report.settings, store, SystemClock()))
         headers = {"Authorization": f"Bearer {token}"}
         with TestClient(timer, base_url="https://testserver", headers=headers) as client:
@@ -111,6 +115,10 @@ def main() -> None:
             }
             for path in ("/chat", "/privacy-center", "/privacy", "/api/v1/me/recommendations"):
                 results[path] = timings(timer, [get(path)] * PAGE_REPEATS)
+            # The chat page's polling: a round with nothing new, and a first one with everything.
+            for what, after in (("no news", latest), ("everything", "0")):
+                poll = get("/chat/updates", channel=general, after=after)
+                results[f"/chat/updates ({what})"] = timings(timer, [poll] * PAGE_REPEATS)
         store.engine.dispose()
     summary = {
         "machine": platform.platform(),

@@ -99,13 +99,21 @@ def test_a_channel_one_cannot_read_answers_exactly_as_a_missing_one(
             ChannelKind.DIRECT,
             [people.bob.member_id],
         )
+        her_archived = add_channel(
+            session,
+            people.ada.workspace_id,
+            "hush-old",
+            ChannelKind.PRIVATE,
+            [people.ada.member_id],
+            archived=True,
+        )
     ada = browser_for("ada")
     before = counts(store)
-    nowhere = max(world.secret, their_public, their_direct) + 1000
-    answers = [
-        updates(ada, channel)
-        for channel in (nowhere, world.secret, their_public, their_direct, "abc", "0")
-    ]
+    nowhere = max(world.secret, their_public, their_direct, her_archived) + 1000
+    unseen = (world.secret, their_public, their_direct, her_archived, "abc", "0")
+    answers = [updates(ada, channel) for channel in (nowhere, *unseen)]
+    # The page refuses the same ids: one rule for both.
+    assert all(ada.client.get(f"/chat?channel={c}").status_code == 404 for c in unseen)
     assert answers[0].status_code == 404
     assert answers[0].json()["detail"].startswith("this channel is not a conversation you can read")
     for answer in answers:

@@ -29,6 +29,7 @@ from askfirst.web.pages.chat_view import (
     is_member_of,
     my_channels,
     open_channel,
+    readable_channel,
     recent_first,
     training_note,
     with_parents,
@@ -162,7 +163,7 @@ def updates(
     with context.store.reading() as session:
         me = session.get_one(Member, member.member_id)
         try:
-            shown = open_channel(session, me, channel, my_channels(session, me))
+            shown = readable_channel(session, me, channel)
         except NotFound:
             return JSONResponse({"error": "not_found", "detail": UNREADABLE}, status_code=404)
         values = _conversation(session, me, shown, member)

@@ -134,19 +134,24 @@ def recent_first(session: Session, links: list[ChannelLink], keep: int, current:
 def open_channel(
     session: Session, member: Member, channel_id: str | None, mine: list[ChannelLink]
 ) -> Channel:
-    """The channel the page shows: the one asked for if the member may read it, else a default.
-
-    A member may read public channels of their workspace and conversations they belong to.
-    """
+    """The channel the page shows: the one asked for if the member may read it, else a default."""
     if channel_id is None or channel_id == "":
         return _default_channel(session, member, mine)
+    return readable_channel(session, member, channel_id)
+
+
+def readable_channel(session: Session, member: Member, channel_id: str) -> Channel:
+    """The channel `channel_id` names, if the member may read it: a public channel of their
+    workspace, or an open conversation they belong to. Any other id, whether a channel has it
+    or not, raises the same NotFound."""
     channel = session.get(Channel, int(channel_id)) if is_row_id(channel_id) else None
-    mine_ids = {link.id for link in mine}
-    readable = channel is not None and channel.workspace_id == member.workspace_id
     if (
         channel is None
-        or not readable
-        or (channel.kind is not ChannelKind.PUBLIC and channel.id not in mine_ids)
+        or channel.workspace_id != member.workspace_id
+        or (
+            channel.kind is not ChannelKind.PUBLIC
+            and (channel.is_archived or not is_member_of(session, channel.id, member.id))
+        )
     ):
         raise NotFound(
             f"channel {channel_id!r} is not a conversation you can read; "
