@@ -89,23 +89,13 @@ def test_updates_bring_the_messages_after_a_point_and_every_reaction(
 def test_a_channel_one_cannot_read_answers_exactly_as_a_missing_one(
     store: Store, world: World, browser_for: Callable[[str], Any], people: Any
 ) -> None:
+    ours, theirs = people.ada.workspace_id, people.eve.workspace_id
+    ada_id, bob_id = people.ada.member_id, people.bob.member_id
     with store.transaction() as session:
-        theirs = people.eve.workspace_id
         their_public = add_channel(session, theirs, "their-public", ChannelKind.PUBLIC, [])
-        their_direct = add_channel(
-            session,
-            people.ada.workspace_id,
-            "D-bob-root",
-            ChannelKind.DIRECT,
-            [people.bob.member_id],
-        )
+        their_direct = add_channel(session, ours, "D-bob-root", ChannelKind.DIRECT, [bob_id])
         her_archived = add_channel(
-            session,
-            people.ada.workspace_id,
-            "hush-old",
-            ChannelKind.PRIVATE,
-            [people.ada.member_id],
-            archived=True,
+            session, ours, "hush-old", ChannelKind.PRIVATE, [ada_id], archived=True
         )
     ada = browser_for("ada")
     before = counts(store)
