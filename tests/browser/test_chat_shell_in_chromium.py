@@ -256,3 +256,20 @@ def test_no_page_is_wider_than_a_phone(
     phone.get_by_role("link", name="Channels", exact=True).click()
     expect(phone.locator("#recommended-heading")).to_be_in_viewport()
     shots(phone, "chat-sidebar")
+
+
+def test_without_javascript_the_forms_still_post(
+    demo_server: DemoServer, chromium: Browser
+) -> None:
+    context = chromium.new_context(viewport=LAPTOP, java_script_enabled=False)  # type: ignore[arg-type]
+    try:
+        page = context.new_page()
+        sign_in(page, demo_server, "ada", "/chat")
+        expect(page.locator("#enter-sends")).to_be_hidden()  # Enter does not send without it
+        page.get_by_label("Message #general").fill("posted by a plain form")
+        page.get_by_role("button", name="Send").click()
+        page.wait_for_url("**/chat?channel=*#m*")
+        expect(page.locator("#messages .text", has_text="posted by a plain form")).to_have_count(1)
+        inside_viewport(page, "#composer button[type=submit]")
+    finally:
+        context.close()
