@@ -9,6 +9,7 @@
   var token = document.querySelector('meta[name="csrf-token"]');
   var chat = null;      // the open conversation: its elements and what the page has seen
   var inFlight = false;
+  var askAgain = false;  // something changed while a round was out: ask once more after it
 
   function isJson(response) {
     return (response.headers.get("content-type") || "").indexOf("application/json") === 0;
@@ -155,7 +156,8 @@
   }
 
   function poll() {
-    if (!chat || chat.stopped || inFlight) { return Promise.resolve(); }
+    if (inFlight) { askAgain = true; return Promise.resolve(); }
+    if (!chat || chat.stopped) { return Promise.resolve(); }
     var asked = chat;
     inFlight = true;
     var query = new URLSearchParams({ channel: asked.channel, after: String(asked.latest) });
@@ -171,7 +173,10 @@
     }).then(function (body) {
       if (body && asked === chat) { apply(body); }
     }).catch(function () { /* offline for a moment: the next round asks again */ })
-      .then(function () { inFlight = false; });
+      .then(function () {
+        inFlight = false;
+        if (askAgain) { askAgain = false; return poll(); }
+      });
   }
 
   // --- actions: send, react, join without a reload ----------------------------------------
