@@ -203,11 +203,14 @@ def test_reacting_and_replying_do_not_reload_the_page(
     mine.click()
     expect(last.locator("button.reaction[data-emoji=pray]")).to_have_count(0)
 
+    replies = last.locator(".replies > .message").count()
     last.locator("details.reply summary").click()
     reply = last.locator("details.reply textarea")
     reply.fill("a reply in the thread")
     reply.press("Enter")
     expect(last.locator(".replies .text", has_text="a reply in the thread")).to_have_count(1)
+    summary = last.locator("details.reply summary")
+    expect(summary).to_have_text(f"Reply in thread ({replies + 1} so far)")
     expect(reply).to_have_value("")
     assert same_document(laptop)
 

@@ -77,12 +77,15 @@
   function addMessage(update) {
     if (document.getElementById("m" + update.id)) { return false; }
     var list = chat.messages;
+    var parent = null;
     if (update.parent !== null) {
-      var parent = document.getElementById("m" + update.parent);
+      parent = document.getElementById("m" + update.parent);
       list = parent ? parent.querySelector(":scope > .replies") : null;
       if (!list) { return false; }
     }
     list.appendChild(fromHtml(update.html));
+    var summary = parent ? parent.querySelector(":scope > details.reply > summary") : null;
+    if (summary) { summary.textContent = "Reply in thread (" + list.children.length + " so far)"; }
     return true;
   }
 
