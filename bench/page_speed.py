@@ -21,17 +21,18 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from askfirst.accounts.tokens import create_token
 from askfirst.clock import SystemClock
 from askfirst.demo import MEMBERS, MESSAGES, build_demo
-from askfirst.store.tables import Message
+from askfirst.store.tables import Channel, Message
 from askfirst.web.app import create_app
 
 RESULTS = Path(__file__).resolve().parent / "results" / "page_speed.json"
@@ -69,7 +70,9 @@ def timings(timer: ServerTimer, calls: list[Callable[[], Any]]) -> dict[str, Any
     client = []
     for call in calls:
         started = time.perf_counter()
-        call()
+        response = call()
+        if response.status_code != 200:  # an error page is quick: it must not pass for a page
+            raise SystemExit(f"{response.request.url} answered {response.status_code}")
         client.append((time.perf_counter() - started) * 1000)
     return {"calls": len(calls), "server": summary(timer.spent), "client": summary(client)}
 
@@ -95,7 +98,12 @@ def main() -> None:
             texts = list(
                 session.scalars(select(Message.text).where(Message.text != "").limit(DRAFTS))
             )
-        timer = ServerTimer(create_app(report.settings, store, SystemClock()))
+            general = str(
+                session.scalars(select(Channel.id).where(Channel.name == "general")).one()
+            )
+            latest = str(session.scalar(select(func.max(Message.id))))
+        settings = replace(report.settings, allowed_hosts=("testserver",))
+        timer = ServerTimer(create_app(settings, store, SystemClock()))
         headers = {"Authorization": f"Bearer {token}"}
         with TestClient(timer, base_url="https://testserver", headers=headers) as client:
 
@@ -111,6 +119,10 @@ def main() -> None:
             }
             for path in ("/chat", "/privacy-center", "/privacy", "/api/v1/me/recommendations"):
                 results[path] = timings(timer, [get(path)] * PAGE_REPEATS)
+            # The chat page's polling: a round with nothing new, and a first one with everything.
+            for what, after in (("no news", latest), ("everything", "0")):
+                poll = get("/chat/updates", channel=general, after=after)
+                results[f"/chat/updates ({what})"] = timings(timer, [poll] * PAGE_REPEATS)
         store.engine.dispose()
     summary = {
         "machine": platform.platform(),

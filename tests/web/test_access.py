@@ -54,6 +54,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/chat/messages"): MEMBER,
     ("POST", "/chat/reactions"): MEMBER,
     ("POST", "/chat/join"): MEMBER,
+    ("GET", "/chat/updates"): MEMBER,
     ("GET", "/privacy-center"): MEMBER,
     ("POST", "/privacy-center/consents/{purpose}"): MEMBER,
     ("GET", "/admin"): ADMIN,

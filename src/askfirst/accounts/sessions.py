@@ -83,16 +83,24 @@ def member_for_session(
 
 
 def resume_session(
-    store: Store, cookie_value: str, clock: Clock, idle: timedelta = DEFAULT_IDLE_TIMEOUT
+    store: Store,
+    cookie_value: str,
+    clock: Clock,
+    idle: timedelta = DEFAULT_IDLE_TIMEOUT,
+    *,
+    keep_alive: bool = True,
 ) -> SignedInMember | None:
-    """The member of a session cookie, for one request: it moves the idle deadline on, or ends
-    the session (deletes its row) when it was idle too long or has outlived its lifetime."""
+    """The member of a session cookie, for one request: it moves the idle deadline on (unless
+    `keep_alive` is False), or ends the session (deletes its row) when it was idle too long or
+    has outlived its lifetime."""
     id_hash = digest(cookie_value)
     now = clock.now()
     with store.reading() as session:
         member = member_for_session(session, cookie_value, clock, idle)
         row = session.get(SignInSession, id_hash)
-        moved = None if member is None or row is None else _moved_deadline(row, now, idle)
+        moved = None
+        if keep_alive and member is not None and row is not None:
+            moved = _moved_deadline(row, now, idle)
     if row is None:
         return None
     if member is None:

@@ -32,7 +32,21 @@ async def current_member(
     request: Request, context: AppContext = Depends(app_context)
 ) -> SignedInMember:
     """The signed-in member making this request, or NotSignedIn (401)."""
-    member = identify(request, context)
+    return await _checked_member(request, context, keep_alive=True)
+
+
+async def polling_member(
+    request: Request, context: AppContext = Depends(app_context)
+) -> SignedInMember:
+    """`current_member` for a page asking for updates in the background: the same checks, but
+    the session's idle deadline stays put, so an open tab alone never keeps a session alive."""
+    return await _checked_member(request, context, keep_alive=False)
+
+
+async def _checked_member(
+    request: Request, context: AppContext, *, keep_alive: bool
+) -> SignedInMember:
+    member = identify(request, context, keep_alive=keep_alive)
     if member is None:
         raise NotSignedIn(SESSION_ENDED if _session_cookie(request) else SIGN_IN_FIRST)
     if member.csrf_token is not None:
@@ -61,7 +75,9 @@ def optional_member(
     return member
 
 
-def identify(request: Request, context: AppContext) -> SignedInMember | None:
+def identify(
+    request: Request, context: AppContext, *, keep_alive: bool = True
+) -> SignedInMember | None:
     """Who the credentials name: a bearer token wins over a cookie; None when there are none."""
     authorization = request.headers.get("authorization")
     if authorization is not None:
@@ -73,8 +89,11 @@ def identify(request: Request, context: AppContext) -> SignedInMember | None:
     cookie = _session_cookie(request)
     if cookie is None:
         return None
-    # Each request moves the idle deadline on; a session past it or its lifetime ends here.
-    return resume_session(context.store, cookie, context.clock, context.settings.session_idle)
+    # Each request (but background polling) moves the idle deadline on; a session past it or
+    # its lifetime ends here.
+    return resume_session(
+        context.store, cookie, context.clock, context.settings.session_idle, keep_alive=keep_alive
+    )
 
 
 def _session_cookie(request: Request) -> str | None:

@@ -3,7 +3,8 @@ type, reactions in one click, and channel recommendations with a one-click join.
 
 Posting, reacting and joining go through the posting service (askfirst.workspace.posting).
 A refused input re-renders the page with the service's message and the draft kept; nothing
-is written.
+is written. The page's script sends the same forms with `Accept: application/json` and gets
+JSON back instead of a redirect, and asks /chat/updates for new messages and reactions.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
+from sqlalchemy.orm import Session
 
 from askfirst.accounts.roles import SignedInMember
-from askfirst.store.tables import Member, Message
+from askfirst.store.tables import Channel, Member, Message
 from askfirst.training.serving import recommend_channels
-from askfirst.web.auth import current_member
+from askfirst.web.auth import current_member, polling_member
 from askfirst.web.context import AppContext, app_context
 from askfirst.web.errors import NotFound
 from askfirst.web.pages.chat_view import (
@@ -27,9 +29,12 @@ from askfirst.web.pages.chat_view import (
     is_member_of,
     my_channels,
     open_channel,
+    readable_channel,
+    recent_first,
     training_note,
+    with_parents,
 )
-from askfirst.web.rendering import render
+from askfirst.web.rendering import render, templates
 from askfirst.workspace.posting import (
     NotPermitted,
     PostingError,
@@ -43,6 +48,12 @@ from askfirst.workspace.posting import (
 router = APIRouter(include_in_schema=False)
 CHAT_PATH = "/chat"
 RECOMMENDED = 5
+SHORT_CHANNELS, SHORT_DIRECTS = 8, 5  # sidebar entries shown before "more"
+# One answer for a channel that does not exist and one the member may not read.
+UNREADABLE = (
+    "this channel is not a conversation you can read; "
+    "pick one from the list of channels on the chat page"
+)
 ROW_ID_LIMIT = 2**31 - 1  # ids above any row's, refused before they reach the database
 # Form fields are capped well above the posting service's own limits, so its message is the
 # one people read; the cap only keeps a request from carrying megabytes.
@@ -81,7 +92,11 @@ def post(
                 thread_ts=thread_ts or None,
             ).id
     except PostingError as refused:
+        if wants_json(request):
+            return _refused_json(refused)
         return _page(request, member, context, str(channel_id), refused=refused, draft=text)
+    if wants_json(request):
+        return JSONResponse({"message_id": message_id})
     return _back_to(channel_id, message_id)
 
 
@@ -107,7 +122,11 @@ def react(
                     session, message_id=message_id, member_id=member.member_id, emoji=emoji or ""
                 )
     except PostingError as refused:
+        if wants_json(request):
+            return _refused_json(refused)
         return _page(request, member, context, str(channel_id), refused=refused)
+    if wants_json(request):
+        return JSONResponse({"message_id": message_id})
     return _back_to(channel_id, message_id)
 
 
@@ -123,8 +142,58 @@ def join(
         with context.store.transaction() as session:
             join_channel(session, channel_id=channel_id, member_id=member.member_id)
     except PostingError as refused:
+        if wants_json(request):
+            return _refused_json(refused)
         return _page(request, member, context, None, refused=refused)
+    if wants_json(request):
+        return JSONResponse({"channel_id": channel_id})
     return _back_to(channel_id, None)
+
+
+@router.get(f"{CHAT_PATH}/updates")
+def updates(
+    channel: str = Query(min_length=1, max_length=40),
+    after: int = Query(default=0, ge=0, le=ROW_ID_LIMIT),
+    member: SignedInMember = Depends(polling_member),
+    context: AppContext = Depends(app_context),
+) -> Response:
+    """What the open chat page lacks: the messages it shows that are newer than `after` (as the
+    page renders them), and the reactions of every message it shows. A channel the member may
+    not read answers exactly as one that does not exist."""
+    with context.store.reading() as session:
+        me = session.get_one(Member, member.member_id)
+        try:
+            shown = readable_channel(session, me, channel)
+        except NotFound:
+            return JSONResponse({"error": "not_found", "detail": UNREADABLE}, status_code=404)
+        values = _conversation(session, me, shown, member)
+        fragment = templates.get_template("chat_message.html")
+        every = with_parents(values["messages"])
+        new = [
+            {
+                "id": message.id,
+                "parent": None if parent is None else parent.id,
+                "author": message.author,
+                "html": fragment.render({**values, "message": message, "top": parent is None}),
+            }
+            for message, parent in every
+            if message.id > after
+        ]
+    reactions = {
+        str(message.id): [
+            {"emoji": r.emoji, "char": r.char, "count": r.count, "mine": r.mine, "label": r.label}
+            for r in message.reactions
+        ]
+        for message, _ in every
+    }
+    return JSONResponse(
+        {
+            "latest": values["latest"],
+            "joined": values["joined"],
+            "messages": new,
+            "reactions": reactions,
+        }
+    )
 
 
 def _page(
@@ -148,23 +217,51 @@ def _page(
         mine = my_channels(session, me)
         shown = open_channel(session, me, channel, mine)
         ids = channel_id_by_name(session, me.workspace_id, [c.name for c in recommended.channels])
-        values: dict[str, Any] = {
-            "channels": mine,
-            "channel": shown,
+        values = _conversation(session, me, shown, member)
+        values |= {
+            "channels": recent_first(
+                session, [c for c in mine if not c.direct], SHORT_CHANNELS, shown.id
+            ),
+            "directs": recent_first(
+                session, [c for c in mine if c.direct], SHORT_DIRECTS, shown.id
+            ),
             "label": next((c.label for c in mine if c.id == shown.id), f"#{shown.name}"),
-            "joined": is_member_of(session, shown.id, me.id) and not shown.is_archived,
-            "messages": channel_messages(session, shown, me.id),
             "note": training_note(session, me, context.purposes, context.clock.now()),
             "recommendations": [
                 (ids[c.name], c.name) for c in recommended.channels if c.name in ids
             ],
-            "quick_reactions": [(name, emoji_char(name)) for name in QUICK_REACTIONS],
             "error": None if refused is None else str(refused),
             "draft": draft,
         }
         status = 200 if refused is None else refused_status(refused)
         # Rendered inside the reading view: the page shows the rows as that view holds them.
         return render(request, "chat.html", values, member=member, status_code=status)
+
+
+def _conversation(
+    session: Session, me: Member, shown: Channel, member: SignedInMember
+) -> dict[str, Any]:
+    """What a message needs to be rendered, on the page and in its updates."""
+    messages = channel_messages(session, shown, me.id)
+    return {
+        "channel": shown,
+        "joined": is_member_of(session, shown.id, me.id) and not shown.is_archived,
+        "messages": messages,
+        "latest": max((m.id for m, _ in with_parents(messages)), default=0),
+        "quick_reactions": [(name, emoji_char(name)) for name in QUICK_REACTIONS],
+        "csrf_token": member.csrf_token,
+    }
+
+
+def wants_json(request: Request) -> bool:
+    """Whether the page's script sent the form (it asks for JSON) rather than the browser."""
+    return "application/json" in request.headers.get("accept", "")
+
+
+def _refused_json(refused: PostingError) -> Response:
+    return JSONResponse(
+        {"error": "refused", "detail": str(refused)}, status_code=refused_status(refused)
+    )
 
 
 def refused_status(refused: PostingError) -> int:

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from askfirst.consent import Purpose, consent_status
@@ -56,6 +56,14 @@ class ReactionView:
     count: int
     mine: bool
 
+    @property
+    def label(self) -> str:
+        """What a screen reader says for the reaction's button."""
+        counted = f"{self.emoji}: {self.count} {'reaction' if self.count == 1 else 'reactions'}"
+        if self.mine:
+            return f"{counted}, including yours; press to take yours back"
+        return f"{counted}; press to add yours"
+
 
 @dataclass
 class MessageView:
@@ -95,22 +103,55 @@ def my_channels(session: Session, member: Member) -> list[ChannelLink]:
     return sorted(links, key=lambda link: (KIND_ORDER[link.kind], link.label.lower()))
 
 
+@dataclass(frozen=True)
+class Shortlist:
+    """Conversations the sidebar shows at once, and the rest it keeps behind a toggle."""
+
+    short: list[ChannelLink]
+    rest: list[ChannelLink]
+
+
+def recent_first(session: Session, links: list[ChannelLink], keep: int, current: int) -> Shortlist:
+    """The `keep` conversations with the newest messages (and the open one) for the sidebar's
+    short list; the rest behind it. Both keep the sidebar's order."""
+    ids = [link.id for link in links]
+    newest: dict[int, datetime] = {}
+    if ids:
+        query = (
+            select(Message.channel_id, func.max(Message.posted_at))
+            .where(Message.channel_id.in_(ids))
+            .group_by(Message.channel_id)
+        )
+        newest = {channel_id: at for channel_id, at in session.execute(query)}
+    ranked = sorted(links, key=lambda link: (link.id in newest, newest.get(link.id)), reverse=True)
+    short = {link.id for link in ranked[:keep]} | {current}
+    return Shortlist(
+        [link for link in links if link.id in short],
+        [link for link in links if link.id not in short],
+    )
+
+
 def open_channel(
     session: Session, member: Member, channel_id: str | None, mine: list[ChannelLink]
 ) -> Channel:
-    """The channel the page shows: the one asked for if the member may read it, else a default.
-
-    A member may read public channels of their workspace and conversations they belong to.
-    """
+    """The channel the page shows: the one asked for if the member may read it, else a default."""
     if channel_id is None or channel_id == "":
         return _default_channel(session, member, mine)
+    return readable_channel(session, member, channel_id)
+
+
+def readable_channel(session: Session, member: Member, channel_id: str) -> Channel:
+    """The channel `channel_id` names, if the member may read it: a public channel of their
+    workspace, or an open conversation they belong to. Any other id, whether a channel has it
+    or not, raises the same NotFound."""
     channel = session.get(Channel, int(channel_id)) if is_row_id(channel_id) else None
-    mine_ids = {link.id for link in mine}
-    readable = channel is not None and channel.workspace_id == member.workspace_id
     if (
         channel is None
-        or not readable
-        or (channel.kind is not ChannelKind.PUBLIC and channel.id not in mine_ids)
+        or channel.workspace_id != member.workspace_id
+        or (
+            channel.kind is not ChannelKind.PUBLIC
+            and (channel.is_archived or not is_member_of(session, channel.id, member.id))
+        )
     ):
         raise NotFound(
             f"channel {channel_id!r} is not a conversation you can read; "
@@ -151,6 +192,15 @@ def channel_messages(
         if reply.thread_ts in by_ts:
             by_ts[reply.thread_ts].replies.append(views[reply.id])
     return [views[m.id] for m in parents]
+
+
+def with_parents(messages: list[MessageView]) -> list[tuple[MessageView, MessageView | None]]:
+    """Every message shown, each with the message whose thread it replies in (None: top level)."""
+    return [
+        (shown, parent)
+        for top in messages
+        for shown, parent in [(top, None), *((reply, top) for reply in top.replies)]
+    ]
 
 
 def channel_id_by_name(session: Session, workspace_id: int, names: Iterable[str]) -> dict[str, int]:

@@ -4,13 +4,14 @@
   "use strict";
   var WAIT_MS = 150;        // debounce: ask once typing pauses
   var DRAFT_TAIL = 500;     // the words near the cursor are what matter
-  var draft = document.getElementById("draft");
-  var list = document.getElementById("suggestions");
-  if (!draft || !list) { return; }
+  // Looked up on each use: the chat page may open another conversation in place.
+  var draft = null;
+  var list = null;
   var timer = null;
   var latest = 0;           // answers to older requests are dropped
 
   function clear() {
+    if (!list) { return; }
     while (list.firstChild) { list.removeChild(list.firstChild); }
   }
 
@@ -58,9 +59,11 @@
     }).catch(function () { /* suggestions are a help, never a blocker */ });
   }
 
-  draft.addEventListener("input", function () {
+  document.addEventListener("input", function (event) {
+    if (event.target.id !== "draft") { return; }
+    draft = event.target;
+    list = document.getElementById("suggestions");
     window.clearTimeout(timer);
     timer = window.setTimeout(ask, WAIT_MS);
   });
-  if (draft.value.trim()) { ask(); }
 }());
