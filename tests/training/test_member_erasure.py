@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from training_chat import Chat
 
@@ -29,6 +29,7 @@ from askfirst.training.releases import served
 from askfirst.training.snapshots import snapshot_members
 from askfirst.training.withdrawals import reconcile
 from askfirst.web.pages.privacy_center_view import timeline
+from refused_deletes import REFUSAL, refuse_deletes
 
 EMOJI = "emoji_suggestions"
 PERSONAL = "personal_emoji"
@@ -166,8 +167,8 @@ def test_a_failed_erasure_changes_nothing(store: Store, chat: Chat) -> None:
     chat.grant(ada, EMOJI)
     with store.reading() as session:
         before = _everything(session, ada)
-    _refuse_message_deletes(store)
-    with pytest.raises(Exception, match="messages stay"):
+    refuse_deletes(store, "messages")
+    with pytest.raises(Exception, match=REFUSAL):
         erase(chat, ada)
     with store.reading() as session:
         assert _everything(session, ada) == before
@@ -180,28 +181,3 @@ def _everything(session: Session, member_id: int) -> tuple[object, ...]:
         len(withdrawals_for_member(session, member_id)),
         [e.seq for e in entries_about_member(session, member_id)],
     )
-
-
-def _refuse_message_deletes(store: Store) -> None:
-    """A real database trigger that fails the erasure's last step: deleting the messages."""
-    with store.engine.begin() as connection:
-        if connection.dialect.name == "sqlite":
-            connection.execute(
-                text(
-                    "CREATE TRIGGER refuse BEFORE DELETE ON messages "
-                    "BEGIN SELECT RAISE(ABORT, 'messages stay'); END"
-                )
-            )
-            return
-        connection.execute(
-            text(
-                "CREATE FUNCTION refuse() RETURNS trigger AS "
-                "$$ BEGIN RAISE EXCEPTION 'messages stay'; END $$ LANGUAGE plpgsql"
-            )
-        )
-        connection.execute(
-            text(
-                "CREATE TRIGGER refuse BEFORE DELETE ON messages "
-                "FOR EACH ROW EXECUTE FUNCTION refuse()"
-            )
-        )

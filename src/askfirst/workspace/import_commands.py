@@ -38,15 +38,21 @@ def import_command(
         "--workspace",
         help="The workspace to import into (Mattermost: only when the export has no team).",
     ),
+    mirror: bool = typer.Option(
+        False,
+        "--mirror",
+        help="Delete stored messages of the export's channels and days that it no longer "
+        "holds (journaled); without it they are kept and counted.",
+    ),
 ) -> None:
     """Import a Slack or Mattermost export; bad or hostile files change nothing."""
     store = open_store(load_settings())
     try:
         if is_mattermost_export(path):
-            typer.echo(import_mattermost(store, path, workspace).line())
+            typer.echo(import_mattermost(store, path, workspace, mirror=mirror).line())
             return
         with import_progress(path) as progress:
-            summary = import_export(store, path, workspace, progress)
+            summary = import_export(store, path, workspace, progress, mirror=mirror)
     except ExportError as error:
         typer.echo(f"{error}\nnothing was imported.", err=True)
         raise typer.Exit(1) from None

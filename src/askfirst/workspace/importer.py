@@ -3,7 +3,9 @@
 The export is checked and its conversation folders matched before anything is written; then
 members, channels and messages go in through a `WorkspaceWriter`. Importing the same export
 again adds nothing; a later export of the same workspace adds what is new and brings edited
-messages up to date. Any problem raises `ExportError` and the transaction rolls back.
+messages up to date; messages deleted at the source are counted, and deleted only when the
+import mirrors (`askfirst.workspace.mirror`). Any problem raises `ExportError` and the
+transaction rolls back.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from askfirst.clock import Clock, SystemClock
 from askfirst.store import Store
 from askfirst.store.tables.workspace import Org, Workspace
 from askfirst.workspace.export_archive import Limits
+from askfirst.workspace.mirror import MirrorOutcome, mirror_range
 from askfirst.workspace.slack_export import folder_conversations, open_export
 from askfirst.workspace.workspace_writer import WorkspaceWriter
 
@@ -39,6 +42,7 @@ class ImportSummary:
     messages_edited: int
     reactions_added: int
     files_added: int
+    mirror: MirrorOutcome
 
     def line(self) -> str:
         return (
@@ -46,7 +50,8 @@ class ImportSummary:
             f"({self.messages_edited:,} edited) of {self.messages_read:,} read from "
             f"{self.day_files:,} day files; {self.members_added:,} members, "
             f"{self.channels_added:,} channels, {self.memberships_added:,} memberships, "
-            f"{self.reactions_added:,} reactions, {self.files_added:,} files added"
+            f"{self.reactions_added:,} reactions, {self.files_added:,} files added; "
+            f"{self.mirror.words()}"
         )
 
 
@@ -58,10 +63,12 @@ def import_export(
     *,
     clock: Clock | None = None,
     limits: Limits | None = None,
+    mirror: bool = False,
 ) -> ImportSummary:
     """Import the Slack export at `path` (.zip or folder) into the workspace named `workspace`.
 
-    `progress` is called after each day file with the number of messages read so far. Any
+    `progress` is called after each day file with the number of messages read so far. With
+    `mirror`, stored messages of the export's range that it does not hold are deleted. Any
     problem raises `ExportError` and leaves the store exactly as it was.
     """
     clock = clock or SystemClock()
@@ -81,7 +88,8 @@ def import_export(
                 if progress is not None:
                     progress(read)
             writer.flush()
-    return _summary(workspace, len(export.day_files), read, writer)
+            mirrored = mirror_range(session, [writer], mirror=mirror, at=clock.now())
+    return _summary(workspace, len(export.day_files), read, writer, mirrored)
 
 
 @contextmanager
@@ -136,7 +144,9 @@ def _workspace_id(connection: Connection, name: str, now: datetime) -> int:
     )
 
 
-def _summary(workspace: str, day_files: int, read: int, writer: WorkspaceWriter) -> ImportSummary:
+def _summary(
+    workspace: str, day_files: int, read: int, writer: WorkspaceWriter, mirrored: MirrorOutcome
+) -> ImportSummary:
     added = writer.added()
     return ImportSummary(
         workspace=workspace,
@@ -149,4 +159,5 @@ def _summary(workspace: str, day_files: int, read: int, writer: WorkspaceWriter)
         messages_edited=writer.edited,
         reactions_added=added["reactions"],
         files_added=added["files"],
+        mirror=mirrored,
     )

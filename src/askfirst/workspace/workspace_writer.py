@@ -9,6 +9,7 @@ written, and only messages of conversations that held messages before the import
 from __future__ import annotations
 
 import time
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from functools import lru_cache
@@ -87,6 +88,13 @@ class WorkspaceWriter:
         self._messages: dict[MessageKey, SlackMessage] = {}
         # Conversations that held messages before this import: only theirs can be stored already.
         self._stored_channels: set[int] = set()
+        # The range the export covers (docs/importing.md, "Mirroring"): the conversations it
+        # lists, the store ids of every message it holds (8 bytes each), and the instants of its
+        # first and last message, in microseconds since 1970.
+        self.listed_channels: set[int] = set()
+        self.exported_ids = array("q")
+        self.first_micros: int | None = None
+        self.last_micros: int | None = None
         self._next_id = self._first_free_id()
         # Authors and reactors met in messages but not in the store: (name, is a bot).
         self._strangers: dict[str, tuple[str | None, bool]] = {}
@@ -142,6 +150,7 @@ class WorkspaceWriter:
         for chunk in _chunks(rows, key=lambda row: row[1]):
             self._upsert_channels.run(chunk)
         self.channels = self._ids(TABLES["channels"])
+        self.listed_channels.update(self.channels[c.slack_id] for c in conversations)
         self._stored_channels = self._channels_with_messages()
         for conversation in conversations:
             for slack_id in conversation.member_ids:
@@ -183,6 +192,8 @@ class WorkspaceWriter:
         self._add_strangers()
         messages, self._messages = self._messages, {}
         ids = self._write_messages(messages)
+        self.exported_ids.extend(ids.values())
+        self._widen_span(messages)
         linked = [(ids[key], m) for key, m in messages.items() if m.reactions or m.files]
         if linked:
             self._write_reactions_and_files(linked)
@@ -217,6 +228,14 @@ class WorkspaceWriter:
         ids |= {key: message_id for key, (message_id, _edit) in stored.items()}
         self._bring_newer_edits(messages, stored)
         return ids
+
+    def _widen_span(self, messages: dict[MessageKey, SlackMessage]) -> None:
+        stamps = [ts_micros(ts) for _channel, ts in messages]
+        first, last = min(stamps), max(stamps)
+        if self.first_micros is None or first < self.first_micros:
+            self.first_micros = first
+        if self.last_micros is None or last > self.last_micros:
+            self.last_micros = last
 
     def _bring_newer_edits(
         self,
@@ -365,6 +384,12 @@ def stored_instant(ts: str, zone: str = "") -> str:
     minute, second = divmod(second, 60)
     micros = fraction[:6].ljust(6, "0")
     return f"{_day_text(day)} {MINUTES[minute]}:{SECONDS[second]}.{micros}{zone}"
+
+
+def ts_micros(ts: str) -> int:
+    """A checked Slack ts as microseconds since 1970, the precision the store keeps."""
+    seconds, _, fraction = ts.partition(".")
+    return int(seconds) * 1_000_000 + int(fraction[:6].ljust(6, "0"))
 
 
 @lru_cache(maxsize=1024)
