@@ -13,12 +13,12 @@ transaction, so a failed import deletes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from askfirst.journal import append
@@ -73,29 +73,42 @@ class MirrorOutcome:
 def mirror_range(
     session: Session, writers: Sequence[WorkspaceWriter], *, mirror: bool, at: datetime
 ) -> MirrorOutcome:
-    """Count, and when `mirror` delete, the stored messages of the range the export lacks."""
+    """Count, and when `mirror` delete, the stored messages of the range the export lacks.
+
+    Every message the export holds lies in its range, so counting needs no ids: the stored
+    messages of the range less the export's own. Ids are read only to delete.
+    """
     span = _span(writers)
     if span is None:
         return MirrorOutcome(mirror, None, 0, Removed())
-    exported = np.unique(np.concatenate([np.frombuffer(w.exported_ids, np.int64) for w in writers]))
     differ, removed = 0, Removed()
     for writer in writers:
-        absent = np.setdiff1d(_stored_ids(session, writer, span), exported, assume_unique=True)
-        differ += len(absent)
-        if not mirror or not len(absent):
-            continue
-        gone = remove_messages(session.connection(), absent.tolist())
-        removed += gone
-        payload = {
-            "from": span.first.isoformat(),
-            "to": span.last.isoformat(),
-            "channels": len(writer.listed_channels),
-            "messages": gone.messages,
-            "reactions": gone.reactions,
-            "files": gone.files,
-        }
-        append(session, "import.mirrored", payload, at=at, workspace_id=writer.workspace_id)
+        exported = np.unique(np.frombuffer(writer.exported_ids, dtype=np.int64))
+        absent = _stored_count(session, writer, span) - len(exported)
+        differ += absent
+        if mirror and absent:
+            gone = _remove_absent(session, writer, span, exported, at)
+            removed += gone
     return MirrorOutcome(mirror, span, differ, removed)
+
+
+def _remove_absent(
+    session: Session, writer: WorkspaceWriter, span: Span, exported: np.ndarray, at: datetime
+) -> Removed:
+    """Delete the writer's stored messages of the range the export lacks; journaled."""
+    stored = _stored_ids(session, writer, span)
+    absent = np.setdiff1d(stored, exported, assume_unique=True)
+    gone = remove_messages(session.connection(), absent.tolist())
+    payload = {
+        "from": span.first.isoformat(),
+        "to": span.last.isoformat(),
+        "channels": len(writer.listed_channels),
+        "messages": gone.messages,
+        "reactions": gone.reactions,
+        "files": gone.files,
+    }
+    append(session, "import.mirrored", payload, at=at, workspace_id=writer.workspace_id)
+    return gone
 
 
 def _span(writers: Sequence[WorkspaceWriter]) -> Span | None:
@@ -106,15 +119,27 @@ def _span(writers: Sequence[WorkspaceWriter]) -> Span | None:
     return Span.of_micros(min(firsts), max(lasts))
 
 
-def _stored_ids(session: Session, writer: WorkspaceWriter, span: Span) -> np.ndarray:
-    """The ids of the stored messages in the writer's listed conversations over the span."""
+def _in_range(writer: WorkspaceWriter, span: Span) -> Iterator[ColumnElement[bool]]:
+    """The conditions selecting the writer's stored messages of the range, by channel chunk."""
     channels = sorted(writer.listed_channels)
-    found: list[int] = []
     for start in range(0, len(channels), CHUNK):
-        query = select(Message.id).where(
+        yield and_(
             Message.channel_id.in_(channels[start : start + CHUNK]),
             Message.posted_at >= span.first,
             Message.posted_at <= span.last,
         )
-        found.extend(session.scalars(query))
-    return np.unique(np.array(found, dtype=np.int64))
+
+
+def _stored_count(session: Session, writer: WorkspaceWriter, span: Span) -> int:
+    count = select(func.count()).select_from(Message)
+    return sum(int(session.scalar(count.where(where)) or 0) for where in _in_range(writer, span))
+
+
+def _stored_ids(session: Session, writer: WorkspaceWriter, span: Span) -> np.ndarray:
+    """The ids of the writer's stored messages of the range, sorted, as one int64 array."""
+    connection = session.connection()
+    chunks = [
+        np.fromiter(connection.execute(select(Message.id).where(where)).scalars(), np.int64)
+        for where in _in_range(writer, span)
+    ]
+    return np.unique(np.concatenate(chunks)) if chunks else np.empty(0, np.int64)
