@@ -43,6 +43,7 @@ class ImportSummary:
     reactions_added: int
     files_added: int
     mirror: MirrorOutcome
+    erased_skipped: int  # messages members wrote before they erased their data, left out
 
     def line(self) -> str:
         return (
@@ -51,7 +52,7 @@ class ImportSummary:
             f"{self.day_files:,} day files; {self.members_added:,} members, "
             f"{self.channels_added:,} channels, {self.memberships_added:,} memberships, "
             f"{self.reactions_added:,} reactions, {self.files_added:,} files added; "
-            f"{self.mirror.words()}"
+            f"{self.mirror.words()}{erased_words(self.erased_skipped)}"
         )
 
 
@@ -90,6 +91,13 @@ def import_export(
             writer.flush()
             mirrored = mirror_range(session, [writer], mirror=mirror, at=clock.now())
     return _summary(workspace, len(export.day_files), read, writer, mirrored)
+
+
+def erased_words(skipped: int) -> str:
+    """The summary's note on messages of members who erased their data, when there are any."""
+    if not skipped:
+        return ""
+    return f"; {skipped:,} messages of members who erased their data left out"
 
 
 @contextmanager
@@ -160,4 +168,5 @@ def _summary(
         reactions_added=added["reactions"],
         files_added=added["files"],
         mirror=mirrored,
+        erased_skipped=writer.erased_skipped,
     )

@@ -20,7 +20,7 @@ from askfirst.clock import Clock, SystemClock
 from askfirst.store import Store
 from askfirst.workspace.bulk_insert import BulkInsert
 from askfirst.workspace.export_archive import ExportError, Limits
-from askfirst.workspace.importer import _cycle_collector_paused, _workspace_id
+from askfirst.workspace.importer import _cycle_collector_paused, _workspace_id, erased_words
 from askfirst.workspace.mattermost_export import Line, MattermostExport, open_mattermost_export
 from askfirst.workspace.mattermost_records import (
     MattermostPost,
@@ -48,6 +48,7 @@ class MattermostSummary:
     added: dict[str, int]
     messages_edited: int
     mirror: MirrorOutcome
+    erased_skipped: int  # messages members wrote before they erased their data, left out
 
     def line(self) -> str:
         a = self.added
@@ -57,6 +58,7 @@ class MattermostSummary:
             f"{self.lines_read:,} lines; {a['members']:,} members, {a['channels']:,} channels, "
             f"{a['memberships']:,} memberships, {a['reactions']:,} reactions, "
             f"{a['files']:,} files added; {self.mirror.words()}"
+            f"{erased_words(self.erased_skipped)}"
         )
 
 
@@ -167,8 +169,9 @@ class _Loader:
             added.update(writer.added())
         added["memberships"] += self.memberships
         edited = sum(writer.edited for writer in self.writers.values())
+        skipped = sum(writer.erased_skipped for writer in self.writers.values())
         return MattermostSummary(
-            tuple(self.writers), self.lines, self.messages, dict(added), edited, mirrored
+            tuple(self.writers), self.lines, self.messages, dict(added), edited, mirrored, skipped
         )
 
     def _writer(self, name: str, line: Line) -> WorkspaceWriter:

@@ -12,6 +12,7 @@ import time
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -19,9 +20,15 @@ from sqlalchemy import Connection, Table, bindparam, exists, func, select, updat
 
 from askfirst.store.tables.base import Base
 from askfirst.workspace.bulk_insert import BulkInsert, Row
-from askfirst.workspace.slack_records import SlackConversation, SlackMessage, SlackUser
+from askfirst.workspace.slack_records import (
+    SlackConversation,
+    SlackMessage,
+    SlackReaction,
+    SlackUser,
+)
 
 BATCH = 5_000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 TABLES = Base.metadata.tables
 MEMBER_COLUMNS = (
     "workspace_id",
@@ -95,6 +102,11 @@ class WorkspaceWriter:
         self.exported_ids = array("q")
         self.first_micros: int | None = None
         self.last_micros: int | None = None
+        # Members who erased their data (docs/privacy-model.md, "Erasure"): Slack id -> their
+        # last erasure in microseconds since 1970. What they wrote or reacted to before it is
+        # not imported again; `erased_skipped` counts the messages left out.
+        self.erased = self._erased()
+        self.erased_skipped = 0
         self._next_id = self._first_free_id()
         # Authors and reactors met in messages but not in the store: (name, is a bot).
         self._strangers: dict[str, tuple[str | None, bool]] = {}
@@ -168,9 +180,12 @@ class WorkspaceWriter:
         """Queue messages (with reactions and files), writing each full batch; returns how many."""
         queued = self._messages
         known = self.members.__contains__
+        erased = self.erased
         count = 0
         for message in messages:
             count += 1
+            if erased and not self._keep_after_erasures(message):
+                continue
             author = message.author_id
             if author is not None and not known(author):
                 self._meet(author, message.author_name, message.author_is_bot)
@@ -184,6 +199,24 @@ class WorkspaceWriter:
                 queued = self._messages
                 known = self.members.__contains__
         return count
+
+    def _keep_after_erasures(self, message: SlackMessage) -> bool:
+        """False for a message an erased member wrote before their erasure; drops their
+        reactions to messages from before it (a reaction's own time is not exported)."""
+        erased = self.erased
+        posted = ts_micros(message.ts)
+        author = message.author_id
+        if author is not None and posted <= erased.get(author, -1):
+            self.erased_skipped += 1
+            return False
+        if message.reactions:
+            message.reactions = tuple(
+                SlackReaction(reaction.emoji, kept)
+                for reaction in message.reactions
+                for kept in (tuple(m for m in reaction.member_ids if posted > erased.get(m, -1)),)
+                if kept
+            )
+        return True
 
     def flush(self) -> None:
         """Write the queued messages, then their reactions and files."""
@@ -343,6 +376,20 @@ class WorkspaceWriter:
                 stored[channel_id, ts] = (message_id, edited_ts)
         return stored
 
+    def _erased(self) -> dict[str, int]:
+        journal = TABLES["journal_entries"]
+        query = (
+            select(journal.c.member_id, func.max(journal.c.at))
+            .where(journal.c.kind == "member.erased", journal.c.workspace_id == self.workspace_id)
+            .group_by(journal.c.member_id)
+        )
+        slack_ids = {row_id: slack_id for slack_id, row_id in self.members.items()}
+        return {
+            slack_ids[member_id]: _micros(at)
+            for member_id, at in self.connection.execute(query)
+            if member_id in slack_ids
+        }
+
     def _ids(self, table: Table) -> dict[str, int]:
         """Slack id -> store id of this workspace's members or channels."""
         query = select(table.c.slack_id, table.c.id).where(
@@ -390,6 +437,15 @@ def ts_micros(ts: str) -> int:
     """A checked Slack ts as microseconds since 1970, the precision the store keeps."""
     seconds, _, fraction = ts.partition(".")
     return int(seconds) * 1_000_000 + int(fraction[:6].ljust(6, "0"))
+
+
+def _micros(at: datetime | str) -> int:
+    """A stored instant as microseconds since 1970 (SQLite hands back text for a raw column)."""
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return (at - EPOCH) // timedelta(microseconds=1)
 
 
 @lru_cache(maxsize=1024)
