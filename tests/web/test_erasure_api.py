@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from askfirst.clock import ManualClock
+from askfirst.settings import Settings
 from askfirst.store import Store
 from askfirst.store.tables import Channel, ChannelKind, Message, Reaction
+from askfirst.web.app import create_app
 
 URL = "/api/v1/me/data"
 CONFIRMED = {"confirm": "erase"}
@@ -138,3 +141,15 @@ def test_the_erase_page_offers_the_export_and_asks_to_confirm(
     words = " ".join(erased.text.split())
     assert "askfirst deleted 1 message you wrote, 0 reactions you added, 0 file records" in words
     assert texts(store) == ["bob's words"]
+
+
+def test_erasure_is_an_expensive_route_limited_per_client(
+    settings: Settings, store: Store, clock: ManualClock, people: Any
+) -> None:
+    app = create_app(replace(settings, expensive_per_minute=2), store, clock)
+    with TestClient(app, base_url="https://testserver") as client:
+        answered = [
+            client.request("DELETE", URL, json=CONFIRMED, headers=people.ada.bearer).status_code
+            for _ in range(3)
+        ]
+    assert answered == [200, 200, 429]
