@@ -127,6 +127,12 @@ def test_erasure_deletes_the_personal_model(store: Store, chat: Chat, settings: 
         assert session.scalar(select(func.count()).select_from(PersonalModel)) == 0
         deleted = [e.payload for e in entries(session, kind="personal_model.deleted")]
     assert deleted == [{"purpose": PERSONAL, "reason": "erasure"}]
+    chat.clock.advance(timedelta(seconds=5))
+    report = reconcile(store, clock=chat.clock, settings=settings, purposes=chat.purposes)
+    with store.reading() as session:
+        (done,) = withdrawals_for_member(session, ada)
+    assert (done.purpose_key, done.status) == (PERSONAL, WithdrawalStatus.COMPLETE)
+    assert report.personal_built == []  # no yes is left to build a model for
 
 
 def test_a_served_release_with_the_member_is_replaced_after_reconcile(
