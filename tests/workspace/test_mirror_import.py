@@ -170,6 +170,23 @@ def test_mattermost_reimports_count_then_mirror_deletions(store: Store, tmp_path
     assert journaled == [(eng, 2)]
 
 
+def test_a_conversation_the_export_neither_lists_nor_holds_is_outside_its_range(
+    store: Store, tmp_path: Path
+) -> None:
+    import_mattermost(store, write_export(tmp_path / "first.jsonl", export_lines()))
+    # No direct_channel lines: "lunch?" names its channel by its members, and the group
+    # channel of "all three" is neither listed nor holds a message of this export.
+    later = [
+        line
+        for line in export_lines()
+        if line["type"] != "direct_channel"
+        and line.get("direct_post", {}).get("message") != "all three"
+    ]
+    mirrored = import_mattermost(store, write_export(tmp_path / "later.jsonl", later), mirror=True)
+    assert (mirrored.mirror.differ, mirrored.mirror.removed.messages) == (0, 0)
+    assert texts(store) == ["all three", "lunch?", "psst", "ship it?", "up", "yes"]
+
+
 def test_a_failed_mattermost_mirror_import_leaves_the_store_unchanged(
     store: Store, tmp_path: Path
 ) -> None:

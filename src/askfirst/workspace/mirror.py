@@ -2,13 +2,13 @@
 
 A re-import adds and updates; a message deleted at the source stays in the store unless the
 import mirrors. The range (docs/importing.md, "Mirroring") is, in each workspace the import
-writes, the conversations the export lists, from the instant of the export's earliest message
-to that of its latest, both included. Not whole days: Slack names day files by the exporting
-workspace's time zone, which the export does not say, so a day-wide range could reach messages
-the export never covered. Stored messages of the range that the export does not hold
-*differ*: counted by every import, deleted (with their reactions and file records) and
-journaled as `import.mirrored` only by `askfirst import --mirror`, inside the import's
-transaction, so a failed import deletes nothing.
+writes, the conversations the export lists or holds messages of, from the instant of the
+export's earliest message to that of its latest, both included. Not whole days: Slack names
+day files by the exporting workspace's time zone, which the export does not say, so a
+day-wide range could reach messages the export never covered. Stored messages of the range
+that the export does not hold *differ*: counted by every import, deleted (with their reactions
+and file records) and journaled as `import.mirrored` only by `askfirst import --mirror`, inside
+the import's transaction, so a failed import deletes nothing.
 """
 
 from __future__ import annotations

@@ -96,8 +96,8 @@ class WorkspaceWriter:
         # Conversations that held messages before this import: only theirs can be stored already.
         self._stored_channels: set[int] = set()
         # The range the export covers (docs/importing.md, "Mirroring"): the conversations it
-        # lists, the store ids of every message it holds (8 bytes each), and the instants of its
-        # first and last message, in microseconds since 1970.
+        # lists or holds messages of, the store ids of every message it holds (8 bytes each),
+        # and the instants of its first and last message, in microseconds since 1970.
         self.listed_channels: set[int] = set()
         self.exported_ids = array("q")
         self.first_micros: int | None = None
@@ -178,6 +178,7 @@ class WorkspaceWriter:
 
     def add_messages(self, channel_id: int, messages: Iterable[SlackMessage]) -> int:
         """Queue messages (with reactions and files), writing each full batch; returns how many."""
+        self.listed_channels.add(channel_id)  # an export holding its messages covers it
         queued = self._messages
         known = self.members.__contains__
         erased = self.erased
