@@ -36,6 +36,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/me/timeline"): MEMBER,
     ("GET", "/api/v1/me/budget"): MEMBER,
     ("GET", "/api/v1/me/export"): MEMBER,
+    ("DELETE", "/api/v1/me/data"): MEMBER,
     ("GET", "/api/v1/admin/counts"): ADMIN,
     ("GET", "/api/v1/admin/policies"): ADMIN,
     ("GET", "/api/v1/admin/releases"): ADMIN,
@@ -57,6 +58,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/chat/updates"): MEMBER,
     ("GET", "/privacy-center"): MEMBER,
     ("POST", "/privacy-center/consents/{purpose}"): MEMBER,
+    ("GET", "/privacy-center/erase"): MEMBER,
+    ("POST", "/privacy-center/erase"): MEMBER,
     ("GET", "/admin"): ADMIN,
     ("POST", "/admin/policies/{purpose}"): ADMIN,
     ("POST", "/admin/train"): ADMIN,
@@ -66,6 +69,7 @@ ROUTES: dict[tuple[str, str], str] = {
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/me/consents/{purpose}"): {"answer": "granted"},
     ("PUT", "/api/v1/admin/policies/{purpose}"): {"allowed": False},
+    ("DELETE", "/api/v1/me/data"): {"confirm": "erase"},
 }
 # What an admin may see change when a member answers: their workspace's counts, and the
 # length of the one journal every admin verifies (DESIGN: anyone with the admin role can).
@@ -211,7 +215,7 @@ def test_writes_by_others_never_change_a_member_s_answer(
     before = answers_of(store, people.ada.member_id)
     for person in (people.bob, people.root, people.eve):
         for route in sorted(
-            r for r in ROUTES if r[0] in {"POST", "PUT"} and r[1].startswith("/api")
+            r for r in ROUTES if r[0] in {"POST", "PUT", "DELETE"} and r[1].startswith("/api")
         ):
             call(client, route, headers=person.bearer)
         client.post(

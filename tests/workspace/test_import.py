@@ -432,7 +432,8 @@ def test_the_import_command_prints_one_summary_line_and_no_bar(tmp_path: Path) -
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
         "workspace main: 158 messages added (0 edited) of 158 read from 17 day files; "
-        "7 members, 2 channels, 8 memberships, 1 reactions, 4 files added"
+        "7 members, 2 channels, 8 memberships, 1 reactions, 4 files added; the store matches "
+        "the export over 2016-01-15 05:55:18 to 2016-03-29 12:33:06 UTC"
     ]
 
 

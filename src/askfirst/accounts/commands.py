@@ -1,18 +1,29 @@
-"""`askfirst member add` and `askfirst token create|list|revoke`: accounts and API tokens for
-admins."""
+"""`askfirst member add|erase` and `askfirst token create|list|revoke`: accounts, erasure and
+API tokens for admins."""
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import typer
 
 from askfirst.accounts.digests import new_secret
 from askfirst.accounts.enrolment import enrol_member, find_workspace
+from askfirst.accounts.erasure import (
+    CONFIRMATION,
+    ErasureNotConfirmed,
+    check_confirmation,
+    erasable,
+    erase_member,
+)
 from askfirst.accounts.errors import AccountError
+from askfirst.accounts.export import export_json, member_export
+from askfirst.accounts.roles import find_account
 from askfirst.accounts.tokens import (
     DEFAULT_TOKEN_LIFETIME,
     create_token,
@@ -20,9 +31,10 @@ from askfirst.accounts.tokens import (
     revoke_tokens,
 )
 from askfirst.clock import SystemClock
+from askfirst.consent import load_purposes
 from askfirst.settings import load_settings
 from askfirst.store import Store, open_store
-from askfirst.store.tables import Role
+from askfirst.store.tables import AnswerMethod, Role
 
 member_app = typer.Typer(help="Give workspace members accounts to sign in with.")
 token_app = typer.Typer(help="Bearer tokens for the JSON API.")
@@ -51,6 +63,67 @@ def add_member(
     typer.echo(f"{made} {enrolled.login!r} ({role.value}) in workspace {workspace!r}")
     if not password_stdin:
         typer.echo(f"password (shown once): {password}")
+
+
+@member_app.command("erase")
+def erase_member_command(
+    login: str = typer.Argument(..., help="the member's login"),
+    export: Path | None = typer.Option(
+        None, "--export", help="first write all of the member's data to this JSON file"
+    ),
+    confirm: str | None = typer.Option(
+        None, "--confirm", help=f"{CONFIRMATION!r} to erase without being asked"
+    ),
+) -> None:
+    """Erase LOGIN's data (GDPR Art. 17): their messages, reactions, file records and personal
+    models are deleted and every purpose withdrawn, in one transaction; journaled as counts."""
+    clock = SystemClock()
+    with _store() as store:
+        with store.reading() as session:
+            member_id = find_account(session, login).member_id
+            counts = erasable(session, member_id)
+        if export is None:
+            typer.echo(
+                f"{login!r} wrote {counts['messages']:,} messages and added "
+                f"{counts['reactions']:,} reactions; to give them a copy first, run again "
+                "with --export FILE",
+                err=True,
+            )
+        if confirm is None:
+            confirm = typer.prompt(
+                f"type {CONFIRMATION!r} to erase {login!r}'s data", default="", show_default=False
+            )
+        try:
+            check_confirmation(confirm)
+        except ErasureNotConfirmed as refused:
+            typer.echo(f"error: {refused}; nothing was erased", err=True)
+            raise typer.Exit(code=2) from None
+        with store.transaction() as session:
+            if export is not None:
+                _write_export(export, member_export(session, member_id, clock))
+            erasure = erase_member(
+                session,
+                member_id=member_id,
+                method=AnswerMethod.CLI,
+                clock=clock,
+                purposes=load_purposes(load_settings()),
+            )
+    if export is not None:
+        typer.echo(f"wrote {login!r}'s data to {export}")
+    done = ", ".join(f"{n:,} {what.replace('_', ' ')}" for what, n in erasure.counts().items())
+    typer.echo(
+        f"erased {login!r}: {done} deleted; {len(erasure.withdrawals)} withdrawal(s) opened, "
+        "served releases with their data are replaced within each purpose's deadline"
+    )
+
+
+def _write_export(path: Path, export: dict[str, object]) -> None:
+    try:
+        path.write_text(json.dumps(export_json(export), indent=2, ensure_ascii=False) + "\n")
+    except OSError as error:
+        raise AccountError(
+            f"cannot write the export to {path} ({error.strerror}); choose a writable file"
+        ) from None
 
 
 @token_app.command("create")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,9 @@ from askfirst.store.tables import (
     Workspace,
 )
 
+# Encodes datetimes as the API does (ISO 8601, "Z" for UTC).
+EXPORT_ENCODING = TypeAdapter(dict[str, Any])
+
 
 def member_export(session: Session, member_id: int, clock: Clock) -> dict[str, Any]:
     """The member's data as plain values (datetimes stay datetimes for the caller to encode)."""
@@ -46,6 +50,12 @@ def member_export(session: Session, member_id: int, clock: Clock) -> dict[str, A
             for e in entries_about_member(session, member_id)
         ],
     }
+
+
+def export_json(export: dict[str, Any]) -> dict[str, Any]:
+    """The export as JSON values, as the download and `askfirst member erase --export` write it."""
+    encoded: dict[str, Any] = EXPORT_ENCODING.dump_python(export, mode="json")
+    return encoded
 
 
 def _member(session: Session, member_id: int) -> dict[str, Any]:

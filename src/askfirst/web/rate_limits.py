@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from askfirst.settings import Settings
 from askfirst.web.errors import error_response
 from askfirst.web.pages.admin import ADMIN_PATH
+from askfirst.web.pages.privacy_center import ERASE_PATH
 from askfirst.web.urls import API_PREFIX, SIGNIN_PATH
 
 SIGNIN_ROUTES = frozenset({("POST", SIGNIN_PATH)})
@@ -28,6 +29,8 @@ EXPENSIVE_ROUTES = frozenset(
         ("POST", f"{ADMIN_PATH}/train"),
         ("GET", f"{API_PREFIX}/admin/journal/verify"),
         ("GET", f"{API_PREFIX}/me/export"),
+        ("DELETE", f"{API_PREFIX}/me/data"),
+        ("POST", ERASE_PATH),
     }
 )
 # Buckets kept at most; the longest-unused client is forgotten first (a full bucket again).

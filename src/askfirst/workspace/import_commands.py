@@ -44,16 +44,22 @@ def import_command(
         min=1,
         help="Refuse a Slack day file larger than this (it is read whole into memory).",
     ),
+    mirror: bool = typer.Option(
+        False,
+        "--mirror",
+        help="Delete stored messages of the export's channels and days that it no longer "
+        "holds (journaled); without it they are kept and counted.",
+    ),
 ) -> None:
     """Import a Slack or Mattermost export; bad or hostile files change nothing."""
     store = open_store(load_settings())
     limits = Limits(max_day_file_bytes=max_day_file_mb * MB)
     try:
         if is_mattermost_export(path):
-            typer.echo(import_mattermost(store, path, workspace).line())
+            typer.echo(import_mattermost(store, path, workspace, mirror=mirror).line())
             return
         with import_progress(path, limits) as progress:
-            summary = import_export(store, path, workspace, progress, limits=limits)
+            summary = import_export(store, path, workspace, progress, limits=limits, mirror=mirror)
     except ExportError as error:
         typer.echo(f"{error}\nnothing was imported.", err=True)
         raise typer.Exit(1) from None

@@ -3,7 +3,9 @@
 The export is checked and its conversation folders matched before anything is written; then
 members, channels and messages go in through a `WorkspaceWriter`. Importing the same export
 again adds nothing; a later export of the same workspace adds what is new and brings edited
-messages up to date. Any problem raises `ExportError` and the transaction rolls back.
+messages up to date; messages deleted at the source are counted, and deleted only when the
+import mirrors (`askfirst.workspace.mirror`). Any problem raises `ExportError` and the
+transaction rolls back.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from askfirst.clock import Clock, SystemClock
 from askfirst.store import Store
 from askfirst.store.tables.workspace import Org, Workspace
 from askfirst.workspace.export_archive import Limits
+from askfirst.workspace.mirror import MirrorOutcome, mirror_range
 from askfirst.workspace.slack_export import folder_conversations, open_export
 from askfirst.workspace.slack_records import SlackMessage
 from askfirst.workspace.workspace_writer import WorkspaceWriter
@@ -40,6 +43,8 @@ class ImportSummary:
     messages_edited: int
     reactions_added: int
     files_added: int
+    mirror: MirrorOutcome
+    erased_skipped: int  # messages members wrote before they erased their data, left out
     # What was read but not kept as the export has it, each naming its file: see docs/importing.md.
     warnings: tuple[str, ...] = ()
 
@@ -49,7 +54,8 @@ class ImportSummary:
             f"({self.messages_edited:,} edited) of {self.messages_read:,} read from "
             f"{self.day_files:,} day files; {self.members_added:,} members, "
             f"{self.channels_added:,} channels, {self.memberships_added:,} memberships, "
-            f"{self.reactions_added:,} reactions, {self.files_added:,} files added"
+            f"{self.reactions_added:,} reactions, {self.files_added:,} files added; "
+            f"{self.mirror.words()}{erased_words(self.erased_skipped)}"
         )
 
 
@@ -61,10 +67,12 @@ def import_export(
     *,
     clock: Clock | None = None,
     limits: Limits | None = None,
+    mirror: bool = False,
 ) -> ImportSummary:
     """Import the Slack export at `path` (.zip or folder) into the workspace named `workspace`.
 
-    `progress` is called after each day file with the number of messages read so far. Any
+    `progress` is called after each day file with the number of messages read so far. With
+    `mirror`, stored messages of the export's range that it does not hold are deleted. Any
     problem raises `ExportError` and leaves the store exactly as it was.
     """
     clock = clock or SystemClock()
@@ -87,7 +95,8 @@ def import_export(
                 if progress is not None:
                     progress(read)
             writer.flush()
-    return _summary(workspace, len(export.day_files), read, writer, tuple(warnings))
+            mirrored = mirror_range(session, [writer], mirror=mirror, at=clock.now())
+    return _summary(workspace, len(export.day_files), read, writer, mirrored, tuple(warnings))
 
 
 def first_of_each_ts(
@@ -114,6 +123,13 @@ MISSING_USERS = (
     "users.json: is missing, so every author, reactor and conversation member became a"
     " placeholder member without a name; import an export that has users.json to name them"
 )
+
+
+def erased_words(skipped: int) -> str:
+    """The summary's note on messages of members who erased their data, when there are any."""
+    if not skipped:
+        return ""
+    return f"; {skipped:,} messages of members who erased their data left out"
 
 
 @contextmanager
@@ -169,7 +185,12 @@ def _workspace_id(connection: Connection, name: str, now: datetime) -> int:
 
 
 def _summary(
-    workspace: str, day_files: int, read: int, writer: WorkspaceWriter, warnings: tuple[str, ...]
+    workspace: str,
+    day_files: int,
+    read: int,
+    writer: WorkspaceWriter,
+    mirrored: MirrorOutcome,
+    warnings: tuple[str, ...],
 ) -> ImportSummary:
     added = writer.added()
     return ImportSummary(
@@ -183,5 +204,7 @@ def _summary(
         messages_edited=writer.edited,
         reactions_added=added["reactions"],
         files_added=added["files"],
+        mirror=mirrored,
+        erased_skipped=writer.erased_skipped,
         warnings=warnings,
     )

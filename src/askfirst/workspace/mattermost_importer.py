@@ -3,8 +3,9 @@
 Each team becomes a workspace of the same name, holding its public and private channels and
 its members; direct and group channels go to the workspace of the export's first team (or the
 one named by `workspace` when the export has no team). Lines are read and written as they come,
-through one `WorkspaceWriter` per workspace, so importing the same export again adds nothing.
-Any problem raises `ExportError` and the transaction rolls back.
+through one `WorkspaceWriter` per workspace, so importing the same export again adds nothing;
+messages deleted at the source are counted, and deleted only when the import mirrors
+(`askfirst.workspace.mirror`). Any problem raises `ExportError` and the transaction rolls back.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from askfirst.clock import Clock, SystemClock
 from askfirst.store import Store
 from askfirst.workspace.bulk_insert import BulkInsert
 from askfirst.workspace.export_archive import ExportError, Limits
-from askfirst.workspace.importer import _cycle_collector_paused, _workspace_id
+from askfirst.workspace.importer import _cycle_collector_paused, _workspace_id, erased_words
 from askfirst.workspace.mattermost_export import Line, MattermostExport, open_mattermost_export
 from askfirst.workspace.mattermost_records import (
     MattermostPost,
@@ -32,6 +33,7 @@ from askfirst.workspace.mattermost_records import (
     team_name,
     user_record,
 )
+from askfirst.workspace.mirror import MirrorOutcome, mirror_range
 from askfirst.workspace.slack_records import RecordError, SlackConversation, SlackUser
 from askfirst.workspace.workspace_writer import TABLES, WorkspaceWriter
 
@@ -45,6 +47,8 @@ class MattermostSummary:
     messages_read: int
     added: dict[str, int]
     messages_edited: int
+    mirror: MirrorOutcome
+    erased_skipped: int  # messages members wrote before they erased their data, left out
 
     def line(self) -> str:
         a = self.added
@@ -53,7 +57,8 @@ class MattermostSummary:
             f"added ({self.messages_edited:,} edited) of {self.messages_read:,} read from "
             f"{self.lines_read:,} lines; {a['members']:,} members, {a['channels']:,} channels, "
             f"{a['memberships']:,} memberships, {a['reactions']:,} reactions, "
-            f"{a['files']:,} files added"
+            f"{a['files']:,} files added; {self.mirror.words()}"
+            f"{erased_words(self.erased_skipped)}"
         )
 
 
@@ -64,8 +69,11 @@ def import_mattermost(
     *,
     clock: Clock | None = None,
     limits: Limits | None = None,
+    mirror: bool = False,
 ) -> MattermostSummary:
-    """Import the Mattermost export at `path` (.jsonl or .zip); a problem changes nothing."""
+    """Import the Mattermost export at `path` (.jsonl or .zip); a problem changes nothing.
+
+    With `mirror`, stored messages of the export's range that it does not hold are deleted."""
     clock = clock or SystemClock()
     limits = limits or Limits()
     with (
@@ -77,7 +85,10 @@ def import_mattermost(
         for line in export.lines():
             loader.take(line)
         loader.finish()
-    return loader.summary()
+        mirrored = mirror_range(
+            session, list(loader.writers.values()), mirror=mirror, at=clock.now()
+        )
+    return loader.summary(mirrored)
 
 
 class _Loader:
@@ -152,14 +163,15 @@ class _Loader:
         for writer in self.writers.values():
             writer.flush()
 
-    def summary(self) -> MattermostSummary:
+    def summary(self, mirrored: MirrorOutcome) -> MattermostSummary:
         added: Counter[str] = Counter()
         for writer in self.writers.values():
             added.update(writer.added())
         added["memberships"] += self.memberships
         edited = sum(writer.edited for writer in self.writers.values())
+        skipped = sum(writer.erased_skipped for writer in self.writers.values())
         return MattermostSummary(
-            tuple(self.writers), self.lines, self.messages, dict(added), edited
+            tuple(self.writers), self.lines, self.messages, dict(added), edited, mirrored, skipped
         )
 
     def _writer(self, name: str, line: Line) -> WorkspaceWriter:

@@ -9,8 +9,10 @@ written, and only messages of conversations that held messages before the import
 from __future__ import annotations
 
 import time
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -18,9 +20,15 @@ from sqlalchemy import Connection, Table, bindparam, exists, func, select, updat
 
 from askfirst.store.tables.base import Base
 from askfirst.workspace.bulk_insert import BulkInsert, Row
-from askfirst.workspace.slack_records import SlackConversation, SlackMessage, SlackUser
+from askfirst.workspace.slack_records import (
+    SlackConversation,
+    SlackMessage,
+    SlackReaction,
+    SlackUser,
+)
 
 BATCH = 5_000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 TABLES = Base.metadata.tables
 MEMBER_COLUMNS = (
     "workspace_id",
@@ -87,6 +95,18 @@ class WorkspaceWriter:
         self._messages: dict[MessageKey, SlackMessage] = {}
         # Conversations that held messages before this import: only theirs can be stored already.
         self._stored_channels: set[int] = set()
+        # The range the export covers (docs/importing.md, "Mirroring"): the conversations it
+        # lists or holds messages of, the store ids of every message it holds (8 bytes each),
+        # and the instants of its first and last message, in microseconds since 1970.
+        self.listed_channels: set[int] = set()
+        self.exported_ids = array("q")
+        self.first_micros: int | None = None
+        self.last_micros: int | None = None
+        # Members who erased their data (docs/privacy-model.md, "Erasure"): Slack id -> their
+        # last erasure in microseconds since 1970. What they wrote or reacted to before it is
+        # not imported again; `erased_skipped` counts the messages left out.
+        self.erased = self._erased()
+        self.erased_skipped = 0
         self._next_id = self._first_free_id()
         # Authors and reactors met in messages but not in the store: (name, is a bot).
         self._strangers: dict[str, tuple[str | None, bool]] = {}
@@ -142,6 +162,7 @@ class WorkspaceWriter:
         for chunk in _chunks(rows, key=lambda row: row[1]):
             self._upsert_channels.run(chunk)
         self.channels = self._ids(TABLES["channels"])
+        self.listed_channels.update(self.channels[c.slack_id] for c in conversations)
         self._stored_channels = self._channels_with_messages()
         for conversation in conversations:
             for slack_id in conversation.member_ids:
@@ -157,11 +178,15 @@ class WorkspaceWriter:
 
     def add_messages(self, channel_id: int, messages: Iterable[SlackMessage]) -> int:
         """Queue messages (with reactions and files), writing each full batch; returns how many."""
+        self.listed_channels.add(channel_id)  # an export holding its messages covers it
         queued = self._messages
         known = self.members.__contains__
+        erased = self.erased
         count = 0
         for message in messages:
             count += 1
+            if erased and not self._keep_after_erasures(message):
+                continue
             author = message.author_id
             if author is not None and not known(author):
                 self._meet(author, message.author_name, message.author_is_bot)
@@ -176,6 +201,24 @@ class WorkspaceWriter:
                 known = self.members.__contains__
         return count
 
+    def _keep_after_erasures(self, message: SlackMessage) -> bool:
+        """False for a message an erased member wrote before their erasure; drops their
+        reactions to messages from before it (a reaction's own time is not exported)."""
+        erased = self.erased
+        posted = ts_micros(message.ts)
+        author = message.author_id
+        if author is not None and posted <= erased.get(author, -1):
+            self.erased_skipped += 1
+            return False
+        if message.reactions:
+            message.reactions = tuple(
+                SlackReaction(reaction.emoji, kept)
+                for reaction in message.reactions
+                for kept in (tuple(m for m in reaction.member_ids if posted > erased.get(m, -1)),)
+                if kept
+            )
+        return True
+
     def flush(self) -> None:
         """Write the queued messages, then their reactions and files."""
         if not self._messages:
@@ -183,6 +226,8 @@ class WorkspaceWriter:
         self._add_strangers()
         messages, self._messages = self._messages, {}
         ids = self._write_messages(messages)
+        self.exported_ids.extend(ids.values())
+        self._widen_span(messages)
         linked = [(ids[key], m) for key, m in messages.items() if m.reactions or m.files]
         if linked:
             self._write_reactions_and_files(linked)
@@ -217,6 +262,14 @@ class WorkspaceWriter:
         ids |= {key: message_id for key, (message_id, _edit) in stored.items()}
         self._bring_newer_edits(messages, stored)
         return ids
+
+    def _widen_span(self, messages: dict[MessageKey, SlackMessage]) -> None:
+        stamps = [ts_micros(ts) for _channel, ts in messages]
+        first, last = min(stamps), max(stamps)
+        if self.first_micros is None or first < self.first_micros:
+            self.first_micros = first
+        if self.last_micros is None or last > self.last_micros:
+            self.last_micros = last
 
     def _bring_newer_edits(
         self,
@@ -324,6 +377,20 @@ class WorkspaceWriter:
                 stored[channel_id, ts] = (message_id, edited_ts)
         return stored
 
+    def _erased(self) -> dict[str, int]:
+        journal = TABLES["journal_entries"]
+        query = (
+            select(journal.c.member_id, func.max(journal.c.at))
+            .where(journal.c.kind == "member.erased", journal.c.workspace_id == self.workspace_id)
+            .group_by(journal.c.member_id)
+        )
+        slack_ids = {row_id: slack_id for slack_id, row_id in self.members.items()}
+        return {
+            slack_ids[member_id]: _micros(at)
+            for member_id, at in self.connection.execute(query)
+            if member_id in slack_ids
+        }
+
     def _ids(self, table: Table) -> dict[str, int]:
         """Slack id -> store id of this workspace's members or channels."""
         query = select(table.c.slack_id, table.c.id).where(
@@ -365,6 +432,21 @@ def stored_instant(ts: str, zone: str = "") -> str:
     minute, second = divmod(second, 60)
     micros = fraction[:6].ljust(6, "0")
     return f"{_day_text(day)} {MINUTES[minute]}:{SECONDS[second]}.{micros}{zone}"
+
+
+def ts_micros(ts: str) -> int:
+    """A checked Slack ts as microseconds since 1970, the precision the store keeps."""
+    seconds, _, fraction = ts.partition(".")
+    return int(seconds) * 1_000_000 + int(fraction[:6].ljust(6, "0"))
+
+
+def _micros(at: datetime | str) -> int:
+    """A stored instant as microseconds since 1970 (SQLite hands back text for a raw column)."""
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return (at - EPOCH) // timedelta(microseconds=1)
 
 
 @lru_cache(maxsize=1024)

@@ -1,5 +1,5 @@
-"""A member's own data over the API: who they are, their journal, timeline, budget and
-export."""
+"""A member's own data over the API: who they are, their journal, timeline, budget, export
+and erasure."""
 
 from __future__ import annotations
 
@@ -8,22 +8,33 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import BaseModel, Field
 
-from askfirst.accounts.export import member_export
-from askfirst.accounts.roles import SignedInMember
+from askfirst.accounts.erasure import check_confirmation, erase_member
+from askfirst.accounts.export import export_json, member_export
+from askfirst.accounts.roles import Credential, SignedInMember
 from askfirst.journal import entries_about_member
-from askfirst.store.tables import Member
+from askfirst.store.tables import AnswerMethod, Member
 from askfirst.training.budgets import budget_status
-from askfirst.web.api.convert import budget_out, journal_entry_out, json_download, me_out
-from askfirst.web.api.schemas import ERROR_RESPONSES, BudgetOut, JournalEntryOut, MeOut
+from askfirst.web.api.convert import (
+    budget_out,
+    journal_entry_out,
+    json_download,
+    me_out,
+    withdrawal_out,
+)
+from askfirst.web.api.schemas import (
+    ERROR_RESPONSES,
+    BudgetOut,
+    JournalEntryOut,
+    MeOut,
+    WithdrawalOut,
+)
 from askfirst.web.auth import current_member
 from askfirst.web.context import AppContext, app_context
 from askfirst.web.pages.privacy_center_view import ReleaseState, TimelineEvent, timeline
 
 router = APIRouter(prefix="/me", tags=["me"], responses=ERROR_RESPONSES)
-# Encodes datetimes as the rest of the API does (ISO 8601, "Z" for UTC).
-EXPORT_ENCODING = TypeAdapter(dict[str, Any])
 
 
 @router.get("", response_model=MeOut)
@@ -104,4 +115,53 @@ def my_export(
     """All of your data askfirst holds, as one JSON download."""
     with context.store.reading() as session:
         export = member_export(session, member.member_id, context.clock)
-    return json_download(EXPORT_ENCODING.dump_python(export, mode="json"), "askfirst-my-data.json")
+    return json_download(export_json(export), "askfirst-my-data.json")
+
+
+class ErasureIn(BaseModel):
+    """The explicit confirmation an erasure needs."""
+
+    confirm: str = Field(description='the word "erase": erasure cannot be undone', max_length=16)
+
+
+class ErasureOut(BaseModel):
+    """What an erasure deleted (counts only) and the withdrawals it opened."""
+
+    erased_at: datetime
+    messages: int = Field(description="messages you wrote, deleted")
+    reactions: int = Field(description="reactions you added, deleted")
+    reactions_on_their_messages: int = Field(
+        description="others' reactions on your deleted messages, deleted with them"
+    )
+    files: int = Field(description="file records of your deleted messages")
+    personal_models: int = Field(description="your personal models, deleted")
+    withdrawals: list[WithdrawalOut] = Field(
+        description="one per purpose you had said yes to: watch them reach complete"
+    )
+
+
+@router.delete("/data", response_model=ErasureOut)
+def erase_my_data(
+    body: ErasureIn,
+    member: SignedInMember = Depends(current_member),
+    context: AppContext = Depends(app_context),
+) -> ErasureOut:
+    """Erase your data (GDPR Art. 17): the messages, reactions and file records you wrote and
+    your personal models are deleted, and every purpose is withdrawn, so served releases with
+    your data are replaced within each purpose's deadline. Download `/me/export` first if you
+    want a copy; the body must be `{"confirm": "erase"}`."""
+    check_confirmation(body.confirm)
+    method = AnswerMethod.API if member.credential is Credential.TOKEN else AnswerMethod.PAGE
+    with context.store.transaction() as session:
+        erasure = erase_member(
+            session,
+            member_id=member.member_id,
+            method=method,
+            clock=context.clock,
+            purposes=context.purposes,
+        )
+    return ErasureOut(
+        erased_at=erasure.at,
+        **erasure.counts(),
+        withdrawals=[withdrawal_out(w) for w in erasure.withdrawals],
+    )

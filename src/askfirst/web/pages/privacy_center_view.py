@@ -240,6 +240,12 @@ def _journal_events(
                 if entry.kind.endswith("built")
                 else f"{title}: your own model was deleted"
             )
+        elif entry.kind == "member.erased":
+            text = (
+                f"Your data was erased (by {payload.get('method')}): {payload.get('messages')} "
+                f"messages, {payload.get('reactions')} reactions and {payload.get('files')} file "
+                "records deleted; every purpose withdrawn"
+            )
         else:
             text = entry.kind
         events.append(TimelineEvent(entry.at, text, entry.seq))
