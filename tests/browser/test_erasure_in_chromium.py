@@ -55,7 +55,7 @@ def test_a_member_erases_their_data_with_one_button_after_the_offer_to_export(
     screenshot(page, "erased")
 
     page.locator("#erased-counts a").click()
-    expect(page.locator("#timeline")).to_contain_text("Your data was erased (by page)")
+    expect(page.locator("#timeline")).to_contain_text("Your data was erased on this page")
     statuses = page.locator("#withdrawals .status")
     expect(statuses.first).to_have_attribute("data-status", "complete", timeout=COMPLETED_WITHIN_MS)
     for switch in page.get_by_role("switch").all():

@@ -70,12 +70,31 @@ def test_a_member_grants_sees_suggestions_withdraws_and_watches_it_complete(
     words = page.locator("#budget-words-emoji_suggestions")
     expect(words).to_contain_text("Spent so far: ε")
     expect(words).to_contain_text("Planned for the whole window: ε")
-    charges = page.locator("#charges-emoji_suggestions li")
-    expect(charges.first).to_contain_text("a release you were in")
-    expect(charges.last).to_contain_text("your withdrawal")
-    expect(charges.last).to_contain_text("% of the budget")
+    charges = page.locator("#charges-emoji_suggestions li")  # newest first
+    expect(charges.first).to_contain_text("your withdrawal")
+    expect(charges.first).to_contain_text("% of the budget")
+    expect(charges.last).to_contain_text("a release you were in")
     page.locator("#budget-emoji_suggestions").scroll_into_view_if_needed()
     screenshot(page, "privacy-budget-after-withdrawal")
+
+    # In plain words, at both widths: what ε and δ mean, figures alike, ids behind a toggle.
+    for width, height in ((1280, 800), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.reload()
+        explained = page.locator("#what-epsilon-means")
+        expect(explained).to_be_visible()
+        expect(explained).to_contain_text("ε (epsilon) is how much a model could ever reveal")
+        expect(explained).to_contain_text("δ (delta) is the chance")
+        expect(words).to_contain_text(re.compile(r"Spent so far: ε \d+\.\d\d of\s+ε \d+\.00 per"))
+        ids = page.locator("#timeline details.ids").first
+        expect(ids).not_to_have_attribute("open", "")
+        entry = ids.locator("span")
+        expect(entry).to_be_hidden()
+        ids.locator("summary").click()
+        expect(entry).to_be_visible()
+        expect(entry).to_have_text(re.compile(r"journal entry \d+"))
+        assert "1e-06" not in page.content() and "(by " not in page.inner_text("#timeline")
+        screenshot(page, f"plain-words-{width}")
 
 
 def test_an_admin_forbids_a_purpose_and_the_member_sees_why(

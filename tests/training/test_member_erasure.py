@@ -162,7 +162,7 @@ def test_a_served_release_with_the_member_is_replaced_after_reconcile(
         events = [e.text for e in timeline(session, me, chat.purposes)]
     assert done.status is WithdrawalStatus.COMPLETE and not done.late
     assert (
-        "Your data was erased (by api): 1 messages, 0 reactions and 0 file records deleted; "
+        "Your data was erased through the API: 1 messages, 0 reactions and 0 file records deleted; "
         "every purpose withdrawn" in events
     )
     assert any(t.startswith(f"Withdrawal {done.id}: ") for t in events)

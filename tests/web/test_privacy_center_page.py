@@ -319,7 +319,7 @@ def test_the_privacy_center_speaks_plainly_and_puts_the_newest_first(
     assert "1e-06" not in page and "(by page)" not in page
     # Technical ids sit behind a toggle, not in the sentences.
     assert "(notice version" not in page and "(journal entry" not in page
-    assert '<details class="ids"><summary>details</summary>journal entry ' in page
+    assert '<details class="ids"><summary>details</summary><span>journal entry ' in page
     timeline = page.split('id="timeline"')[1].split("</ol>")[0]
     said = re.findall(r"You (said yes to|withdrew from) Emoji suggestions on this page", timeline)
     assert said == ["said yes to", "withdrew from", "said yes to"][::-1]

@@ -242,7 +242,8 @@ def _journal_events(
             )
         elif entry.kind == "member.erased":
             text = (
-                f"Your data was erased (by {payload.get('method')}): {payload.get('messages')} "
+                f"Your data was erased {METHOD_WORDS.get(str(payload.get('method')), 'by you')}: "
+                f"{payload.get('messages')} "
                 f"messages, {payload.get('reactions')} reactions and {payload.get('files')} file "
                 "records deleted; every purpose withdrawn"
             )

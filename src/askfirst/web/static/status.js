@@ -67,12 +67,17 @@
     when.textContent = minute(event.at);
     item.appendChild(when);
     item.appendChild(document.createTextNode(event.text));
-    if (event.journal_seq) {
-      var hint = document.createElement("span");
-      hint.className = "hint";
-      hint.textContent = "(journal entry " + event.journal_seq + ")";
+    if (event.journal_seq) {  // the technical id behind a toggle, as the page renders it
+      var ids = document.createElement("details");
+      ids.className = "ids";
+      var summary = document.createElement("summary");
+      summary.textContent = "details";
+      var seq = document.createElement("span");
+      seq.textContent = "journal entry " + event.journal_seq;
+      ids.appendChild(summary);
+      ids.appendChild(seq);
       item.appendChild(document.createTextNode(" "));
-      item.appendChild(hint);
+      item.appendChild(ids);
     }
     return item;
   }
