@@ -7,13 +7,13 @@ from pathlib import Path
 import typer
 
 from askfirst.accounts.commands import member_app, token_app
+from askfirst.audit.command import audit
+from askfirst.audit.gate import install_audit_gate
 from askfirst.consent.agreement import verify_consent_state
 from askfirst.consent.commands import consent_app, org_app, policy_app
 from askfirst.demo import DEMO_DIR, demo
 from askfirst.journal.commands import journal_app
 from askfirst.journal.verify import register_state_check
-from askfirst.privacy.audit_command import audit
-from askfirst.privacy.audit_gate import install_audit_gate
 from askfirst.settings import DEFAULT_DATA_DIR, load_settings
 from askfirst.store import open_store
 from askfirst.store.elsewhere import empty_store_warning

@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from askfirst.audit.command import describe
+from askfirst.audit.gate import AUDIT_KIND
+from askfirst.audit.power_check import calibrated_for_one_key, under_noised
+from askfirst.audit.run import AuditError, AuditReport, run_audit
 from askfirst.cli import app
 from askfirst.consent import BUILT_IN_PURPOSES
 from askfirst.journal import entries
-from askfirst.privacy.audit import AuditError, AuditReport, run_audit
-from askfirst.privacy.audit_command import describe
-from askfirst.privacy.audit_gate import AUDIT_KIND
-from askfirst.privacy.power_check import calibrated_for_one_key, under_noised
 from askfirst.settings import load_settings
 from askfirst.store import open_store
 from askfirst.training.fitters import Fitter

@@ -10,19 +10,19 @@ import sys
 import numpy as np
 import pytest
 
-from askfirst.clock import ManualClock
-from askfirst.consent import BUILT_IN_PURPOSES, AnswerMethod, grant
-from askfirst.journal import append, entries
-from askfirst.privacy import audit_gate as gate_module
-from askfirst.privacy.audit import AuditReport
-from askfirst.privacy.audit_gate import (
+from askfirst.audit import gate as gate_module
+from askfirst.audit.canaries import ScratchWorkspace, plant_background
+from askfirst.audit.gate import (
     AUDIT_KIND,
     audit_gate,
     gate_canaries,
     install_audit_gate,
     record_audit,
 )
-from askfirst.privacy.canaries import ScratchWorkspace, plant_background
+from askfirst.audit.run import AuditReport
+from askfirst.clock import ManualClock
+from askfirst.consent import BUILT_IN_PURPOSES, AnswerMethod, grant
+from askfirst.journal import append, entries
 from askfirst.settings import Settings
 from askfirst.store import Store
 from askfirst.training import gates

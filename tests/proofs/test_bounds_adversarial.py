@@ -16,11 +16,11 @@ import polars as pl
 import pytest
 from sqlalchemy import insert, select
 
+from askfirst.audit.canaries import ScratchWorkspace, emoji_pool
 from askfirst.clock import ManualClock
 from askfirst.consent import BUILT_IN_PURPOSES, AnswerMethod, grant, withdraw
 from askfirst.engines import LocalEngine
 from askfirst.privacy.bounding import Bounds
-from askfirst.privacy.canaries import ScratchWorkspace, emoji_pool
 from askfirst.recommenders.contributions import (
     ChannelSnapshotFrames,
     EmojiSnapshotFrames,

@@ -1,6 +1,6 @@
 """Nothing leaves: the server and a training run connect only to loopback and the database.
 
-Each command runs in its own process under `python -m askfirst.privacy.egress`, which records
+Each command runs in its own process under `python -m askfirst.audit.egress`, which records
 every socket connect, send-to-address and name lookup Python makes (PEP 578 audit hooks).
 Where strace is installed, the same commands also run under it, which sees connections C
 libraries make themselves (libpq for PostgreSQL). The allowed endpoints are the server's
@@ -27,10 +27,10 @@ import pytest
 
 from askfirst.accounts.passwords import hash_password
 from askfirst.accounts.tokens import create_token
+from askfirst.audit.canaries import ScratchWorkspace, plant_background
+from askfirst.audit.egress import NetworkEvent, read_network_events, unexpected_events
 from askfirst.clock import ManualClock, SystemClock
 from askfirst.consent import BUILT_IN_PURPOSES, AnswerMethod, grant
-from askfirst.privacy.canaries import ScratchWorkspace, plant_background
-from askfirst.privacy.egress import NetworkEvent, read_network_events, unexpected_events
 from askfirst.settings import Settings
 from askfirst.store import Store
 from askfirst.store.tables import Account, Role
@@ -80,13 +80,13 @@ def token(store: Store) -> str:
 
 def askfirst(settings: Settings, events: Path, *args: str, trace: Path | None = None) -> list[str]:
     """The command line running `askfirst ARGS` with every network event recorded."""
-    command = [sys.executable, "-m", "askfirst.privacy.egress", str(events), "--", *args]
+    command = [sys.executable, "-m", "askfirst.audit.egress", str(events), "--", *args]
     if trace is not None and STRACE:
         # --seccomp-bpf: only the traced calls stop the process (the noise samplers make many
         # getrandom calls, each of which would otherwise stop it)
         command = [STRACE, "--seccomp-bpf", "-f", "-qq", "-e", "trace=connect,sendto,sendmsg"]
         command += ["-o", str(trace)]
-        command += [sys.executable, "-m", "askfirst.privacy.egress", str(events), "--", *args]
+        command += [sys.executable, "-m", "askfirst.audit.egress", str(events), "--", *args]
     return command
 
 
@@ -200,7 +200,7 @@ def test_the_recorder_sees_a_connection_that_leaves(tmp_path: Path) -> None:
     leak = (
         "import socket, sys\n"
         "from pathlib import Path\n"
-        "from askfirst.privacy.egress import record_network_events\n"
+        "from askfirst.audit.egress import record_network_events\n"
         "record_network_events(Path(sys.argv[1]))\n"
         "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
         "s.sendto(b'x', ('192.0.2.1', 53))\n"

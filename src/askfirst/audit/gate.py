@@ -17,9 +17,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from askfirst.audit.run import DEFAULT_CANARIES, AuditReport, run_audit
 from askfirst.consent.purposes import Purpose
 from askfirst.journal import append, entries
-from askfirst.privacy.audit import DEFAULT_CANARIES, AuditReport, run_audit
 from askfirst.store.tables import Release
 from askfirst.training.gates import register_promotion_gate
 

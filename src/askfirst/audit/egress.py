@@ -5,8 +5,8 @@ looks up a name. `record_network_events` installs a hook that appends each such 
 file as one JSON line; `unexpected_events` keeps those that reach anything but the allowed
 loopback endpoints. Run any askfirst command under the recorder with
 
-    python -m askfirst.privacy.egress EVENTS.jsonl -- serve --port 8000
-    python -m askfirst.privacy.egress EVENTS.jsonl -- train emoji_suggestions
+    python -m askfirst.audit.egress EVENTS.jsonl -- serve --port 8000
+    python -m askfirst.audit.egress EVENTS.jsonl -- train emoji_suggestions
 
 C libraries that open sockets themselves (libpq, used by psycopg for PostgreSQL) raise no
 Python event: see docs/privacy-model.md for the system-call check (strace) and for running
@@ -145,10 +145,10 @@ def _is_allowed(event: NetworkEvent, ports: set[int]) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """`python -m askfirst.privacy.egress EVENTS -- ARGS`: run `askfirst ARGS`, recorded."""
+    """`python -m askfirst.audit.egress EVENTS -- ARGS`: run `askfirst ARGS`, recorded."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     if len(arguments) < 2 or arguments[1] != "--":
-        raise SystemExit("usage: python -m askfirst.privacy.egress EVENTS.jsonl -- COMMAND ...")
+        raise SystemExit("usage: python -m askfirst.audit.egress EVENTS.jsonl -- COMMAND ...")
     record_network_events(Path(arguments[0]))
     from askfirst.cli import app  # imported after the hook, so its imports are recorded too
 

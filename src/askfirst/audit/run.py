@@ -1,7 +1,7 @@
 """The canary audit: plant canaries, train once through the normal pipeline, attack the release.
 
 `run_audit` builds a scratch store (never the operator's), plants m canaries (see
-`askfirst.privacy.canaries`), lets the included half consent, trains the purpose with
+`askfirst.audit.canaries`), lets the included half consent, trains the purpose with
 `askfirst.training.pipeline.train` — the consent gate, bounding, OpenDP mechanism and release
 registry as in production — and attacks the artifact:
 
@@ -37,9 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from askfirst.clock import ManualClock
-from askfirst.consent import AnswerMethod, Purpose, find_purpose, grant
-from askfirst.privacy.canaries import (
+from askfirst.audit.canaries import (
     Canary,
     ScratchWorkspace,
     channel_pool_size,
@@ -48,6 +46,9 @@ from askfirst.privacy.canaries import (
     plant_channel_canaries,
     plant_emoji_canaries,
 )
+from askfirst.audit.power_check import fit_without_privacy
+from askfirst.clock import ManualClock
+from askfirst.consent import AnswerMethod, Purpose, find_purpose, grant
 from askfirst.privacy.empirical_epsilon import (
     exposure,
     guess_membership,
@@ -55,7 +56,6 @@ from askfirst.privacy.empirical_epsilon import (
 )
 from askfirst.privacy.noise_check import check_noise
 from askfirst.privacy.noisy_counts import NoisyCounts
-from askfirst.privacy.power_check import fit_without_privacy
 from askfirst.recommenders.channels import ChannelRecommender
 from askfirst.recommenders.emoji import EmojiSuggester
 from askfirst.settings import Settings, sqlite_url
@@ -127,7 +127,7 @@ def run_audit(
     `background` ordinary members (default: half as many as canaries, at least 100) give the
     release common keys to learn, so that a private release is not simply empty. `fitter`
     (default: the purpose's own) is given otherwise only to show the audit's power on a broken
-    one (`askfirst.privacy.power_check`).
+    one (`askfirst.audit.power_check`).
     """
     purpose = find_purpose(purposes, purpose_key)
     if purpose.key not in PLANTERS:

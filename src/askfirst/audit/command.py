@@ -8,10 +8,10 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from askfirst.audit.gate import record_audit
+from askfirst.audit.run import DEFAULT_CANARIES, AuditError, AuditReport, run_audit
 from askfirst.clock import SystemClock
 from askfirst.consent import load_purposes
-from askfirst.privacy.audit import DEFAULT_CANARIES, AuditError, AuditReport, run_audit
-from askfirst.privacy.audit_gate import record_audit
 from askfirst.privacy.noise_check import ALPHA, POWER_TRIALS
 from askfirst.settings import load_settings
 from askfirst.store import open_store
