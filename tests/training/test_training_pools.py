@@ -276,3 +276,23 @@ def test_a_pooled_workspace_that_switches_off_stops_the_pooled_release_everywher
         retired = session.get_one(Release, release.id)
         assert retired.status is ReleaseStatus.RETIRED
         assert f"pooled workspace {other.workspace_id}" in retired.status_detail
+
+
+def test_a_pooled_snapshot_holds_only_members_who_said_yes_in_their_own_workspace(
+    store: Store, new_chat: ChatFactory, settings: Settings
+) -> None:
+    home, other, _person_home, _person_other = pooled_pair(store, new_chat)
+    silent = other.member()  # writes in the pool, never answers
+    other.join("general", silent)
+    other.post(silent, "general", "market growth :tada:", ago=timedelta(minutes=1))
+    refused = other.member()  # said yes, then no
+    other.join("general", refused)
+    other.post(refused, "general", "budget report :eyes:", ago=timedelta(minutes=1))
+    other.grant(refused, EMOJI)
+    other.withdraw(refused, EMOJI)
+    home.clock.advance(timedelta(seconds=1))
+    release = home.train(settings).release
+    with store.reading() as session:
+        members = snapshot_members(session, release.snapshot_id)
+    assert silent not in members and refused not in members
+    assert members == (home_members(store, home) | home_members(store, other)) - {silent, refused}

@@ -28,10 +28,10 @@ from askfirst.store.tables import Member, Release, SnapshotMember
 from askfirst.training.budgets import budget_status
 from askfirst.web.pages.budget_chart import BudgetChart, budget_chart
 from askfirst.web.pages.words import (
-    METHOD_WORDS,
     STATUS_WORDS,
     delta_words,
     epsilon_figure,
+    how_answered,
     purpose_title,
 )
 
@@ -220,8 +220,7 @@ def _journal_events(
         if entry.kind == "consent.changed":
             said = JOURNAL_ANSWERS.get(str(payload.get("answer")), str(payload.get("answer")))
             title = purpose_title(purposes, str(payload.get("purpose")))
-            method = str(payload.get("method"))
-            text = f"{said} {title} {METHOD_WORDS.get(method, method)}"
+            text = f"{said} {title} {how_answered(payload.get('method'))}"
         elif entry.kind == "withdrawal.status":
             word = STATUS_WORDS.get(str(payload.get("to")), str(payload.get("to")))
             text = f"Withdrawal {payload.get('withdrawal_id')}: {word} — {payload.get('detail')}"
@@ -242,7 +241,7 @@ def _journal_events(
             )
         elif entry.kind == "member.erased":
             text = (
-                f"Your data was erased {METHOD_WORDS.get(str(payload.get('method')), 'by you')}: "
+                f"Your data was erased {how_answered(payload.get('method'))}: "
                 f"{payload.get('messages')} "
                 f"messages, {payload.get('reactions')} reactions and {payload.get('files')} file "
                 "records deleted; every purpose withdrawn"

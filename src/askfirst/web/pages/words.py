@@ -36,8 +36,12 @@ METHOD_WORDS: dict[str, str] = {
     "gpc": "by your browser's Global Privacy Control",
     "admin-policy": "by an admin's policy",
     "cli": "by an operator, at your request",
-    "matrix": "in chat",
 }
+
+
+def how_answered(method: object) -> str:
+    """A journaled answer's method in the member's words ("on this page", ...)."""
+    return METHOD_WORDS.get(str(method), f"by {method}")
 
 
 def epsilon_figure(value: float) -> str:
