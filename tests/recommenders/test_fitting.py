@@ -12,7 +12,7 @@ from askfirst.privacy.accountant import rho_for_epsilon
 from askfirst.privacy.mechanisms import calibrate_domain_gaussian, calibrate_sums
 from askfirst.recommenders.channels import ChannelRecommender
 from askfirst.recommenders.emoji import EmojiSuggester
-from askfirst.recommenders.evaluation import choose_holdout
+from askfirst.recommenders.evaluation import channel_utility, choose_holdout
 from askfirst.recommenders.fitting import (
     ChannelSnapshotFrames,
     EmojiSnapshotFrames,
@@ -172,12 +172,15 @@ def channel_workspace(members: int, seed: int) -> ChannelSnapshotFrames:
 def test_fit_channels_learns_communities_beyond_popularity() -> None:
     rng = np.random.default_rng(8)
     holdout = choose_holdout(range(3000), rng)
-    result = fit_channels(
-        channel_workspace(3000, seed=7), rho=RHO, rng=rng, holdout_members=holdout
-    )
-    utility = result.utility
-    assert utility["holdout_examples"] > 200
-    assert utility["hit_rate_at5_holdout"] > utility["hit_rate_at5_popularity_only"] + 0.2
+    workspace = channel_workspace(3000, seed=7)
+    result = fit_channels(workspace, rho=RHO, rng=rng, holdout_members=holdout)
+    assert result.utility["holdout_examples"] > 200
+    # Measured exactly here: the release's own (DP) utility figures carry Laplace noise that
+    # moved their difference between 0.12 and 0.42 over twelve runs.
+    exact = channel_utility(
+        result.artifact, workspace.memberships, holdout, epsilon=None, rng=rng
+    )  # 0.95-0.98 learned, 0.61-0.67 popularity alone over twelve runs
+    assert exact["hit_rate_at5_holdout"] > exact["hit_rate_at5_popularity_only"] + 0.2
     assert all(key[:2] in {"n:", "p:"} for key in result.artifact["counts"])
     recommender = ChannelRecommender.from_artifact(result.artifact)
     top = recommender.recommend({"team2-0", "general"}, {"team2-1", "team0-1", "general"}, k=1)
