@@ -18,6 +18,9 @@ Published macro-F1 on the test split, for scale: FastText 25.8, SVM 29.3, RoBERT
 
     .venv/bin/python bench/emoji_utility.py            # writes bench/results/emoji_utility.json
     .venv/bin/python bench/emoji_utility.py --tune     # grid over EmojiScoring on the train split
+    .venv/bin/python bench/emoji_utility.py --model dpgd      # DP softmax regression (emoji_dpgd)
+    .venv/bin/python bench/emoji_utility.py --model combined  # counting + regression on top
+    .venv/bin/python bench/emoji_utility.py --model dpgd --tune-dpgd  # its grid, train only
 """
 
 from __future__ import annotations
@@ -80,11 +83,21 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--tune", action="store_true", help="grid over EmojiScoring, train only")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--model",
+        choices=("counting", "dpgd", "combined"),
+        default="counting",
+        help="counting (the product's release), dpgd (DP softmax regression), or combined",
+    )
+    parser.add_argument("--tune-dpgd", action="store_true", help="grid for --model, train only")
     args = parser.parse_args()
     names = label_names(args.data)
     train, validation = load(args.data, "train", names), load(args.data, "val", names)
     if args.tune:
         tune(train, names, np.random.default_rng(args.seed))
+        return
+    if args.model != "counting" or args.tune_dpgd:
+        regression(args.model, train, validation, names, args.seed, tuning=args.tune_dpgd)
         return
     results: dict[str, Any] = {"load_average_start": load_average(), "variants": {}}
     for variant, strip in (("as_given", False), ("fe0f_removed", True)):
@@ -102,6 +115,23 @@ def main() -> None:
     results["scoring"] = asdict(EmojiScoring())
     results["load_average_end"] = load_average()
     write_results("emoji_utility", results)
+
+
+def regression(
+    model: str, train: Tweets, validation: Tweets, names: list[str], seed: int, *, tuning: bool
+) -> None:
+    """The discriminative model (bench/emoji_dpgd.py): its grid, or its figures on validation."""
+    import emoji_dpgd
+
+    if tuning:
+        emoji_dpgd.tune(model, train, names, seed)
+        return
+    results: dict[str, Any] = {"model": model, "load_average_start": load_average()}
+    print(f"\n{model}, as given:")
+    results["rows"] = emoji_dpgd.evaluate(model, train, validation, names, seed)
+    emoji_dpgd.print_rows(results["rows"])
+    results["load_average_end"] = load_average()
+    write_results(f"emoji_utility_{model}", results)
 
 
 def evaluate_variant(
@@ -135,9 +165,14 @@ def evaluate_variant(
 
 def fit(tweets: Tweets, epsilon: float | None, rng: np.random.Generator) -> dict[str, Any]:
     """The release of the suggester from tweets; epsilon None is the same counts, exact."""
+    rho = None if epsilon is None else rho_for_epsilon(epsilon, DELTA)
+    return fit_at_rho(tweets, rho, rng)
+
+
+def fit_at_rho(tweets: Tweets, rho: float | None, rng: np.random.Generator) -> dict[str, Any]:
+    """The release of the suggester at ρ-zCDP; rho None is the same counts, exact."""
     frames = snapshot(tweets)
-    if epsilon is not None:
-        rho = rho_for_epsilon(epsilon, DELTA)
+    if rho is not None:
         domain = tweet_domain(tuple(sorted(set(tweets.labels))))
         return fit_emoji(frames, rho=rho, rng=rng, bounds=BOUNDS, domain=domain).artifact
     contributions = emoji_contributions(frames, BOUNDS, draw_seed(rng))
