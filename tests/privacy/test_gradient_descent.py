@@ -22,7 +22,7 @@ from askfirst.privacy.gradient_descent import (
 
 
 def member_gradient_norm(
-    features: sparse.csr_matrix, labels: np.ndarray, limit: int, clip: float
+    features: sparse.csr_matrix, labels: np.ndarray, limit: int, clip: float, bias: float = 1.0
 ) -> float:
     """The L2 norm of the summed clipped gradient one member's rows give (weights and bias)."""
     rng = np.random.default_rng(0)
@@ -31,8 +31,8 @@ def member_gradient_norm(
     targets = np.eye(3)[labels[kept]]
     # Far from the optimum: confident and wrong, so every residual is near its largest.
     probabilities = softmax(-50.0 * targets)
-    weights, bias = clipped_gradient_sum(x, targets, probabilities, clip / limit)
-    return float(math.sqrt(np.sum(weights**2) + np.sum(bias**2)))
+    weights, biases = clipped_gradient_sum(x, targets, probabilities, clip / limit, bias)
+    return float(math.sqrt(np.sum(weights**2) + np.sum(biases**2)))
 
 
 def test_an_adversarial_member_moves_the_gradient_sum_by_at_most_the_clip() -> None:
@@ -40,8 +40,8 @@ def test_an_adversarial_member_moves_the_gradient_sum_by_at_most_the_clip() -> N
     # 500 long examples with huge feature values, all of one member.
     features = sparse.csr_matrix(rng.uniform(50, 100, size=(500, 40)))
     labels = rng.integers(0, 3, size=500)
-    for limit, clip in ((1, 1.0), (4, 0.5), (16, 2.0)):
-        assert member_gradient_norm(features, labels, limit, clip) <= clip * (1 + 1e-9)
+    for limit, clip, bias in ((1, 1.0, 1.0), (4, 0.5, 0.25), (16, 2.0, 3.0)):
+        assert member_gradient_norm(features, labels, limit, clip, bias) <= clip * (1 + 1e-9)
     # Identical examples point one way, so their clipped sum reaches the bound exactly:
     # clipping, not luck, holds it.
     same = sparse.csr_matrix(np.tile(rng.uniform(50, 100, size=40), (500, 1)))

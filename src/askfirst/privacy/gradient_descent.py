@@ -43,6 +43,7 @@ class DescentSettings:
     momentum: float = 0.9
     average_from: float = 0.5  # the iterates averaged: those after this share of the steps
     bias_rate: float = 0.05  # the bias's step as a share of the weights' (it sees every example)
+    bias_feature: float = 1.0  # the constant feature the bias multiplies (its share of the clip)
 
     def __post_init__(self) -> None:
         if self.steps < 1 or self.examples_per_member < 1:
@@ -138,14 +139,16 @@ def clipped_gradient_sum(
     targets: Floats,
     probabilities: Floats,
     example_clip: float,
+    bias_feature: float = 1.0,
 ) -> tuple[Floats, Floats]:
-    """Σᵢ clip(xᵢ ⊗ (pᵢ − yᵢ), example_clip) for weights and bias (bias is a feature of 1)."""
+    """Σᵢ clip(xᵢ ⊗ (pᵢ − yᵢ), example_clip) over weights and bias, the bias being the weight
+    of a constant feature `bias_feature` that every example has."""
     residual = probabilities - targets
-    feature_norms = np.sqrt(np.asarray(features.multiply(features).sum(axis=1)).ravel() + 1.0)
-    norms = feature_norms * np.linalg.norm(residual, axis=1)
+    squares = np.asarray(features.multiply(features).sum(axis=1)).ravel()
+    norms = np.sqrt(squares + bias_feature**2) * np.linalg.norm(residual, axis=1)
     factors = np.minimum(1.0, example_clip / np.maximum(norms, 1e-12))
     scaled = residual * factors[:, None]
-    return np.asarray(features.T @ scaled), scaled.sum(axis=0)
+    return np.asarray(features.T @ scaled), bias_feature * scaled.sum(axis=0)
 
 
 def softmax(scores: Floats) -> Floats:
@@ -191,8 +194,10 @@ def train_softmax(
     average_w, average_b, averaged = np.zeros_like(weights), np.zeros_like(bias), 0
     first_averaged = int(settings.steps * settings.average_from)
     for t in range(settings.steps):
-        probabilities = softmax(np.asarray(x @ weights) + bias + fixed)
-        gradient_w, gradient_b = clipped_gradient_sum(x, targets, probabilities, example_clip)
+        scores = np.asarray(x @ weights) + settings.bias_feature * bias + fixed
+        gradient_w, gradient_b = clipped_gradient_sum(
+            x, targets, softmax(scores), example_clip, settings.bias_feature
+        )
         if planned is not None:
             scale = planned.multiplier * settings.clip
             drawn = noise(gradient_w.size + gradient_b.size, scale)
@@ -204,4 +209,4 @@ def train_softmax(
         bias = bias - step * settings.bias_rate * velocity_b
         if t >= first_averaged:
             average_w, average_b, averaged = average_w + weights, average_b + bias, averaged + 1
-    return SoftmaxWeights(average_w / averaged, average_b / averaged)
+    return SoftmaxWeights(average_w / averaged, settings.bias_feature * average_b / averaged)

@@ -18,10 +18,16 @@ import scipy.sparse as sparse
 
 from askfirst.recommenders.features import tokenize
 
+# Public words a model may weigh (e.g. `domains.domain_words`); None: every word.
+Vocabulary = frozenset[str] | None
 
-def text_buckets(text: str, dimension: int, *, pairs: bool = True) -> list[int]:
-    """The distinct buckets of a text's words (and neighbouring word pairs), in order."""
-    words = tokenize(text)
+
+def text_buckets(
+    text: str, dimension: int, *, pairs: bool = False, vocabulary: Vocabulary = None
+) -> list[int]:
+    """The distinct buckets of a text's words (and neighbouring word pairs), in order; words
+    outside `vocabulary` (when given) are left out."""
+    words = [w for w in tokenize(text) if vocabulary is None or w in vocabulary]
     grams = [f"w {word}" for word in words]
     if pairs:
         grams += [f"p {first} {second}" for first, second in itertools.pairwise(words)]
@@ -30,12 +36,14 @@ def text_buckets(text: str, dimension: int, *, pairs: bool = True) -> list[int]:
 
 
 def hashed_features(
-    texts: Iterable[str], dimension: int, *, pairs: bool = True
+    texts: Iterable[str], dimension: int, *, pairs: bool = False, vocabulary: Vocabulary = None
 ) -> sparse.csr_matrix:
     """One unit-norm row per text over `dimension` hashed buckets (an empty text: all zeros)."""
     if dimension < 1:
         raise ValueError(f"dimension={dimension} must be at least 1 (e.g. 2**14)")
-    rows: list[Sequence[int]] = [text_buckets(text, dimension, pairs=pairs) for text in texts]
+    rows: list[Sequence[int]] = [
+        text_buckets(text, dimension, pairs=pairs, vocabulary=vocabulary) for text in texts
+    ]
     lengths = np.array([len(row) for row in rows], dtype=np.int64)
     columns = np.fromiter((b for row in rows for b in row), dtype=np.int64, count=lengths.sum())
     values = np.repeat(1.0 / np.sqrt(np.maximum(lengths, 1)), lengths)
