@@ -18,9 +18,8 @@ Published macro-F1 on the test split, for scale: FastText 25.8, SVM 29.3, RoBERT
 
     .venv/bin/python bench/emoji_utility.py            # writes bench/results/emoji_utility.json
     .venv/bin/python bench/emoji_utility.py --tune     # grid over EmojiScoring on the train split
-    .venv/bin/python bench/emoji_utility.py --model dpgd      # DP softmax regression (emoji_dpgd)
-    .venv/bin/python bench/emoji_utility.py --model combined  # counting + regression on top
-    .venv/bin/python bench/emoji_utility.py --model dpgd --tune-dpgd  # its grid, train only
+    .venv/bin/python bench/emoji_utility.py --model dpgd   # DP softmax regression (emoji_dpgd)
+    .venv/bin/python bench/emoji_utility.py --tune-dpgd    # its grid, on the train split only
 """
 
 from __future__ import annotations
@@ -85,9 +84,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--model",
-        choices=("counting", "dpgd", "combined"),
+        choices=("counting", "dpgd"),
         default="counting",
-        help="counting (the product's release), dpgd (DP softmax regression), or combined",
+        help="counting (the product's release) or dpgd (DP softmax regression, emoji_dpgd.py)",
     )
     parser.add_argument("--tune-dpgd", action="store_true", help="grid for --model, train only")
     args = parser.parse_args()
@@ -96,8 +95,8 @@ def main() -> None:
     if args.tune:
         tune(train, names, np.random.default_rng(args.seed))
         return
-    if args.model != "counting" or args.tune_dpgd:
-        regression(args.model, train, validation, names, args.seed, tuning=args.tune_dpgd)
+    if args.model == "dpgd" or args.tune_dpgd:
+        regression(train, validation, names, args.seed, tuning=args.tune_dpgd)
         return
     results: dict[str, Any] = {"load_average_start": load_average(), "variants": {}}
     for variant, strip in (("as_given", False), ("fe0f_removed", True)):
@@ -118,20 +117,20 @@ def main() -> None:
 
 
 def regression(
-    model: str, train: Tweets, validation: Tweets, names: list[str], seed: int, *, tuning: bool
+    train: Tweets, validation: Tweets, names: list[str], seed: int, *, tuning: bool
 ) -> None:
     """The discriminative model (bench/emoji_dpgd.py): its grid, or its figures on validation."""
     import emoji_dpgd
 
     if tuning:
-        emoji_dpgd.tune(model, train, names, seed)
+        emoji_dpgd.tune(train, names, seed)
         return
-    results: dict[str, Any] = {"model": model, "load_average_start": load_average()}
-    print(f"\n{model}, as given:")
-    results["rows"] = emoji_dpgd.evaluate(model, train, validation, names, seed)
+    results: dict[str, Any] = {"model": "dpgd", "load_average_start": load_average()}
+    print("\ndpgd, as given:")
+    results["rows"] = emoji_dpgd.evaluate(train, validation, names, seed)
     emoji_dpgd.print_rows(results["rows"])
     results["load_average_end"] = load_average()
-    write_results(f"emoji_utility_{model}", results)
+    write_results("emoji_utility_dpgd", results)
 
 
 def evaluate_variant(

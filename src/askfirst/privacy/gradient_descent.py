@@ -36,14 +36,14 @@ COUNT_SHARE = 0.01
 class DescentSettings:
     """How a descent runs: chosen on training data only (bench/emoji_utility.py --tune-dpgd)."""
 
-    steps: int = 40  # T
+    steps: int = 20  # T
     clip: float = 1.0  # C: the L2 bound of one member's summed gradient
-    learning_rate: float = 8.0  # per member: the step is lr · (noisy gradient sum) / n̂
+    learning_rate: float = 32.0  # per member: the step is lr · (noisy gradient sum) / n̂
     examples_per_member: int = 1  # L
     momentum: float = 0.9
     average_from: float = 0.5  # the iterates averaged: those after this share of the steps
-    bias_rate: float = 0.05  # the bias's step as a share of the weights' (it sees every example)
-    bias_feature: float = 1.0  # the constant feature the bias multiplies (its share of the clip)
+    bias_rate: float = 0.8  # the bias's step as a share of the weights' (it sees every example)
+    bias_feature: float = 0.25  # the constant feature the bias multiplies (its share of the clip)
 
     def __post_init__(self) -> None:
         if self.steps < 1 or self.examples_per_member < 1:

@@ -1,7 +1,7 @@
 """The discriminative emoji model: softmax regression on hashed words, trained with user-level DP.
 
 Where the counting release (`fitting.fit_emoji`) adds noise to each word-emoji count and
-keeps what stands out, this one learns one weight per hashed word (or word pair) and emoji by
+keeps what stands out, this one learns one weight per hashed word and emoji by
 full-batch DP gradient descent (`askfirst.privacy.gradient_descent`): each member's summed
 gradient is clipped, every step is noisy, and the whole fit costs the ρ it is given. Its
 answers can be put on top of another release's (`offsets`): the counting release's
@@ -25,7 +25,7 @@ from askfirst.privacy.gradient_descent import (
     softmax,
     train_softmax,
 )
-from askfirst.recommenders.hashed_features import hashed_features
+from askfirst.recommenders.hashed_features import Vocabulary, hashed_features
 
 DIMENSION = 2**14
 
@@ -36,12 +36,14 @@ class EmojiRegression:
 
     names: tuple[str, ...]
     dimension: int
+    vocabulary: Vocabulary  # the public words it weighs (None: every word)
     trained: SoftmaxWeights
     rho: float | None  # what the fit cost each member (None: no noise, benchmarks only)
 
     def log_scores(self, texts: Sequence[str], offsets: Floats | None = None) -> Floats:
         """Scores (texts by emoji), up to a constant per text; highest first is the answer."""
-        scores = self.trained.scores(hashed_features(texts, self.dimension))
+        features = hashed_features(texts, self.dimension, vocabulary=self.vocabulary)
+        scores = self.trained.scores(features)
         return scores if offsets is None else scores + offsets
 
     def marginal(self) -> Floats:
@@ -62,6 +64,7 @@ def fit_emoji_regression(
     dimension: int = DIMENSION,
     noise: VectorNoise = opendp_gaussian,
     offsets: Floats | None = None,
+    vocabulary: Vocabulary = None,
 ) -> EmojiRegression:
     """The model from examples (text, emoji label, member), at ρ-zCDP per member."""
     index = {name: i for i, name in enumerate(names)}
@@ -69,7 +72,7 @@ def fit_emoji_regression(
     if unknown:
         raise ValueError(f"labels {unknown[:5]} are not among the emoji names given; add them")
     trained = train_softmax(
-        hashed_features(texts, dimension),
+        hashed_features(texts, dimension, vocabulary=vocabulary),
         np.array([index[label] for label in labels], dtype=np.int64),
         members,
         len(names),
@@ -79,4 +82,4 @@ def fit_emoji_regression(
         noise=noise,
         offsets=offsets,
     )
-    return EmojiRegression(tuple(names), dimension, trained, rho)
+    return EmojiRegression(tuple(names), dimension, vocabulary, trained, rho)
