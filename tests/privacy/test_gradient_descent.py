@@ -193,3 +193,11 @@ def test_removing_a_member_changes_nothing_beyond_the_noise() -> None:
     noise_shift = np.linalg.norm(trained(everyone, 9) - trained(everyone, 10))
     assert neighbour_shift < 0.2 * noise_shift
     assert neighbour_shift > 0  # the member was in the data
+
+
+def test_opendp_noise_has_the_scale_asked() -> None:
+    from askfirst.privacy.gradient_descent import opendp_gaussian
+
+    drawn = opendp_gaussian(30_000, 2.5)
+    assert len(drawn) == 30_000
+    assert stats.kstest(drawn / 2.5, "norm").pvalue > 1e-4
