@@ -49,6 +49,7 @@ SETTINGS: dict[float | None, Choice] = {
     4.0: Choice(steps=40, learning_rate=32.0, words=20_000),
     8.0: Choice(steps=40, learning_rate=64.0, words=20_000),
 }
+SIZES = (2_500, 5_000, 10_000, 20_000, 40_000)
 GRID = {"steps": (20, 40), "learning_rate": (32.0, 64.0), "words": (2_000, 20_000)}
 
 
@@ -147,6 +148,29 @@ def tune(train: Tweets, names: list[str], seed: int) -> None:
             )
             print("  ".join(rows[-1]), flush=True)
     print_table(["ε", "steps", "lr", "words", "top-3", "macro-F1 balanced"], rows)
+
+
+def team_sizes(train: Tweets, names: list[str], seed: int) -> None:
+    """Counting vs the regression when fewer members consent: the first n tweets of the fit
+    part, checked on the check part (training tweets only), top-3 of the product rule."""
+    from emoji_utility import EmojiSuggester, _subset, fit
+    from emoji_utility import score as counting_score
+
+    fitting, checking = split(train, np.random.default_rng(seed))
+    rows = []
+    for members in SIZES:
+        part = _subset(fitting, range(members))
+        for epsilon in (1.0, 8.0):
+            artifact = fit(part, epsilon, np.random.default_rng(seed))
+            suggester = EmojiSuggester.from_artifact(artifact)
+            counting = counting_score(suggester, checking, names, 0.0, artifact)
+            found = fitted(part, checking, names, epsilon, SETTINGS[epsilon], seed)
+            regression = score(found, checking, names, 0.0)
+            rows.append(
+                [f"{members:,}", str(epsilon), f"{counting.top3:.3f}", f"{regression.top3:.3f}"]
+            )
+            print("  ".join(rows[-1]), flush=True)
+    print_table(["members", "ε", "counting top-3", "regression top-3"], rows)
 
 
 def grid(epsilon: float | None) -> list[Choice]:

@@ -20,6 +20,7 @@ Published macro-F1 on the test split, for scale: FastText 25.8, SVM 29.3, RoBERT
     .venv/bin/python bench/emoji_utility.py --tune     # grid over EmojiScoring on the train split
     .venv/bin/python bench/emoji_utility.py --model dpgd   # DP softmax regression (emoji_dpgd)
     .venv/bin/python bench/emoji_utility.py --tune-dpgd    # its grid, on the train split only
+    .venv/bin/python bench/emoji_utility.py --sizes-dpgd   # counting vs dpgd by team size
 """
 
 from __future__ import annotations
@@ -88,12 +89,20 @@ def main() -> None:
         default="counting",
         help="counting (the product's release) or dpgd (DP softmax regression, emoji_dpgd.py)",
     )
-    parser.add_argument("--tune-dpgd", action="store_true", help="grid for --model, train only")
+    parser.add_argument("--tune-dpgd", action="store_true", help="dpgd's grid, train only")
+    parser.add_argument(
+        "--sizes-dpgd", action="store_true", help="counting vs dpgd by members, train only"
+    )
     args = parser.parse_args()
     names = label_names(args.data)
     train, validation = load(args.data, "train", names), load(args.data, "val", names)
     if args.tune:
         tune(train, names, np.random.default_rng(args.seed))
+        return
+    if args.sizes_dpgd:
+        import emoji_dpgd
+
+        emoji_dpgd.team_sizes(train, names, args.seed)
         return
     if args.model == "dpgd" or args.tune_dpgd:
         regression(train, validation, names, args.seed, tuning=args.tune_dpgd)
