@@ -63,6 +63,8 @@ def test_the_steps_and_the_count_cost_exactly_the_rho_given() -> None:
         assert noise.rho_steps == pytest.approx(steps / (2 * noise.multiplier**2))
         assert noise.rho_count == pytest.approx(COUNT_SHARE * rho)
         assert noise.rho_spent == pytest.approx(rho, rel=1e-12)
+        # ... and OpenDP's own maps of those Gaussians agree (not only our formula).
+        assert noise.opendp_rho() == pytest.approx(rho, rel=1e-9)
     # More steps at the same ρ: more noise in each.
     assert descent_noise(0.1, 100).multiplier == pytest.approx(
         10 * descent_noise(0.1, 1).multiplier
@@ -201,3 +203,24 @@ def test_opendp_noise_has_the_scale_asked() -> None:
     drawn = opendp_gaussian(30_000, 2.5)
     assert len(drawn) == 30_000
     assert stats.kstest(drawn / 2.5, "norm").pvalue > 1e-4
+
+
+def test_weights_learn_only_what_the_offsets_leave_out() -> None:
+    features, labels = strong_signal(2000, 6)
+    settings = DescentSettings(steps=20, clip=1.0, learning_rate=20.0)
+
+    def weight_norm(offsets: np.ndarray | None) -> float:
+        trained = train_softmax(
+            features,
+            labels,
+            np.arange(2000),
+            3,
+            settings=settings,
+            rho=None,
+            rng=np.random.default_rng(0),
+            offsets=offsets,
+        )
+        return float(np.linalg.norm(trained.weights))
+
+    knowing = 30.0 * np.eye(3)[labels]  # offsets that already give every answer
+    assert weight_norm(knowing) < 0.01 * weight_norm(None)

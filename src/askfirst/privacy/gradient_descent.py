@@ -83,6 +83,20 @@ class DescentNoise:
     def as_dict(self) -> dict[str, float]:
         return {**asdict(self), "rho_steps": self.rho_steps, "rho_count": self.rho_count}
 
+    def opendp_rho(self) -> float:
+        """ρ from OpenDP's own privacy maps: T Gaussian steps at sensitivity C and scale σC
+        (unit C), and the count at sensitivity 1; zCDP adds them up."""
+        import opendp.prelude as dp
+
+        dp.enable_features("contrib")
+
+        def gaussian_rho(scale: float) -> float:
+            domain = dp.atom_domain(T=float, nan=False)
+            built = dp.m.make_gaussian(domain, dp.absolute_distance(T=float), scale=scale)
+            return float(built.map(1.0))  # type: ignore[no-untyped-call]
+
+        return self.steps * gaussian_rho(self.multiplier) + gaussian_rho(self.count_scale)
+
 
 def descent_noise(rho: float, steps: int) -> DescentNoise:
     """The noise of `steps` full-batch steps and a member count that together cost `rho`."""
