@@ -171,6 +171,15 @@ def clipped_gradient_sum(
     return np.asarray(features.T @ scaled), bias_feature * scaled.sum(axis=0)
 
 
+def with_noise(
+    gradient_w: Floats, gradient_b: Floats, noise: VectorNoise, scale: float
+) -> tuple[Floats, Floats]:
+    """The summed gradient with one Gaussian draw of `scale` on each coordinate."""
+    drawn = noise(gradient_w.size + gradient_b.size, scale)
+    noisy_w = gradient_w + drawn[: gradient_w.size].reshape(gradient_w.shape)
+    return noisy_w, gradient_b + drawn[gradient_w.size :]
+
+
 def softmax(scores: Floats) -> Floats:
     """Each row's scores as probabilities."""
     shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
@@ -220,9 +229,7 @@ def train_softmax(
         )
         if planned is not None:
             scale = planned.multiplier * settings.clip
-            drawn = noise(gradient_w.size + gradient_b.size, scale)
-            gradient_w = gradient_w + drawn[: gradient_w.size].reshape(gradient_w.shape)
-            gradient_b = gradient_b + drawn[gradient_w.size :]
+            gradient_w, gradient_b = with_noise(gradient_w, gradient_b, noise, scale)
         velocity_w = settings.momentum * velocity_w + gradient_w
         velocity_b = settings.momentum * velocity_b + gradient_b
         weights = weights - step * velocity_w
