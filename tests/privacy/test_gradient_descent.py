@@ -224,3 +224,25 @@ def test_weights_learn_only_what_the_offsets_leave_out() -> None:
 
     knowing = 30.0 * np.eye(3)[labels]  # offsets that already give every answer
     assert weight_norm(knowing) < 0.01 * weight_norm(None)
+
+
+def test_fewer_members_than_the_reference_take_smaller_steps() -> None:
+    features, labels = strong_signal(500, 8)
+
+    def weights(reference: int) -> np.ndarray:
+        settings = DescentSettings(
+            steps=1, learning_rate=10.0, momentum=0.0, reference_members=reference
+        )
+        trained = train_softmax(
+            features,
+            labels,
+            np.arange(500),
+            3,
+            settings=settings,
+            rho=None,
+            rng=np.random.default_rng(0),
+        )
+        return trained.weights
+
+    assert np.allclose(weights(2000), weights(0) * 500 / 2000)
+    assert np.array_equal(weights(100), weights(0))  # more members than the reference

@@ -6,7 +6,8 @@ summed gradient has norm at most C, whatever they wrote. Every step adds Gaussia
 N(0, σ²C²) to each coordinate of the summed gradient: with full batches (no subsampling) one
 step is the Gaussian mechanism at sensitivity C, so T steps cost T/(2σ²) in zCDP, added up
 like every other charge (`askfirst.privacy.accountant`). The step size is divided by a noisy
-count of members (a share of ρ), so nothing released depends on the exact member count.
+count of members (a share of ρ), so nothing released depends on the exact member count, or by
+`reference_members` when there are fewer (a small team takes smaller steps, not noisier ones).
 Momentum and the average of the later iterates only read noisy gradients: post-processing.
 
 For softmax regression the gradient of example i is xᵢ ⊗ (pᵢ − yᵢ), whose L2 norm is
@@ -46,6 +47,9 @@ class DescentSettings:
     average_from: float = 0.5  # the iterates averaged: those after this share of the steps
     bias_rate: float = 0.8  # the bias's step as a share of the weights' (it sees every example)
     bias_feature: float = 0.25  # the constant feature the bias multiplies (its share of the clip)
+    # The step divides the noisy sum by max(n̂, this): with fewer members than it, the step's
+    # noise on the weights (lr·σC/n̂) stays where it was tuned instead of growing as 1/n̂.
+    reference_members: int = 0
 
     def __post_init__(self) -> None:
         if self.steps < 1 or self.examples_per_member < 1:
@@ -216,7 +220,7 @@ def train_softmax(
     planned = None if rho is None else descent_noise(rho, settings.steps)
     if planned is not None:
         member_count += float(noise(1, planned.count_scale)[0])
-    step = settings.learning_rate / max(member_count, 1.0)
+    step = settings.learning_rate / max(member_count, settings.reference_members, 1.0)
     example_clip = settings.clip / settings.examples_per_member
     weights, bias = np.zeros((x.shape[1], classes)), np.zeros(classes)
     velocity_w, velocity_b = np.zeros_like(weights), np.zeros_like(bias)
