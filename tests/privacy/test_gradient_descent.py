@@ -12,6 +12,8 @@ from scipy import stats
 from askfirst.privacy.gradient_descent import (
     COUNT_SHARE,
     DescentSettings,
+    SoftmaxWeights,
+    VectorNoise,
     bounded_examples,
     clipped_gradient_sum,
     descent_noise,
@@ -19,6 +21,31 @@ from askfirst.privacy.gradient_descent import (
     softmax,
     train_softmax,
 )
+
+
+def descend(
+    features: sparse.csr_matrix,
+    labels: np.ndarray,
+    settings: DescentSettings,
+    *,
+    rho: float | None = None,
+    noise: VectorNoise | None = None,
+    members: np.ndarray | None = None,
+    offsets: np.ndarray | None = None,
+) -> SoftmaxWeights:
+    """`train_softmax` over 4 classes, each row its own member unless `members` says,
+    the examples kept drawn with seed 0, noise from seed 0 unless `noise` says."""
+    return train_softmax(
+        features,
+        labels,
+        np.arange(len(labels)) if members is None else members,
+        4,
+        settings=settings,
+        rho=rho,
+        rng=np.random.default_rng(0),
+        noise=noise or seeded_gaussian(np.random.default_rng(0)),
+        offsets=offsets,
+    )
 
 
 def member_gradient_norm(
@@ -86,25 +113,8 @@ def test_the_noise_added_matches_the_rho_charged() -> None:
         return drawn
 
     rho = 0.02
-    noisy = train_softmax(
-        features,
-        labels,
-        np.arange(200),
-        4,
-        settings=settings,
-        rho=rho,
-        rng=np.random.default_rng(0),
-        noise=recording,
-    )
-    exact = train_softmax(
-        features,
-        labels,
-        np.arange(200),
-        4,
-        settings=settings,
-        rho=None,
-        rng=np.random.default_rng(0),
-    )
+    noisy = descend(features, labels, settings, rho=rho, noise=recording)
+    exact = descend(features, labels, settings)
     count = 200 + draws[0][0]
     # One step from zero: weights = −lr/n̂ · (gradient + noise), so the noise is recoverable.
     recovered = np.concatenate(
@@ -139,31 +149,12 @@ def strong_signal(count: int, seed: int) -> tuple[sparse.csr_matrix, np.ndarray]
 def test_a_strong_signal_is_learned_under_noise() -> None:
     features, labels = strong_signal(4000, 1)
     settings = DescentSettings(steps=30, clip=1.0, learning_rate=20.0)
-    rng = np.random.default_rng(2)
-    trained = train_softmax(
-        features,
-        labels,
-        np.arange(4000),
-        3,
-        settings=settings,
-        rho=0.5,
-        rng=rng,
-        noise=seeded_gaussian(rng),
-    )
+    trained = descend(features, labels, settings, rho=0.5)
     test_features, test_labels = strong_signal(1000, 3)
     accuracy = np.mean(np.argmax(trained.scores(test_features), axis=1) == test_labels)
     assert accuracy > 0.9
     # At a tiny ρ the same data learns next to nothing: the noise is real.
-    drowned = train_softmax(
-        features,
-        labels,
-        np.arange(4000),
-        3,
-        settings=settings,
-        rho=1e-7,
-        rng=rng,
-        noise=seeded_gaussian(rng),
-    )
+    drowned = descend(features, labels, settings, rho=1e-7)
     assert np.mean(np.argmax(drowned.scores(test_features), axis=1) == test_labels) < 0.7
 
 
@@ -176,16 +167,9 @@ def test_removing_a_member_changes_nothing_beyond_the_noise() -> None:
     rho = 0.1
 
     def trained(keep: np.ndarray, noise_seed: int) -> np.ndarray:
-        noise_rng = np.random.default_rng(noise_seed)
-        weights = train_softmax(
-            features[keep],
-            labels[keep],
-            members[keep],
-            3,
-            settings=settings,
-            rho=rho,
-            rng=np.random.default_rng(0),
-            noise=seeded_gaussian(noise_rng),
+        noise = seeded_gaussian(np.random.default_rng(noise_seed))
+        weights = descend(
+            features[keep], labels[keep], settings, rho=rho, noise=noise, members=members[keep]
         )
         return np.concatenate([weights.weights.ravel(), weights.bias])
 
@@ -210,19 +194,10 @@ def test_weights_learn_only_what_the_offsets_leave_out() -> None:
     settings = DescentSettings(steps=20, clip=1.0, learning_rate=20.0)
 
     def weight_norm(offsets: np.ndarray | None) -> float:
-        trained = train_softmax(
-            features,
-            labels,
-            np.arange(2000),
-            3,
-            settings=settings,
-            rho=None,
-            rng=np.random.default_rng(0),
-            offsets=offsets,
-        )
+        trained = descend(features, labels, settings, offsets=offsets)
         return float(np.linalg.norm(trained.weights))
 
-    knowing = 30.0 * np.eye(3)[labels]  # offsets that already give every answer
+    knowing = 30.0 * np.eye(4)[labels]  # offsets that already give every answer
     assert weight_norm(knowing) < 0.01 * weight_norm(None)
 
 
@@ -233,16 +208,7 @@ def test_fewer_members_than_the_reference_take_smaller_steps() -> None:
         settings = DescentSettings(
             steps=1, learning_rate=10.0, momentum=0.0, reference_members=reference
         )
-        trained = train_softmax(
-            features,
-            labels,
-            np.arange(500),
-            3,
-            settings=settings,
-            rho=None,
-            rng=np.random.default_rng(0),
-        )
-        return trained.weights
+        return descend(features, labels, settings).weights
 
     assert np.allclose(weights(2000), weights(0) * 500 / 2000)
     assert np.array_equal(weights(100), weights(0))  # more members than the reference
