@@ -18,6 +18,9 @@ Published macro-F1 on the test split, for scale: FastText 25.8, SVM 29.3, RoBERT
 
     .venv/bin/python bench/emoji_utility.py            # writes bench/results/emoji_utility.json
     .venv/bin/python bench/emoji_utility.py --tune     # grid over EmojiScoring on the train split
+    .venv/bin/python bench/emoji_utility.py --model dpgd   # DP softmax regression (emoji_dpgd)
+    .venv/bin/python bench/emoji_utility.py --tune-dpgd    # its grid, on the train split only
+    .venv/bin/python bench/emoji_utility.py --sizes-dpgd   # counting vs dpgd by team size
 """
 
 from __future__ import annotations
@@ -80,11 +83,29 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--tune", action="store_true", help="grid over EmojiScoring, train only")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--model",
+        choices=("counting", "dpgd"),
+        default="counting",
+        help="counting (the product's release) or dpgd (DP softmax regression, emoji_dpgd.py)",
+    )
+    parser.add_argument("--tune-dpgd", action="store_true", help="dpgd's grid, train only")
+    parser.add_argument(
+        "--sizes-dpgd", action="store_true", help="counting vs dpgd by members, train only"
+    )
     args = parser.parse_args()
     names = label_names(args.data)
     train, validation = load(args.data, "train", names), load(args.data, "val", names)
     if args.tune:
         tune(train, names, np.random.default_rng(args.seed))
+        return
+    if args.sizes_dpgd:
+        import emoji_dpgd
+
+        emoji_dpgd.team_sizes(train, names, args.seed)
+        return
+    if args.model == "dpgd" or args.tune_dpgd:
+        regression(train, validation, names, args.seed, tuning=args.tune_dpgd)
         return
     results: dict[str, Any] = {"load_average_start": load_average(), "variants": {}}
     for variant, strip in (("as_given", False), ("fe0f_removed", True)):
@@ -102,6 +123,23 @@ def main() -> None:
     results["scoring"] = asdict(EmojiScoring())
     results["load_average_end"] = load_average()
     write_results("emoji_utility", results)
+
+
+def regression(
+    train: Tweets, validation: Tweets, names: list[str], seed: int, *, tuning: bool
+) -> None:
+    """The discriminative model (bench/emoji_dpgd.py): its grid, or its figures on validation."""
+    import emoji_dpgd
+
+    if tuning:
+        emoji_dpgd.tune(train, names, seed)
+        return
+    results: dict[str, Any] = {"model": "dpgd", "load_average_start": load_average()}
+    print("\ndpgd, as given:")
+    results["rows"] = emoji_dpgd.evaluate(train, validation, names, seed)
+    emoji_dpgd.print_rows(results["rows"])
+    results["load_average_end"] = load_average()
+    write_results("emoji_utility_dpgd", results)
 
 
 def evaluate_variant(
@@ -135,9 +173,14 @@ def evaluate_variant(
 
 def fit(tweets: Tweets, epsilon: float | None, rng: np.random.Generator) -> dict[str, Any]:
     """The release of the suggester from tweets; epsilon None is the same counts, exact."""
+    rho = None if epsilon is None else rho_for_epsilon(epsilon, DELTA)
+    return fit_at_rho(tweets, rho, rng)
+
+
+def fit_at_rho(tweets: Tweets, rho: float | None, rng: np.random.Generator) -> dict[str, Any]:
+    """The release of the suggester at ρ-zCDP; rho None is the same counts, exact."""
     frames = snapshot(tweets)
-    if epsilon is not None:
-        rho = rho_for_epsilon(epsilon, DELTA)
+    if rho is not None:
         domain = tweet_domain(tuple(sorted(set(tweets.labels))))
         return fit_emoji(frames, rho=rho, rng=rng, bounds=BOUNDS, domain=domain).artifact
     contributions = emoji_contributions(frames, BOUNDS, draw_seed(rng))
