@@ -94,7 +94,9 @@ class RoomWriter:
         changes = [change for change in map(read_event, events) if change is not None]
         self.written.counts["left_out"] += len(events) - len(changes)
         known = self._known(channel_id, [change.event_id for change in changes])
-        new = [change for change in changes if change.event_id not in known]
+        # A timeline and the history paged in before it may both hold an event: the first counts.
+        new = list({c.event_id: c for c in reversed(changes) if c.event_id not in known}.values())
+        new.reverse()
         if direct:
             self._answer(channel_id, room, new)
             return
@@ -248,18 +250,24 @@ class RoomWriter:
             removed = {"reactions": 1}
             member_id = target.member_id
         else:
-            message = self.session.get(Message, target.message_id)
+            message_id = target.message_id
+            message = self.session.get(Message, message_id)
             member_id = None if message is None else message.author_id
             self.session.execute(
                 update(MatrixEvent)
-                .where(MatrixEvent.message_id == target.message_id)
+                .where(MatrixEvent.message_id == message_id)
                 .values(message_id=None)
             )
             self.session.flush()
-            gone = remove_messages(self.session.connection(), [target.message_id])
+            if message is not None:  # its row leaves behind the session's back
+                self.session.expunge(message)
+            gone = remove_messages(self.session.connection(), [message_id])
             removed = {"messages": gone.messages, "reactions": gone.reactions, "files": gone.files}
-        target.message_id = None
-        self.session.flush()
+        self.session.execute(
+            update(MatrixEvent)
+            .where(MatrixEvent.channel_id == channel_id, MatrixEvent.event_id == redaction.target)
+            .values(message_id=None)
+        )
         payload = {"channel_id": channel_id, "event_id": redaction.target, "removed": removed}
         append(
             self.session,

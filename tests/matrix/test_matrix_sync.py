@@ -1,0 +1,182 @@
+"""A real Synapse, driven by matrix-nio: rooms, history and live events reach the store once."""
+
+from __future__ import annotations
+
+import asyncio
+
+from matrix_people import bot_sync, register, room, say, send, steps_until
+from sqlalchemy import func, select, update
+from synapse_server import Homeserver
+
+from askfirst.matrix.sync import MatrixSync
+from askfirst.store import Store
+from askfirst.store.tables import (
+    Channel,
+    ChannelKind,
+    File,
+    JournalEntry,
+    MatrixConnection,
+    Member,
+    Membership,
+    Message,
+    Reaction,
+)
+
+
+def texts(store: Store, room_id: str) -> list[str]:
+    with store.reading() as session:
+        return list(
+            session.scalars(
+                select(Message.text)
+                .join(Channel, Channel.id == Message.channel_id)
+                .where(Channel.slack_id == room_id)
+                .order_by(Message.ts)
+            )
+        )
+
+
+def test_history_then_live_events_are_written_once(store: Store, homeserver: Homeserver) -> None:
+    async def scenario() -> None:
+        sync, bot = await bot_sync(store, homeserver)
+        alice, bob = await register(homeserver, "alice"), await register(homeserver, "bob")
+        try:
+            general = await room(alice, invite=[bob.user_id], public=True, name="general")
+            await bob.join(general)
+            for n in range(3):
+                await say(alice, general, f"before the bot {n}")
+            await say(bob, general, "bob was here first")
+            await alice.room_invite(general, bot)
+            await steps_until(sync, lambda: len(texts(store, general)) == 4)
+            await say(alice, general, "live now")
+            await steps_until(sync, lambda: len(texts(store, general)) == 5)
+            assert texts(store, general) == [
+                "before the bot 0",
+                "before the bot 1",
+                "before the bot 2",
+                "bob was here first",
+                "live now",
+            ]
+            # A restarted sync resumes from the stored token and writes nothing twice.
+            again = MatrixSync(store, sync.workspace_id, clock=sync.clock, purposes={})
+            await again.step()
+            await again.close()
+            assert len(texts(store, general)) == 5
+            with store.reading() as session:
+                channel = session.scalars(select(Channel).where(Channel.slack_id == general)).one()
+                assert (channel.name, channel.kind) == ("general", ChannelKind.PUBLIC)
+                members = dict(
+                    session.execute(
+                        select(Member.slack_id, Member.is_bot)
+                        .join(Membership, Membership.member_id == Member.id)
+                        .where(Membership.channel_id == channel.id)
+                    ).all()
+                )
+                assert members == {alice.user_id: False, bob.user_id: False, bot: True}
+                authors = session.scalars(
+                    select(Member.slack_id)
+                    .join(Message, Message.author_id == Member.id)
+                    .where(Message.text == "bob was here first")
+                ).all()
+                assert authors == [bob.user_id]
+        finally:
+            await sync.close()
+            await alice.close()
+            await bob.close()
+
+    asyncio.run(scenario())
+
+
+def test_edits_reactions_and_redactions_are_applied(store: Store, homeserver: Homeserver) -> None:
+    async def scenario() -> None:
+        sync, bot = await bot_sync(store, homeserver)
+        alice, bob = await register(homeserver, "alice"), await register(homeserver, "bob")
+        try:
+            team = await room(alice, invite=[bob.user_id, bot], name="team")
+            await bob.join(team)
+            await steps_until(sync, lambda: _channel_members(store, team) == 3)
+            first = await say(alice, team, "helo wrold")
+            second = await say(alice, team, "a secret I regret")
+            await say(
+                alice,
+                team,
+                "a file",
+                msgtype="m.file",
+                url="mxc://x/y",
+                info={"mimetype": "text/plain"},
+            )
+            await steps_until(sync, lambda: len(texts(store, team)) == 3)
+
+            replacement = {"msgtype": "m.text", "body": "hello world"}
+            relation = {"rel_type": "m.replace", "event_id": first}
+            edit = {"msgtype": "m.text", "body": "* hello world", "m.new_content": replacement}
+            await send(alice, team, "m.room.message", {**edit, "m.relates_to": relation})
+            # Only the sender may edit: bob's "edit" of alice's message is left out.
+            hijack = {**edit, "m.new_content": {"msgtype": "m.text", "body": "bob's words"}}
+            await send(bob, team, "m.room.message", {**hijack, "m.relates_to": relation})
+            annotate = {"rel_type": "m.annotation", "event_id": first}
+            thumbs = await send(
+                bob, team, "m.reaction", {"m.relates_to": {**annotate, "key": "👍"}}
+            )
+            await send(alice, team, "m.reaction", {"m.relates_to": {**annotate, "key": "🎉"}})
+            await send(bob, team, "m.reaction", {"m.relates_to": {**annotate, "key": "🎉"}})
+            await steps_until(sync, lambda: len(_reactions(store)) == 3)
+            assert texts(store, team)[:2] == ["hello world", "a secret I regret"]
+            assert sorted(_reactions(store)) == [
+                (alice.user_id, "tada"),
+                (bob.user_id, "tada"),
+                (bob.user_id, "thumbsup"),
+            ]
+
+            await bob.room_redact(team, thumbs)
+            await alice.room_redact(team, second)
+            await steps_until(sync, lambda: len(texts(store, team)) == 2)
+            assert texts(store, team) == ["hello world", ""]  # the file's message has no text
+            assert sorted(_reactions(store)) == [(alice.user_id, "tada"), (bob.user_id, "tada")]
+            with store.reading() as session:
+                assert session.scalar(select(func.count()).select_from(File)) == 1
+                redacted = [
+                    entry.payload["event_id"]
+                    for entry in session.scalars(
+                        select(JournalEntry).where(JournalEntry.kind == "matrix.redacted")
+                    )
+                ]
+            assert sorted(redacted) == sorted([thumbs, second])
+            # The whole history again (a new device's first sync) changes nothing.
+            with store.transaction() as session:
+                session.execute(update(MatrixConnection).values(next_batch=None))
+            again = MatrixSync(store, sync.workspace_id, clock=sync.clock, purposes={})
+            await again.step()
+            await again.close()
+            assert texts(store, team) == ["hello world", ""]
+            assert len(_reactions(store)) == 2
+        finally:
+            await sync.close()
+            await alice.close()
+            await bob.close()
+
+    asyncio.run(scenario())
+
+
+def _channel_members(store: Store, room_id: str) -> int:
+    with store.reading() as session:
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(Membership)
+                .join(Channel, Channel.id == Membership.channel_id)
+                .where(Channel.slack_id == room_id)
+            )
+            or 0
+        )
+
+
+def _reactions(store: Store) -> list[tuple[str, str]]:
+    with store.reading() as session:
+        return [
+            (slack_id, emoji)
+            for slack_id, emoji in session.execute(
+                select(Member.slack_id, Reaction.emoji).join(
+                    Reaction, Reaction.member_id == Member.id
+                )
+            )
+        ]
