@@ -36,6 +36,7 @@ log_config: {folder}/log.yaml
 media_store_path: {folder}/media
 signing_key_path: {folder}/signing.key
 report_stats: false
+bcrypt_rounds: 4
 enable_registration: true
 enable_registration_without_verification: true
 trusted_key_servers: []

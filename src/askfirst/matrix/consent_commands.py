@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from askfirst.clock import Clock
 from askfirst.consent.answers import grant, withdraw
 from askfirst.consent.errors import ConsentError
-from askfirst.consent.notices import current_notice
+from askfirst.consent.notices import current_notice, duration_words
 from askfirst.consent.purposes import Purpose, find_purpose
 from askfirst.consent.receipts import JURISDICTION, PRIVACY_PATH, consent_receipt
 from askfirst.consent.status import ConsentStatus, consent_status, current_answers
@@ -73,7 +73,8 @@ class ConsentCommands:
         lines = [f"Recorded. {_status_line(purpose, status)}"]
         if status.answer is not None and status.answer.value == "withdrawn":
             lines.append(
-                f"Your data leaves the served models within the deadline of {purpose.title}; "
+                "Your data leaves the served models within "
+                f"{duration_words(purpose.withdrawal_deadline)}; "
                 "your withdrawal's progress is on your privacy page."
             )
         lines.append(f"Your receipt: send `receipt {purpose.key}`.")

@@ -47,6 +47,7 @@ class Room:
     topic: str | None
     public: bool
     members: dict[str, str]  # joined user id -> display name
+    named: bool = True  # it has a name or an alias of its own (a direct room has neither)
     encrypted: bool = False
 
 
@@ -351,8 +352,10 @@ class RoomWriter:
 
 
 def is_direct_with_bot(room: Room, bot: str) -> bool:
-    """A room of one member and the bot: where that member answers consent."""
-    return len(room.members) == 2 and bot in room.members
+    """A room without a name of one member and the bot: where that member answers consent.
+
+    A named room is a channel even while only one member and the bot are in it."""
+    return len(room.members) == 2 and bot in room.members and not room.named
 
 
 def _files(posted: Posted) -> tuple[SlackFile, ...]:

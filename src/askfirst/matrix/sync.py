@@ -235,11 +235,14 @@ def _room(room: MatrixRoom) -> Room:
         topic=room.topic,
         public=room.join_rule == "public",
         members=joined,
+        named=bool(room.name or room.canonical_alias),
         encrypted=room.encrypted,
     )
 
 
 def _words(response: Any) -> str:
-    status = getattr(response, "status_code", None)
+    """An error response in words: its message, and the HTTP status it came with."""
+    transport = getattr(response, "transport_response", None)
+    status = getattr(transport, "status", None) or getattr(response, "status_code", None)
     message = getattr(response, "message", None) or type(response).__name__
-    return f"{message} ({status})" if status else str(message)
+    return f"{message} (HTTP {status})" if status else str(message)
