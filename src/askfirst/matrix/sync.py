@@ -80,14 +80,25 @@ class MatrixSync:
         self._full_state = True  # the first sync of a process learns every room's state
 
     async def run(self) -> None:
-        """Sync until `stop()`; a failure is reported and retried after the backoff's delay."""
+        """Sync until `stop()`; a failure is reported and retried after the backoff's delay.
+
+        `stop()` ends a long-polling sync at once: a step is only ever cancelled while it
+        waits on the homeserver, never inside its transaction (which does not await)."""
+        stopped = asyncio.create_task(self.stopping.wait())
         try:
             while not self.stopping.is_set():
+                step = asyncio.create_task(self.step())
+                await asyncio.wait({step, stopped}, return_when=asyncio.FIRST_COMPLETED)
+                if not step.done():
+                    step.cancel()
+                    await asyncio.gather(step, return_exceptions=True)
+                    break
                 try:
-                    await self.step()
+                    step.result()
                 except (MatrixError, OSError, TimeoutError, SQLAlchemyError, ValueError) as error:
                     await self._wait(self._failed(error))
         finally:
+            stopped.cancel()
             await self.close()
 
     def stop(self) -> None:
