@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from nio import (
@@ -100,3 +102,31 @@ async def steps_until(sync: MatrixSync, done: Callable[[], bool], most: int = 10
         if done():
             return total
     raise AssertionError(f"not done after {most} syncs; wrote {total.counts}")
+
+
+@dataclass(frozen=True)
+class Team:
+    """A bot's sync, and alice and bob in a named room with the bot."""
+
+    sync: MatrixSync
+    bot: str
+    alice: AsyncClient
+    bob: AsyncClient
+    room_id: str
+
+
+@asynccontextmanager
+async def team_room(
+    store: Store, homeserver: Homeserver, name: str = "team"
+) -> AsyncIterator[Team]:
+    """Alice makes the room `name`, invites bob and the bot, bob joins; all closed after."""
+    sync, bot = await bot_sync(store, homeserver)
+    alice, bob = await register(homeserver, "alice"), await register(homeserver, "bob")
+    try:
+        room_id = await room(alice, invite=[bob.user_id, bot], name=name)
+        await bob.join(room_id)
+        yield Team(sync, bot, alice, bob, room_id)
+    finally:
+        await sync.close()
+        await alice.close()
+        await bob.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from matrix_people import bot_sync, register, room, say, steps_until
+from matrix_people import bot_sync, register, room, say, steps_until, team_room
 from nio import AsyncClient, RoomMessagesResponse
 from sqlalchemy import func, select
 from synapse_server import Homeserver
@@ -126,18 +126,11 @@ def test_commands_in_a_shared_room_are_chat_not_answers(
     store: Store, homeserver: Homeserver
 ) -> None:
     async def scenario() -> None:
-        sync, bot = await bot_sync(store, homeserver)
-        alice, bob = await register(homeserver, "alice"), await register(homeserver, "bob")
-        try:
-            shared = await room(alice, invite=[bot, bob.user_id], name="shared")
-            await bob.join(shared)
+        async with team_room(store, homeserver, "shared") as t:
+            sync, alice, shared = t.sync, t.alice, t.room_id
             await say(alice, shared, "yes emoji_suggestions")
             await steps_until(sync, lambda: _messages(store) == 1)
             assert _answers(store) == []
-        finally:
-            await sync.close()
-            await alice.close()
-            await bob.close()
 
     asyncio.run(scenario())
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 
-from matrix_people import bot_sync, register, room, say, send, steps_until
+from matrix_people import bot_sync, register, room, say, send, steps_until, team_room
 from sqlalchemy import func, select, update
 from synapse_server import Homeserver
 
+from askfirst.accounts.erasure import erase_member
+from askfirst.clock import SystemClock
+from askfirst.consent import BUILT_IN_PURPOSES
 from askfirst.matrix.sync import MatrixSync
 from askfirst.store import Store
 from askfirst.store.tables import (
+    AnswerMethod,
     Channel,
     ChannelKind,
     File,
@@ -88,11 +92,8 @@ def test_history_then_live_events_are_written_once(store: Store, homeserver: Hom
 
 def test_edits_reactions_and_redactions_are_applied(store: Store, homeserver: Homeserver) -> None:
     async def scenario() -> None:
-        sync, bot = await bot_sync(store, homeserver)
-        alice, bob = await register(homeserver, "alice"), await register(homeserver, "bob")
-        try:
-            team = await room(alice, invite=[bob.user_id, bot], name="team")
-            await bob.join(team)
+        async with team_room(store, homeserver) as t:
+            sync, alice, bob, team = t.sync, t.alice, t.bob, t.room_id
             await steps_until(sync, lambda: _channel_members(store, team) == 3)
             first = await say(alice, team, "helo wrold")
             second = await say(alice, team, "a secret I regret")
@@ -149,10 +150,6 @@ def test_edits_reactions_and_redactions_are_applied(store: Store, homeserver: Ho
             await again.close()
             assert texts(store, team) == ["hello world", ""]
             assert len(_reactions(store)) == 2
-        finally:
-            await sync.close()
-            await alice.close()
-            await bob.close()
 
     asyncio.run(scenario())
 
@@ -180,3 +177,56 @@ def _reactions(store: Store) -> list[tuple[str, str]]:
                 )
             )
         ]
+
+
+def test_threads_and_leaving_and_an_erased_member_history(
+    store: Store, homeserver: Homeserver
+) -> None:
+    async def scenario() -> None:
+        async with team_room(store, homeserver) as t:
+            sync, bot, alice, bob, team = t.sync, t.bot, t.alice, t.bob, t.room_id
+            root = await say(alice, team, "a question")
+            thread = {"rel_type": "m.thread", "event_id": root}
+            await say(bob, team, "an answer", **{"m.relates_to": thread})
+            await say(bob, team, "bob's own words")
+            await steps_until(sync, lambda: len(texts(store, team)) == 3)
+            with store.reading() as session:
+                rows = session.execute(
+                    select(Message.text, Message.ts, Message.thread_ts).order_by(Message.ts)
+                ).all()
+            (_q, root_ts, root_thread), (_a, _ts, reply_thread) = rows[0], rows[1]
+            assert root_thread == root_ts and reply_thread == root_ts
+
+            # A room the bot has not joined yet: bob speaks there before his erasure.
+            later = await room(alice, invite=[bob.user_id], name="later")
+            await bob.join(later)
+            await say(bob, later, "said before the erasure")
+
+            await bob.room_leave(team)
+            await steps_until(sync, lambda: _channel_members(store, team) == 2)
+
+            # Bob erases his data; his messages stay out even when the history is read again.
+            with store.transaction() as session:
+                bob_id = session.scalars(
+                    select(Member.id).where(Member.slack_id == bob.user_id)
+                ).one()
+                erase_member(
+                    session,
+                    member_id=bob_id,
+                    method=AnswerMethod.CLI,
+                    clock=SystemClock(),
+                    purposes=BUILT_IN_PURPOSES,
+                )
+                session.execute(update(MatrixConnection).values(next_batch=None))
+            assert texts(store, team) == ["a question"]
+            again = MatrixSync(store, sync.workspace_id, clock=sync.clock, purposes={})
+            await again.step()
+            await again.close()
+            assert texts(store, team) == ["a question"]
+            # The bot joins the other room later: bob's words from before stay out there too.
+            await alice.room_invite(later, bot)
+            await steps_until(sync, lambda: _channel_members(store, later) == 3)
+            await say(alice, later, "after")
+            await steps_until(sync, lambda: texts(store, later) == ["after"])
+
+    asyncio.run(scenario())

@@ -148,15 +148,14 @@ class RoomWriter:
         if not posted:
             return
         stamps = self._free_stamps(channel_id, posted)
-        roots = self._message_ids(channel_id, [p.thread_root for p in posted if p.thread_root])
-        root_ts = self._stamps_of(roots.values())
+        thread_stamps = self._thread_stamps(channel_id, posted, stamps)
         messages = [
             SlackMessage(
                 ts=stamps[p.event_id],
                 author_id=p.sender,
                 author_name=None,
                 author_is_bot=p.sender == self.bot,
-                thread_ts=root_ts.get(roots.get(p.thread_root or "", -1)),
+                thread_ts=thread_stamps.get(p.event_id),
                 subtype=p.subtype,
                 text=p.text,
                 edited_ts=None,
@@ -166,7 +165,7 @@ class RoomWriter:
         ]
         self.writer.add_messages(channel_id, messages)
         self.writer.flush()
-        self._open_threads(roots.values(), root_ts)
+        self._open_threads(channel_id, set(thread_stamps.values()))
         ids = self._ids_of(channel_id, list(stamps.values()))
         for p in posted:
             message_id = ids.get(stamps[p.event_id])
@@ -193,13 +192,32 @@ class RoomWriter:
             stamps[p.event_id] = ts
         return stamps
 
-    def _open_threads(self, root_ids: Iterable[int], root_ts: dict[int, str]) -> None:
+    def _thread_stamps(
+        self, channel_id: int, posted: list[Posted], stamps: dict[str, str]
+    ) -> dict[str, str]:
+        """The thread_ts of each reply: its root's ts, whether the root is stored or new."""
+        roots = {p.thread_root for p in posted if p.thread_root}
+        stored = self._message_ids(channel_id, [root for root in roots if root not in stamps])
+        stored_ts = self._stamps_of(stored.values())
+        root_ts = {root: stored_ts[message_id] for root, message_id in stored.items()}
+        root_ts |= {root: stamps[root] for root in roots if root in stamps}
+        return {
+            p.event_id: root_ts[p.thread_root]
+            for p in posted
+            if p.thread_root is not None and p.thread_root in root_ts
+        }
+
+    def _open_threads(self, channel_id: int, root_stamps: set[str]) -> None:
         """A thread's first message carries its own ts as thread_ts, as in Slack's exports."""
-        for message_id in set(root_ids):
+        if root_stamps:
             self.session.execute(
                 update(Message)
-                .where(Message.id == message_id, Message.thread_ts.is_(None))
-                .values(thread_ts=root_ts[message_id])
+                .where(
+                    Message.channel_id == channel_id,
+                    Message.ts.in_(root_stamps),
+                    Message.thread_ts.is_(None),
+                )
+                .values(thread_ts=Message.ts)
             )
 
     def _edit(self, channel_id: int, edit: Edited) -> None:
@@ -241,14 +259,14 @@ class RoomWriter:
         if target is None or target.message_id is None:
             return  # never written, or gone already
         if target.kind == "reaction":
-            self.session.execute(
+            gone_reaction = self.session.execute(
                 delete(Reaction).where(
                     Reaction.message_id == target.message_id,
                     Reaction.member_id == target.member_id,
                     Reaction.emoji == target.emoji,
                 )
             )
-            removed = {"reactions": 1}
+            removed = {"reactions": gone_reaction.rowcount}  # type: ignore[attr-defined]
             member_id = target.member_id
         else:
             message_id = target.message_id

@@ -52,8 +52,14 @@ class MatrixEvent(Base):
     channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(MATRIX_ID_LENGTH), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
+    # A message deleted by any road (a redaction, an erasure, a mirror import) leaves its event
+    # known, with no message.
     message_id: Mapped[int | None] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("messages.id"), index=True
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("messages.id", ondelete="SET NULL"),
+        index=True,
     )
-    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), index=True
+    )
     emoji: Mapped[str | None] = mapped_column(String(100))

@@ -56,10 +56,16 @@ def upgrade() -> None:
             ["channel_id"], ["channels.id"], name=op.f("fk_matrix_events_channel_id_channels")
         ),
         sa.ForeignKeyConstraint(
-            ["message_id"], ["messages.id"], name=op.f("fk_matrix_events_message_id_messages")
+            ["message_id"],
+            ["messages.id"],
+            name=op.f("fk_matrix_events_message_id_messages"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
-            ["member_id"], ["members.id"], name=op.f("fk_matrix_events_member_id_members")
+            ["member_id"],
+            ["members.id"],
+            name=op.f("fk_matrix_events_member_id_members"),
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("channel_id", "event_id", name=op.f("pk_matrix_events")),
     )
