@@ -61,6 +61,8 @@ def test_a_member_answers_in_their_direct_room(store: Store, homeserver: Homeser
             replies = await bot_replies(alice, direct, bot)
             assert len(replies) == 4
             assert replies[0].startswith(f"Recorded. {EMOJI}: granted since ")
+            assert "You said yes to this notice:\n" in replies[0]
+            assert "(notice version " in replies[0]  # the notice itself, in full
             assert f"{EMOJI}: granted since" in replies[1]
             assert "channel_recommendations: not asked" in replies[1]
             receipt = json.loads(replies[2].split("\n", 1)[1])

@@ -20,7 +20,7 @@ from askfirst.consent.notices import current_notice, duration_words
 from askfirst.consent.purposes import Purpose, find_purpose
 from askfirst.consent.receipts import JURISDICTION, PRIVACY_PATH, consent_receipt
 from askfirst.consent.status import ConsentStatus, consent_status, current_answers
-from askfirst.store.tables import AnswerMethod, Member, Org, Workspace
+from askfirst.store.tables import Answer, AnswerMethod, Member, Org, Workspace
 
 COMMANDS = (
     "yes <purpose> (say yes), no <purpose> (say no, or withdraw a yes), status (your answers), "
@@ -71,7 +71,9 @@ class ConsentCommands:
             session, member_id=member_id, purpose_key=purpose.key, purposes=self.purposes
         )
         lines = [f"Recorded. {_status_line(purpose, status)}"]
-        if status.answer is not None and status.answer.value == "withdrawn":
+        if granted:  # what the yes was to, in full: the notice shown now
+            lines.append(f"You said yes to this notice:\n{self._notice(session, member_id, key)}")
+        if status.answer is Answer.WITHDRAWN:
             lines.append(
                 "Your data leaves the served models within "
                 f"{duration_words(purpose.withdrawal_deadline)}; "

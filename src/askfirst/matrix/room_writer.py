@@ -48,7 +48,6 @@ class Room:
     public: bool
     members: dict[str, str]  # joined user id -> display name
     named: bool = True  # it has a name or an alias of its own (a direct room has neither)
-    encrypted: bool = False
 
 
 @dataclass(frozen=True)

@@ -247,7 +247,6 @@ def _room(room: MatrixRoom) -> Room:
         public=room.join_rule == "public",
         members=joined,
         named=bool(room.name or room.canonical_alias),
-        encrypted=room.encrypted,
     )
 
 
