@@ -127,6 +127,9 @@ def test_edits_reactions_and_redactions_are_applied(store: Store, homeserver: Ho
                 (bob.user_id, "tada"),
                 (bob.user_id, "thumbsup"),
             ]
+            with store.reading() as session:  # members keep their display names (the localpart)
+                name = session.scalars(select(Member.name).where(Member.slack_id == bob.user_id))
+                assert name.one() == bob.user_id[1:].split(":")[0]
 
             await bob.room_redact(team, thumbs)
             await alice.room_redact(team, second)

@@ -94,9 +94,12 @@ class RoomWriter:
         changes = [change for change in map(read_event, events) if change is not None]
         self.written.counts["left_out"] += len(events) - len(changes)
         known = self._known(channel_id, [change.event_id for change in changes])
-        # A timeline and the history paged in before it may both hold an event: the first counts.
-        new = list({c.event_id: c for c in reversed(changes) if c.event_id not in known}.values())
-        new.reverse()
+        new = []
+        for change in changes:
+            # A timeline and the history paged in before it may both hold an event: once.
+            if change.event_id not in known:
+                known.add(change.event_id)
+                new.append(change)
         if direct:
             self._answer(channel_id, room, new)
             return
@@ -237,7 +240,10 @@ class RoomWriter:
         if message is None or self._erased_before(reaction.sender, reaction.millis):
             self.written.counts["left_out"] += 1
             return
-        self.writer.write_users([SlackUser(reaction.sender, reaction.sender, None, False, False)])
+        if reaction.sender not in self.writer.members:  # reacted, then left the room
+            self.writer.write_users(
+                [SlackUser(reaction.sender, reaction.sender, None, False, False)]
+            )
         member_id = self.writer.members[reaction.sender]
         if self.session.get(Reaction, (message.id, member_id, reaction.emoji)) is None:
             self.session.add(
