@@ -36,6 +36,13 @@ async def register(homeserver: Homeserver, name: str) -> AsyncClient:
     return client
 
 
+async def registered(homeserver: Homeserver, name: str) -> str:
+    """The user id of a new user `name_<random>`, its client closed (to log in elsewhere)."""
+    client = await register(homeserver, name)
+    await client.close()
+    return str(client.user_id)
+
+
 async def bot_sync(
     store: Store,
     homeserver: Homeserver,
@@ -46,12 +53,11 @@ async def bot_sync(
 ) -> tuple[MatrixSync, str]:
     """A registered bot connected to a workspace of `store`, and its sync (`url`: reach the
     homeserver there instead, e.g. through a relay)."""
-    bot = await register(homeserver, "askfirst")
-    await bot.close()
+    bot = await registered(homeserver, "askfirst")
     row = await connect(
         store,
         homeserver=url or homeserver.url,
-        user_id=bot.user_id,
+        user_id=bot,
         password=PASSWORD,
         workspace="team",
         clock=SystemClock(),
@@ -64,7 +70,7 @@ async def bot_sync(
         backoff=backoff,
         wait_ms=wait_ms,
     )
-    return sync, bot.user_id
+    return sync, bot
 
 
 async def room(
