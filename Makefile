@@ -9,8 +9,9 @@ STAMP := $(VENV)/.installed
 demo: $(STAMP)
 	$(BIN)/askfirst demo
 
+# One worker per core; each test has its own PostgreSQL schema, SQLite file and folders.
 test: $(STAMP) services browser java lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --durations=20
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

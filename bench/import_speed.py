@@ -1,13 +1,15 @@
 """How fast askfirst generates and imports a workspace, and how much memory that takes.
 
 Generates synthetic Slack exports of 100,000 and 1,000,000 messages (cached under
-bench/.cache/), reads each without a store (the export reader's own memory), imports each into a
-fresh SQLite data folder and a fresh PostgreSQL schema, every step in its own subprocess, and
-reports messages per second and the subprocess's peak memory. Prints a table and writes
-bench/results/import_speed.json (or the file given with --out).
+bench/.cache/), and the same chat as a Mattermost bulk export (bench/mattermost_from_slack.py;
+`--formats slack` skips it), reads each without a store (the export reader's own memory),
+imports each into a fresh SQLite data folder and a fresh PostgreSQL schema, every step in
+its own subprocess, and reports messages per second and the subprocess's peak memory. Prints
+a table and writes bench/results/import_speed.json (or the file given with --out).
 
     .venv/bin/python bench/import_speed.py              # 100k and 1M
     .venv/bin/python bench/import_speed.py --quick      # 100k only
+    .venv/bin/python bench/import_speed.py --formats slack   # Slack only (default: both)
     .venv/bin/python bench/import_speed.py --repeat 3   # each import three times (a busy
                                                         # machine's figures vary by 30%)
     .venv/bin/python bench/import_speed.py --out bench/results/import_speed-before.json
@@ -40,6 +42,7 @@ POSTGRES_URL = os.environ.get(
 MEMBERS = 2_000
 SEED = 1
 SIZES = (100_000, 1_000_000)
+FORMATS = ("slack", "mattermost")
 # The export at the limit of 1,000,000 zip entries: 1,000 channels of 1,000 days, one message a day.
 LIMIT_CHANNELS = LIMIT_DAYS = 1_000
 LIMIT_EXPORT = CACHE / "limit-entries-1000000.zip"
@@ -51,6 +54,7 @@ NAN = float("nan")
 class Measurement:
     step: str  # generate | read (the export parsed, nothing stored) | import
     database: str  # "-" for generate and read
+    source: str  # slack | mattermost
     messages: int
     seconds: float  # the work itself, timed inside the subprocess
     # The work's own CPU time (user + system) in the subprocess: steadier than `seconds` on a
@@ -78,6 +82,9 @@ def main() -> None:
         action="store_true",
         help="also read and import (SQLite) an export of 1,000,000 entries, the limit",
     )
+    parser.add_argument(
+        "--formats", nargs="+", choices=FORMATS, default=list(FORMATS), help="export formats"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON goes")
     parser.add_argument("--label", default="", help="a note kept in the JSON: what was measured")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -89,10 +96,14 @@ def main() -> None:
     for size in SIZES[:1] if args.quick else SIZES:
         export, generated = _generated(size)
         measurements.append(generated)
-        for _ in range(args.repeat):
-            measurements.append(_run("read", "-", size, ["read", str(export)]))
-            measurements.append(_import_sqlite(export, size))
-            measurements.append(_import_postgres(export, size))
+        exports = {"slack": export}
+        if "mattermost" in args.formats:
+            exports["mattermost"] = _as_mattermost(export)
+        for source in args.formats:
+            for _ in range(args.repeat):
+                measurements.append(_run("read", "-", size, ["read", str(exports[source])]))
+                measurements.append(_import_sqlite(exports[source], size))
+                measurements.append(_import_postgres(exports[source], size))
     if args.limit_export:
         export = _limit_export()
         for _ in range(args.repeat):
@@ -110,11 +121,22 @@ def _generated(size: int) -> tuple[Path, Measurement]:
     if export.exists() and figures.exists():
         cached = json.loads(figures.read_text())
         # Figures cached before the step's own CPU time and the load were recorded lack them.
-        older = {"work_cpu_seconds": cached["cpu_seconds"], "load_average": NAN}
+        older = {"work_cpu_seconds": cached["cpu_seconds"], "load_average": NAN, "source": "slack"}
         return export, Measurement(**{**older, **cached})
     measurement = _run("generate", "-", size, ["generate", str(export), str(size)])
     figures.write_text(json.dumps(asdict(measurement)))
     return export, measurement
+
+
+def _as_mattermost(slack: Path) -> Path:
+    """The cached Mattermost export of the same chat as the Slack export `slack`."""
+    from mattermost_from_slack import convert
+
+    export = slack.with_suffix(".jsonl")
+    if not export.exists():
+        print(f"writing {export.name} (the same chat as a Mattermost bulk export) …", flush=True)
+        convert(slack, export)
+    return export
 
 
 def _limit_export() -> Path:
@@ -174,6 +196,7 @@ def _import_postgres(export: Path, size: int) -> Measurement:
 
 def _run(step: str, database: str, size: int, child_args: list[str]) -> Measurement:
     """Run one step in a fresh interpreter; its own rusage gives its peak memory alone."""
+    source = "mattermost" if child_args[1].endswith(".jsonl") else "slack"
     command = [sys.executable, __file__, "--child", *child_args]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
@@ -183,14 +206,16 @@ def _run(step: str, database: str, size: int, child_args: list[str]) -> Measurem
     if process.returncode != 0:
         raise SystemExit(f"{step} on {database} failed with exit code {process.returncode}")
     report = json.loads(output.strip().splitlines()[-1])
-    if report["messages"] != size:
+    # A Mattermost export leaves out the Slack export's bot messages: few, and counted as read.
+    if report["messages"] != size and source == "slack":
         raise SystemExit(f"{step} on {database} handled {report['messages']} of {size} messages")
     cpu = usage.ru_utime + usage.ru_stime
     # ru_maxrss is in kilobytes on Linux.
     return Measurement(
         step,
         database,
-        size,
+        source,
+        report["messages"],
         report["seconds"],
         report["cpu_seconds"],
         cpu,
@@ -216,20 +241,26 @@ def _child(args: list[str]) -> dict[str, Any]:
     from askfirst.settings import Settings
     from askfirst.store import open_store
     from askfirst.workspace.importer import import_export
+    from askfirst.workspace.mattermost_importer import import_mattermost
 
     export, url, data_dir = Path(args[1]), args[2], Path(args[3])
     store = open_store(Settings(data_dir=data_dir, database_url=url))
     started, cpu_started = time.perf_counter(), time.process_time()
-    imported = import_export(store, export)
+    if export.suffix == ".jsonl":
+        messages = import_mattermost(store, export).messages_read
+    else:
+        messages = import_export(store, export).messages_added
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     store.engine.dispose()
-    return {"messages": imported.messages_added, "seconds": seconds, "cpu_seconds": cpu_seconds}
+    return {"messages": messages, "seconds": seconds, "cpu_seconds": cpu_seconds}
 
 
 def _read(export: Path) -> dict[str, Any]:
     """Every message of the export parsed, in import order, and nothing written anywhere."""
     from askfirst.workspace.slack_export import open_export
 
+    if export.suffix == ".jsonl":
+        return _read_mattermost(export)
     started, cpu_started = time.perf_counter(), time.process_time()
     read = 0
     with open_export(export) as opened:
@@ -241,16 +272,29 @@ def _read(export: Path) -> dict[str, Any]:
     return {"messages": read, "seconds": seconds, "cpu_seconds": cpu_seconds}
 
 
+def _read_mattermost(export: Path) -> dict[str, Any]:
+    from askfirst.workspace.mattermost_export import open_mattermost_export
+
+    started, cpu_started = time.perf_counter(), time.process_time()
+    read = 0
+    with open_mattermost_export(export) as opened:
+        for line in opened.lines():
+            if line.type in ("post", "direct_post"):
+                read += 1 + len(line.value.get("replies") or [])
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    return {"messages": read, "seconds": seconds, "cpu_seconds": cpu_seconds}
+
+
 def _print_table(measurements: list[Measurement]) -> None:
     header = (
-        f"{'step':<9}{'database':<12}{'messages':>11}{'seconds':>9}{'msg/s':>9}"
+        f"{'step':<9}{'source':<11}{'database':<12}{'messages':>11}{'seconds':>9}{'msg/s':>9}"
         f"{'CPU s':>8}{'msg/CPU s':>11}{'peak MB':>9}{'load':>6}"
     )
     print(header)
     print("-" * len(header))
     for m in measurements:
         print(
-            f"{m.step:<9}{m.database:<12}{m.messages:>11,}{m.seconds:>9.2f}{m.per_second:>9,.0f}"
+            f"{m.step:<9}{m.source:<11}{m.database:<12}{m.messages:>11,}{m.seconds:>9.2f}{m.per_second:>9,.0f}"
             f"{m.work_cpu_seconds:>8.2f}{m.per_cpu_second:>11,.0f}{m.peak_rss_mb:>9.0f}"
             f"{m.load_average:>6.1f}"
         )

@@ -31,6 +31,7 @@ import polars as pl
 
 import team_sizes
 from askfirst.consent.purposes import BUILT_IN_PURPOSES
+from askfirst.privacy.accountant import rho_for_epsilon
 from askfirst.privacy.bounding import draw_seed
 from askfirst.recommenders import fitting
 from askfirst.recommenders.contributions import emoji_contributions
@@ -55,9 +56,13 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=400)
     parser.add_argument("--folds", type=int, default=3, help="of team_sizes' 10 folds")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--epsilon", type=float, default=None, help="ε of one release (default: the plan's)"
+    )
     args = parser.parse_args()
     load_start = load_average()
-    (rows, prior), run = timed(lambda: measure(args.people, args.folds, args.seed))
+    rho = release_rho(args.epsilon)
+    (rows, prior), run = timed(lambda: measure(args.people, args.folds, args.seed, rho))
     print_table(
         ["domain", "l0", "cut (noise keys)", "keys served", "top-3", "vs prior"],
         [
@@ -79,7 +84,8 @@ def main() -> None:
             "people": args.people,
             "folds": args.folds,
             "seed": args.seed,
-            "rho": BUILT_IN_PURPOSES[team_sizes.PURPOSE].plan.rho_release,
+            "epsilon": args.epsilon,
+            "rho": rho,
             "prior_top3": prior,
             "rows": rows,
             "run": run.as_dict(),
@@ -89,12 +95,18 @@ def main() -> None:
     )
 
 
-def measure(people: int, folds: int, seed: int) -> tuple[list[dict[str, Any]], float]:
+def release_rho(epsilon: float | None) -> float:
+    """The ρ of one release at `epsilon` (at the bench's δ), or the plan's default."""
+    if epsilon is None:
+        return BUILT_IN_PURPOSES[team_sizes.PURPOSE].plan.rho_release
+    return rho_for_epsilon(epsilon, team_sizes.DELTA)
+
+
+def measure(people: int, folds: int, seed: int, rho: float) -> tuple[list[dict[str, Any]], float]:
     team = team_sizes.read_team(people, people * 200, seed)
     rng = np.random.default_rng(seed)
     members = team.messages["member_id"].unique().sort().to_list()
     tests = team_sizes.test_folds(members, rng)[:folds]
-    rho = BUILT_IN_PURPOSES[team_sizes.PURPOSE].plan.rho_release
     frames = EmojiSnapshotFrames(team.messages, team.channels)
     domains: dict[str, Callable[[frozenset[int]], KeyDomain]] = {
         "product (1,500 x 80)": lambda test: product_like(team.channels, 1500, 80),

@@ -10,7 +10,7 @@ same input: 1,000,000 (member, key) rows, ~20,000 members (Zipf s = 1.0), ~44,00
 (Zipf s = 1.07) of a public domain of 50,000 keys, at most 32 keys per member and 1 per key,
 ε = 1 alone at δ = 1e-6 (ρ = `rho_for_epsilon(1, 1e-6)`):
 
-- askfirst: `LocalEngine.bound`, then `NoisyCounts.release` (OpenDP discrete Gaussian on every
+- askfirst: `LocalEngine.bound`, then `NoisyCounts.release` (the discrete Gaussian on every
   key of the domain, `calibrate_domain_gaussian`) and `artifact_of`'s cut, as releases do;
 - PipelineDP 0.3.1 LocalBackend, privacy-id count, Gaussian noise, the domain as its public
   partitions;
@@ -82,7 +82,7 @@ def core(repeats: int) -> dict[str, Any]:
     _, calibration = timed(lambda: calibrate_domain_gaussian(RHO, L0))
     approaches: dict[str, Callable[[np.random.Generator], int]] = {
         "non-private Polars (floor)": lambda rng: non_private(frame, rng),
-        "askfirst (Polars + OpenDP)": lambda rng: askfirst(frame, domain, rng),
+        "askfirst (Polars + bulk discrete Gaussian)": lambda rng: askfirst(frame, domain, rng),
         "PipelineDP LocalBackend": lambda rng: peer(pipeline_dp, rows, domain),
     }
     runs: dict[str, list[tuple[int, Timing, float]]] = {name: [] for name in approaches}
@@ -259,7 +259,7 @@ def _median(measured: list[tuple[int, Timing, float]]) -> dict[str, Any]:
 
 
 def _ratios(summary: dict[str, dict[str, Any]]) -> dict[str, float]:
-    ours = summary["askfirst (Polars + OpenDP)"]
+    ours = summary["askfirst (Polars + bulk discrete Gaussian)"]
     peer_run = summary["PipelineDP LocalBackend"]
     floor = summary["non-private Polars (floor)"]
     return {

@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 import numpy as np
+import pytest
 from sqlalchemy import func, select
 from training_chat import Chat
 
@@ -20,8 +21,8 @@ from askfirst.clock import ManualClock
 from askfirst.privacy.accountant import epsilon_for_rho
 from askfirst.settings import Settings
 from askfirst.store import Store
-from askfirst.store.tables import ChannelKind, ReleaseCharge
-from askfirst.training.errors import BudgetRaceError
+from askfirst.store.tables import ChannelKind, Release, ReleaseCharge
+from askfirst.training.errors import BudgetRaceError, CoolingDownError
 from askfirst.training.fitters import fitter_for
 from askfirst.training.pipeline import record_release
 from askfirst.training.releases import TrainedModel
@@ -103,3 +104,39 @@ def test_of_two_releases_racing_for_the_last_budget_only_one_charges(
             .order_by(func.count().desc()).limit(1)
         )  # fmt: skip
     assert most == 1  # a budget of one release (and its withdrawal) pays for one
+
+
+def test_of_two_train_now_clicks_at_once_only_one_records_a_release(
+    store: Store, chat: Chat, settings: Settings
+) -> None:
+    """Both clicks pass the console's early cooldown check (no release yet) and both fit; the
+    check under the workspace's lock lets only the first record a release."""
+    people = [chat.member() for _ in range(4)]
+    chat.channel("general", ChannelKind.PUBLIC, *people)
+    for member in people:
+        chat.post(member, "general", "ship it :rocket:", ago=timedelta(minutes=1))
+        chat.grant(member, EMOJI)
+    first, second = prepared(store, chat), prepared(store, chat)
+    cooldown = timedelta(minutes=10)
+
+    def record(prepared_release: tuple[Snapshot, TrainedModel], wait: timedelta | None) -> None:
+        record_release(
+            store,
+            *prepared_release,
+            settings=settings,
+            clock=chat.clock,
+            purposes=chat.purposes,
+            cooldown=wait,
+        )
+
+    record(first, cooldown)
+    with pytest.raises(CoolingDownError, match="less than 0:10:00 ago; try again after"):
+        record(second, cooldown)
+    assert releases_of(store) == 1
+    record(second, None)  # a scheduled training has no cooldown
+    assert releases_of(store) == 2
+
+
+def releases_of(store: Store) -> int:
+    with store.reading() as session:
+        return int(session.scalar(select(func.count()).select_from(Release)) or 0)

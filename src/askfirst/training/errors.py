@@ -25,3 +25,7 @@ class MechanismOverBudgetError(TrainingError):
 
 class StoreBusyTrainingError(TrainingError):
     """Other writers (an import, another training) kept the store busy past the wait."""
+
+
+class CoolingDownError(TrainingError):
+    """An on-demand training within the cooldown of the purpose's previous release."""

@@ -15,7 +15,7 @@ import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 from sqlalchemy import select
@@ -29,7 +29,13 @@ from askfirst.store import Store, StoreBusyError
 from askfirst.store.tables import Release, Workspace
 from askfirst.training.artifacts import removed_on_failure
 from askfirst.training.budgets import members_who_can_pay, spent_by_member
-from askfirst.training.errors import BudgetRaceError, NoMembersError, StoreBusyTrainingError
+from askfirst.training.cooldown import cooldown_ends
+from askfirst.training.errors import (
+    BudgetRaceError,
+    CoolingDownError,
+    NoMembersError,
+    StoreBusyTrainingError,
+)
 from askfirst.training.errors import TrainingError as TrainingError
 from askfirst.training.fitters import Fitter, fitter_for
 from askfirst.training.gates import PromotionGate, first_refusal, promotion_gates
@@ -65,8 +71,14 @@ def train(
     purposes: Mapping[str, Purpose],
     gates: tuple[PromotionGate, ...] | None = None,
     fitter: Fitter | None = None,
+    cooldown: timedelta | None = None,
 ) -> TrainingOutcome:
-    """Train `purpose_key` for a workspace from a snapshot taken now, and serve the release."""
+    """Train `purpose_key` for a workspace from a snapshot taken now, and serve the release.
+
+    With `cooldown` (the console's "train now"), a release trained within it refuses this one
+    with `CoolingDownError`, checked under the workspace's lock: of two clicks at once, one
+    trains.
+    """
     purpose = find_purpose(purposes, purpose_key)
     rng = np.random.default_rng(secrets.randbits(128))
     try:
@@ -94,7 +106,7 @@ def train(
     except EngineUnavailableError as error:
         raise TrainingError(f"{purpose.key} was not trained: {error}") from error
     release = record_release(
-        store, snapshot, model, settings=settings, clock=clock, purposes=purposes
+        store, snapshot, model, settings=settings, clock=clock, purposes=purposes, cooldown=cooldown
     )
     return promote_if_allowed(
         store,
@@ -114,6 +126,7 @@ def record_release(
     settings: Settings,
     clock: Clock,
     purposes: Mapping[str, Purpose],
+    cooldown: timedelta | None = None,
 ) -> Release:
     """Write snapshot, release, artifact and charges together, or nothing at all.
 
@@ -123,6 +136,8 @@ def record_release(
     with removed_on_failure(settings.releases_dir) as written, store.transaction() as session:
         lock_workspace(session, snapshot.workspace_id)
         at = clock.now()
+        if cooldown is not None:
+            _check_cooled_down(session, snapshot, at=at, cooldown=cooldown)
         check_budgets_still_pay(session, snapshot, purposes[snapshot.purpose_key], at=at)
         recorded = record_snapshot(session, snapshot, at=at)
         release = create_release(
@@ -130,6 +145,19 @@ def record_release(
         )
         written.extend(release_files(release))
     return release
+
+
+def _check_cooled_down(
+    session: Session, snapshot: Snapshot, *, at: datetime, cooldown: timedelta
+) -> None:
+    ends = cooldown_ends(
+        session, snapshot.workspace_id, snapshot.purpose_key, at=at, cooldown=cooldown
+    )
+    if ends is not None:
+        raise CoolingDownError(
+            f"{snapshot.purpose_key} was not trained: a release was trained less than "
+            f"{cooldown} ago; try again after {ends:%Y-%m-%d %H:%M} UTC"
+        )
 
 
 def promote_if_allowed(

@@ -21,7 +21,13 @@ from askfirst.consent.agreement import ConsentStateError, verify_consent_state_u
 from askfirst.consent.counts import band_width, member_band
 from askfirst.journal import verify
 from askfirst.store.tables import Release, ReleaseStatus
-from askfirst.training.errors import BudgetRaceError, NoMembersError, StoreBusyTrainingError
+from askfirst.training.cooldown import cooldown_ends
+from askfirst.training.errors import (
+    BudgetRaceError,
+    CoolingDownError,
+    NoMembersError,
+    StoreBusyTrainingError,
+)
 from askfirst.training.fitters import FITTERS
 from askfirst.training.pipeline import TrainingError, train
 from askfirst.web.api.admin import change_policy as apply_policy
@@ -36,7 +42,6 @@ from askfirst.web.pages.admin_view import (
     withdrawal_summaries,
 )
 from askfirst.web.pages.train_view import (
-    cooldown_ends,
     serving_state,
     trainable,
     training_cost,
@@ -54,6 +59,7 @@ REFUSALS: list[tuple[type[Exception], str]] = [
     (NoMembersError, "no-members"),
     (BudgetRaceError, "budget-race"),
     (StoreBusyTrainingError, "busy"),
+    (CoolingDownError, COOLDOWN),
 ]
 REFUSAL_WORDS = {
     "no-members": "nothing was trained: no member has eligible data (nobody said yes, has "
@@ -153,6 +159,7 @@ def _train(context: AppContext, workspace_id: int, key: str) -> str:
             settings=context.settings,
             clock=context.clock,
             purposes=context.purposes,
+            cooldown=cooldown,  # checked again under the workspace's lock: two clicks, one release
         )
     except (TrainingError, ConsentStateError) as error:
         return next((code for kind, code in REFUSALS if isinstance(error, kind)), FAILED)

@@ -8,13 +8,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from askfirst.consent import Purpose, policy_for_workspace
 from askfirst.consent.counts import answer_counts, band_width, member_band, withhold_small_counts
 from askfirst.store.tables import Answer, Release, ReleaseStatus
 from askfirst.training.budgets import can_pay, remaining, spent_by_member
+from askfirst.training.cooldown import cooldown_ends
 from askfirst.training.fitters import FITTERS
 from askfirst.training.forbidden import forbidding_scopes
 from askfirst.training.releases import releases, served
@@ -87,29 +87,6 @@ def training_cost(
         members_in_words(len(last), threshold),
         cooldown_ends(session, workspace_id, purpose.key, at=at, cooldown=cooldown),
     )
-
-
-def cooldown_ends(
-    session: Session, workspace_id: int, purpose_key: str, *, at: datetime, cooldown: timedelta
-) -> datetime | None:
-    """When "train now" may train the purpose again, or None if it may now.
-
-    The cooldown runs from the newest release trained from a snapshot (any release but one
-    derived by a withdrawal, which charges only the member who leaves), however it was made.
-    """
-    newest = session.scalar(
-        select(Release.created_at)
-        .where(
-            Release.workspace_id == workspace_id,
-            Release.purpose_key == purpose_key,
-            Release.parent_id.is_(None),
-        )
-        .order_by(Release.created_at.desc())
-        .limit(1)
-    )
-    if newest is None or newest + cooldown <= at:
-        return None
-    return newest + cooldown
 
 
 def serving_state(
