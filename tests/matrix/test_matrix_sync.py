@@ -25,6 +25,7 @@ from askfirst.store.tables import (
     Message,
     Reaction,
 )
+from askfirst.web.pages.privacy_center_view import timeline
 
 
 def texts(store: Store, room_id: str) -> list[str]:
@@ -145,6 +146,28 @@ def test_edits_reactions_and_redactions_are_applied(store: Store, homeserver: Ho
                     )
                 ]
             assert sorted(redacted) == sorted([thumbs, second])
+            # Each author reads the redaction of their own message or reaction in their timeline.
+            with store.reading() as session:
+                lines = {
+                    who.user_id: [
+                        event.text
+                        for event in timeline(
+                            session,
+                            session.scalars(
+                                select(Member).where(Member.slack_id == who.user_id)
+                            ).one(),
+                            BUILT_IN_PURPOSES,
+                        )
+                    ]
+                    for who in (alice, bob)
+                }
+            assert lines == {
+                alice.user_id: [
+                    "Your message was redacted in Matrix and deleted here too, with 0 reactions "
+                    "and 0 file records"
+                ],
+                bob.user_id: ["Your reaction was redacted in Matrix and deleted here too"],
+            }
             # The whole history again (a new device's first sync) changes nothing.
             with store.transaction() as session:
                 session.execute(update(MatrixConnection).values(next_batch=None))
