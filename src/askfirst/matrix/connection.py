@@ -56,8 +56,14 @@ class ConnectionStatus:
 
 
 def client_config(request_timeout: float = 60) -> AsyncClientConfig:
-    """matrix-nio's settings: no retries of its own, so askfirst's backoff reports each."""
-    return AsyncClientConfig(max_limit_exceeded=0, max_timeouts=0, request_timeout=request_timeout)
+    """matrix-nio's settings: no retries of its own, so askfirst's backoff reports each; no
+    end-to-end encryption, even where its libraries are installed (docs/matrix.md)."""
+    return AsyncClientConfig(
+        max_limit_exceeded=0,
+        max_timeouts=0,
+        request_timeout=request_timeout,
+        encryption_enabled=False,
+    )
 
 
 async def connect(
