@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import aiohttp
 from nio import (
     AsyncClient,
     JoinError,
@@ -41,6 +42,8 @@ from askfirst.store import Store
 from askfirst.store.tables import Channel, MatrixConnection, MatrixEvent
 
 log = logging.getLogger("askfirst.matrix")
+# What a homeserver that is down, slow or failing (or a busy store) raises during a sync.
+REACHING = (MatrixError, OSError, TimeoutError, aiohttp.ClientError, SQLAlchemyError, ValueError)
 PAGE = 100  # events per page when filling a gap
 SYNC_FILTER = {"room": {"timeline": {"limit": PAGE}, "state": {"lazy_load_members": False}}}
 
@@ -95,7 +98,10 @@ class MatrixSync:
                     break
                 try:
                     step.result()
-                except (MatrixError, OSError, TimeoutError, SQLAlchemyError, ValueError) as error:
+                except REACHING as error:
+                    await self._wait(self._failed(error))
+                except Exception as error:  # a daemon reports and retries even what it can't name
+                    log.exception("unexpected error in the Matrix sync")
                     await self._wait(self._failed(error))
         finally:
             stopped.cancel()
@@ -205,9 +211,13 @@ class MatrixSync:
             return set(session.scalars(query))
 
     async def _send(self, client: AsyncClient, replies: list[Reply]) -> None:
+        """Send the replies of a committed sync; one that fails is logged, its answer stays."""
         for reply in replies:
             content = {"msgtype": "m.notice", "body": reply.text}
-            sent = await client.room_send(reply.room_id, "m.room.message", content)
+            try:
+                sent = await client.room_send(reply.room_id, "m.room.message", content)
+            except (OSError, TimeoutError, aiohttp.ClientError) as error:
+                sent = error
             if not isinstance(sent, RoomSendResponse):
                 log.warning("could not reply in %s: %s", reply.room_id, _words(sent))
 
@@ -252,6 +262,8 @@ def _room(room: MatrixRoom) -> Room:
 
 def _words(response: Any) -> str:
     """An error response in words: its message, and the HTTP status it came with."""
+    if isinstance(response, BaseException):
+        return f"{type(response).__name__}: {response}"
     transport = getattr(response, "transport_response", None)
     status = getattr(transport, "status", None) or getattr(response, "status_code", None)
     message = getattr(response, "message", None) or type(response).__name__
