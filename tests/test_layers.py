@@ -45,3 +45,20 @@ def test_the_check_sees_an_import_that_reaches_up(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from askfirst.training.pipeline import train\n")
     assert imported_packages(module) == {"training"}
+
+
+def test_the_web_app_never_waits_on_a_matrix_homeserver() -> None:
+    """The Matrix sync runs in its own process (`askfirst matrix sync`): no page or API route
+    imports it, so a homeserver that is down or slow can never hold up a request."""
+    reaching = [
+        str(path.relative_to(SOURCE))
+        for path in sorted((SOURCE / "web").rglob("*.py"))
+        if "matrix" in imported_packages(path)
+    ]
+    assert reaching == []
+
+
+def test_the_matrix_source_sits_above_consent_and_below_the_web() -> None:
+    """It writes chat data (workspace) and records answers (consent); nothing trains from it."""
+    used = set().union(*(imported_packages(p) for p in (SOURCE / "matrix").rglob("*.py")))
+    assert used - {"matrix"} <= {"clock", "consent", "journal", "settings", "store", "workspace"}

@@ -14,6 +14,7 @@ from askfirst.consent.commands import consent_app, org_app, policy_app
 from askfirst.demo import DEMO_DIR, demo
 from askfirst.journal.commands import journal_app
 from askfirst.journal.verify import register_state_check
+from askfirst.matrix.command import matrix_app
 from askfirst.settings import DEFAULT_DATA_DIR, load_settings
 from askfirst.store import open_store
 from askfirst.store.elsewhere import empty_store_warning
@@ -40,6 +41,7 @@ app.add_typer(org_app, name="org")
 app.add_typer(journal_app, name="journal")
 app.add_typer(member_app, name="member")
 app.add_typer(token_app, name="token")
+app.add_typer(matrix_app, name="matrix")
 app.command("demo")(demo)
 app.command("serve")(serve)
 app.command("audit")(audit)

@@ -29,7 +29,8 @@ from askfirst.journal import append
 from askfirst.store.tables import Answer, AnswerMethod, ConsentAnswer, Member
 
 # Methods by which the member answers in person; the actor is then the member themselves.
-IN_PERSON = frozenset({AnswerMethod.PAGE, AnswerMethod.API, AnswerMethod.GPC})
+# A Matrix answer is in person too: the homeserver vouches that the member sent it.
+IN_PERSON = frozenset({AnswerMethod.PAGE, AnswerMethod.API, AnswerMethod.GPC, AnswerMethod.MATRIX})
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,10 @@ from askfirst.consent.purposes import Purpose, find_purpose
 from askfirst.store.tables import AnswerMethod, Member
 
 RECEIPT_VERSION = "KI-CR-v1.1.0"
+# The public privacy page (issue 5) lives here; receipts point members at it.
+PRIVACY_PATH = "/privacy"
+# The service runs where the organisation runs it; it names no legal regime it cannot know.
+JURISDICTION = "as stated by the controller on the privacy page"
 PURPOSE_CATEGORY = "Personalized Experience"
 METHOD_WORDS = {
     AnswerMethod.PAGE: "consent page of the askfirst web app",
@@ -29,6 +33,7 @@ METHOD_WORDS = {
     AnswerMethod.GPC: "Global Privacy Control signal (Sec-GPC: 1) from the member's browser",
     AnswerMethod.ADMIN_POLICY: "administrator acting on an org or workspace policy",
     AnswerMethod.CLI: "askfirst operator command line, at the member's request",
+    AnswerMethod.MATRIX: "message from the member to the askfirst bot in a Matrix direct room",
 }
 
 

@@ -8,13 +8,11 @@ from sqlalchemy import select
 
 from askfirst.accounts.roles import SignedInMember
 from askfirst.consent import consent_receipt
+from askfirst.consent.receipts import JURISDICTION, PRIVACY_PATH
 from askfirst.store.tables import Org, Workspace
 from askfirst.web.context import AppContext
 
-# The public privacy page (issue 5) lives here; receipts point members at it.
-PRIVACY_PATH = "/privacy"
-# The service runs where the organisation runs it; it names no legal regime it cannot know.
-JURISDICTION = "as stated by the controller on the privacy page"
+__all__ = ["JURISDICTION", "PRIVACY_PATH", "receipt_for"]
 
 
 def receipt_for(

@@ -16,6 +16,7 @@ from askfirst.store.tables.consent import (
     WithdrawalStep,
 )
 from askfirst.store.tables.journal import JournalEntry
+from askfirst.store.tables.matrix import MatrixConnection, MatrixEvent
 from askfirst.store.tables.training import (
     ChargeReason,
     PersonalModel,
@@ -51,6 +52,8 @@ __all__ = [
     "ConsentPolicy",
     "File",
     "JournalEntry",
+    "MatrixConnection",
+    "MatrixEvent",
     "Member",
     "Membership",
     "Message",

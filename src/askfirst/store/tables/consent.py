@@ -45,6 +45,7 @@ class AnswerMethod(enum.StrEnum):
     GPC = "gpc"
     ADMIN_POLICY = "admin-policy"
     CLI = "cli"
+    MATRIX = "matrix"
 
 
 class WithdrawalStatus(enum.StrEnum):

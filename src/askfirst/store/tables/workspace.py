@@ -57,7 +57,8 @@ class Member(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
-    slack_id: Mapped[str] = mapped_column(String(64))
+    # A Slack or Mattermost user id, or a Matrix user id (@name:server, up to 255 characters).
+    slack_id: Mapped[str] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(200))
     real_name: Mapped[str | None] = mapped_column(String(200))
     is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -72,7 +73,7 @@ class Channel(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
-    slack_id: Mapped[str] = mapped_column(String(64))
+    slack_id: Mapped[str] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[ChannelKind] = mapped_column(
         Enum(

@@ -246,7 +246,20 @@ def _journal_events(
                 f"messages, {payload.get('reactions')} reactions and {payload.get('files')} file "
                 "records deleted; every purpose withdrawn"
             )
+        elif entry.kind == "matrix.redacted":
+            text = _redaction_words(payload.get("removed"))
         else:
             text = entry.kind
         events.append(TimelineEvent(entry.at, text, entry.seq))
     return events
+
+
+def _redaction_words(removed: object) -> str:
+    """A Matrix redaction of the member's message or reaction, as the journal recorded it."""
+    counts = removed if isinstance(removed, dict) else {}
+    if "messages" not in counts:
+        return "Your reaction was redacted in Matrix and deleted here too"
+    return (
+        "Your message was redacted in Matrix and deleted here too, with "
+        f"{counts.get('reactions', 0)} reactions and {counts.get('files', 0)} file records"
+    )

@@ -36,6 +36,7 @@ METHOD_WORDS: dict[str, str] = {
     "gpc": "by your browser's Global Privacy Control",
     "admin-policy": "by an admin's policy",
     "cli": "by an operator, at your request",
+    "matrix": "in your Matrix chat with the askfirst bot",
 }
 
 
