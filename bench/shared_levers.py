@@ -111,6 +111,9 @@ def measure(people: int, folds: int, seed: int, rho: float) -> tuple[list[dict[s
     domains: dict[str, Callable[[frozenset[int]], KeyDomain]] = {
         "product (1,500 x 80)": lambda test: product_like(team.channels, 1500, 80),
         "wider (5,000 x 200)": lambda test: product_like(team.channels, 5000, 200),
+        "product, channels x every emoji": lambda test: product_like(
+            team.channels, 1500, 80, channel_emoji=len(emoji_prior().chars)
+        ),
         "every key used (oracle)": lambda test: every_key_used(team.messages, test, rng),
     }
     hits: dict[tuple[str, int, float], list[bool]] = {}
@@ -148,18 +151,29 @@ def measure(people: int, folds: int, seed: int, rho: float) -> tuple[list[dict[s
     ], float(np.mean(prior_hits))
 
 
-def product_like(channels: tuple[str, ...], words: int, emoji: int) -> KeyDomain:
-    """The product's domain (`domains.emoji_domain`) with `words` words and `emoji` emoji."""
+def product_like(
+    channels: tuple[str, ...], words: int, emoji: int, channel_emoji: int | None = None
+) -> KeyDomain:
+    """The product's domain (`domains.emoji_domain`) with `words` words and `emoji` emoji
+    (and `channel_emoji` emoji with each channel: the most used, then every other one)."""
     paired = frequent_emoji(emoji)
+    in_channels = paired if channel_emoji is None else every_emoji_first(channel_emoji)
     return KeyDomain(
         tuple(
             itertools.chain(
                 (word_key(w, e) for w in domain_words(count=words) for e in paired),
                 (emoji_key(e) for e in sorted(emoji_prior().chars)),
-                (channel_emoji_key(c, e) for c in domain_channels(channels) for e in paired),
+                (channel_emoji_key(c, e) for c in domain_channels(channels) for e in in_channels),
             )
         )
     )
+
+
+def every_emoji_first(count: int) -> tuple[str, ...]:
+    """The `count` first emoji: the most used (`frequent_emoji`), then the rest by name."""
+    frequent = frequent_emoji(len(emoji_prior().chars))
+    rest = sorted(set(emoji_prior().chars) - set(frequent))
+    return (*frequent, *rest)[:count]
 
 
 def every_key_used(
