@@ -39,6 +39,7 @@ from askfirst.recommenders.domains import (
     KeyDomain,
     domain_channels,
     domain_words,
+    every_emoji_by_use,
     frequent_emoji,
 )
 from askfirst.recommenders.emoji import EmojiSuggester
@@ -157,7 +158,7 @@ def product_like(
     """The product's domain (`domains.emoji_domain`) with `words` words and `emoji` emoji
     (and `channel_emoji` emoji with each channel: the most used, then every other one)."""
     paired = frequent_emoji(emoji)
-    in_channels = paired if channel_emoji is None else every_emoji_first(channel_emoji)
+    in_channels = paired if channel_emoji is None else every_emoji_by_use()[:channel_emoji]
     return KeyDomain(
         tuple(
             itertools.chain(
@@ -167,13 +168,6 @@ def product_like(
             )
         )
     )
-
-
-def every_emoji_first(count: int) -> tuple[str, ...]:
-    """The `count` first emoji: the most used (`frequent_emoji`), then the rest by name."""
-    frequent = frequent_emoji(len(emoji_prior().chars))
-    rest = sorted(set(emoji_prior().chars) - set(frequent))
-    return (*frequent, *rest)[:count]
 
 
 def every_key_used(

@@ -9,7 +9,8 @@ domains are built from public data and the workspace's own channel list only:
   `wordfreq` package's word lists, shipped inside its wheel) and the most used emoji (the
   prior's list of common chat emoji, then Unicode's published emoji frequency ranking);
   "e:<emoji>" for every emoji the prior knows;
-  "c:<channel>|<emoji>" for the workspace's public channels and the same emoji.
+  "c:<channel>|<emoji>" for the workspace's newest `EMOJI_CHANNELS` public channels and every
+  emoji the prior knows (a team's channels have emoji of their own: 🐛 in #bugs, 🍕 in #lunch).
 - channel recommendations: "n:<channel>" and "p:<a>|<b>" for the public channels.
 
 Channels are the newest `MAX_CHANNELS` public, unarchived channels at the snapshot's
@@ -38,6 +39,8 @@ from askfirst.recommenders.prior import POPULAR, emoji_prior
 LANGUAGE = "en"
 DOMAIN_WORDS = 1500
 MAX_CHANNELS = 500
+# Channels paired with every emoji (~1,900 keys each) in the emoji domain: at most ~380,000 keys.
+EMOJI_CHANNELS = 200
 # The Unicode Consortium's emoji frequency ranking (2021), most used first: public knowledge.
 FREQUENT_EMOJI = (
     "😂❤️🤣👍😭🙏😘🥰😍😊🎉😁💕🥺😅🔥☺️🤦♥️🤷🙄😆🤗😉🎂🤔👏🙂😳🥳😎👌💜😔💪✨💖👀😋😏😢👉💗😩💯🌹"
@@ -97,12 +100,23 @@ def frequent_emoji(count: int = PAIR_EMOJI) -> tuple[str, ...]:
     return tuple(names[:count])
 
 
+@functools.cache
+def every_emoji_by_use() -> tuple[str, ...]:
+    """Every emoji the prior knows: the most used first (`frequent_emoji`), then by name."""
+    frequent = frequent_emoji(len(emoji_prior().chars))
+    return (*frequent, *sorted(set(emoji_prior().chars) - set(frequent)))
+
+
 def emoji_domain(channels: Sequence[str]) -> KeyDomain:
     """Every key an emoji release may hold, for a workspace with these public channels."""
     pair_emoji = frequent_emoji()
     words = (word_key(w, e) for w in domain_words() for e in pair_emoji)
     every_emoji = (emoji_key(e) for e in sorted(emoji_prior().chars))
-    in_channels = (channel_emoji_key(c, e) for c in domain_channels(channels) for e in pair_emoji)
+    in_channels = (
+        channel_emoji_key(c, e)
+        for c in domain_channels(channels)[:EMOJI_CHANNELS]
+        for e in every_emoji_by_use()
+    )
     return KeyDomain(tuple(itertools.chain(words, every_emoji, in_channels)))
 
 

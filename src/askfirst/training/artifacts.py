@@ -80,7 +80,7 @@ def write_state(
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")
     with temporary.open("wb") as file:
-        np.savez(file, keys=np.array(keys, dtype=str), **arrays)
+        np.savez(file, **_packed_keys(keys), **arrays)
     os.replace(temporary, path)
 
 
@@ -92,8 +92,26 @@ def read_state(releases_dir: Path, relative: str) -> tuple[tuple[str, ...], dict
             arrays = {name: stored[name] for name in stored.files}
     except FileNotFoundError:
         raise ArtifactError(f"release state {path} is missing") from None
-    keys = tuple(str(key) for key in arrays.pop("keys").tolist())
-    return keys, arrays
+    return _unpacked_keys(arrays), arrays
+
+
+def _packed_keys(keys: tuple[str, ...]) -> dict[str, Any]:
+    """The keys as one UTF-8 buffer and where each ends: a fixed-width string array would take
+    four bytes a character of the longest key for every key (~200 bytes a key)."""
+    encoded = [key.encode("utf-8") for key in keys]
+    ends = np.cumsum([len(key) for key in encoded], dtype=np.int64)
+    return {"key_bytes": np.frombuffer(b"".join(encoded), dtype=np.uint8), "key_ends": ends}
+
+
+def _unpacked_keys(arrays: dict[str, Any]) -> tuple[str, ...]:
+    """The keys of a state file, packed or (written before packing) as a string array."""
+    if "keys" in arrays:
+        return tuple(str(key) for key in arrays.pop("keys").tolist())
+    buffer = arrays.pop("key_bytes").tobytes()
+    ends = arrays.pop("key_ends").tolist()
+    return tuple(
+        buffer[start:end].decode("utf-8") for start, end in zip([0, *ends], ends, strict=False)
+    )
 
 
 @contextmanager
