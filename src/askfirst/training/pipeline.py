@@ -31,7 +31,7 @@ from askfirst.training.artifacts import removed_on_failure
 from askfirst.training.budgets import members_who_can_pay, spent_by_member
 from askfirst.training.errors import BudgetRaceError, NoMembersError, StoreBusyTrainingError
 from askfirst.training.errors import TrainingError as TrainingError
-from askfirst.training.fitters import Fitter, fitter_for
+from askfirst.training.fitters import Fitter, fitter_for, message_sieve
 from askfirst.training.gates import PromotionGate, first_refusal, promotion_gates
 from askfirst.training.releases import (
     TrainedModel,
@@ -69,6 +69,8 @@ def train(
     """Train `purpose_key` for a workspace from a snapshot taken now, and serve the release."""
     purpose = find_purpose(purposes, purpose_key)
     rng = np.random.default_rng(secrets.randbits(128))
+    # The purpose's own fitter reads only part of the messages: memory stays flat in them.
+    sieve = message_sieve(purpose.key, rng) if fitter is None else None
     try:
         with store.reading_at(clock) as (session, watermark):
             snapshot, frames = read_snapshot(
@@ -78,6 +80,7 @@ def train(
                 at=watermark,
                 purposes=purposes,
                 rng=rng,
+                sieve=sieve,
             )
     except StoreBusyError as error:
         raise StoreBusyTrainingError(f"{purpose.key} was not trained: {error}") from error
