@@ -98,6 +98,8 @@ def _one_database(
         place = [url, folder]
         steps = [_run(database, "import", messages, ["import", *place, str(export)])]
         steps.append(_run(database, "consent", 0, ["consent", *place]))
+        # The emoji snapshot alone, read through the sieve training uses: what memory holds.
+        steps.append(_run(database, "read emoji snapshot", messages, ["read", *place]))
         for engine in engines:
             for purpose in PURPOSES:
                 name = f"train {purpose} ({engine})"
@@ -180,6 +182,8 @@ def _child(args: list[str]) -> dict[str, Any]:
             return _timed(lambda: {"people": len(consent_everyone(store, purposes)[1])})
         if step == "train":
             return _train(store, settings, purposes, rest[3])
+        if step == "read":
+            return _read(store, purposes)
         return _withdraw(store, settings, purposes)
     finally:
         store.engine.dispose()
@@ -237,6 +241,31 @@ def _train(store: Any, settings: Any, purposes: Any, purpose: str) -> dict[str, 
     if settings.engine == "spark":
         figures |= {"spark_start_seconds": spark_start, "jvm_peak_mb": _jvm_peak_mb()}
     return figures
+
+
+def _read(store: Any, purposes: Any) -> dict[str, Any]:
+    """The emoji snapshot read as training reads it: how many messages the sieve kept."""
+    import numpy as np
+
+    from askfirst.clock import SystemClock
+    from askfirst.training.fitters import message_sieve
+    from askfirst.training.snapshots import read_snapshot
+
+    def work() -> dict[str, Any]:
+        rng = np.random.default_rng()
+        with store.reading_at(SystemClock()) as (session, at):
+            snapshot, frames = read_snapshot(
+                session,
+                workspace_id=_workspace_id(store),
+                purpose_key=PURPOSES[0],
+                at=at,
+                purposes=purposes,
+                rng=rng,
+                sieve=message_sieve(PURPOSES[0], rng),
+            )
+        return {"messages_read": snapshot.message_count, "messages_kept": frames.messages.height}
+
+    return _timed(work)
 
 
 def _withdraw(store: Any, settings: Any, purposes: Any) -> dict[str, Any]:
