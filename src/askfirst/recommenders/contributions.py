@@ -8,6 +8,7 @@ engine then applies the per-member L0/L∞ bounds across all keys of the purpose
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import polars as pl
 
@@ -43,6 +44,36 @@ def message_emoji(messages: pl.DataFrame) -> pl.DataFrame:
         .drop_nulls("emoji")
         .unique(["message_id", "emoji"], maintain_order=True)
     )
+
+
+@dataclass(frozen=True)
+class EmojiMessageSieve:
+    """Of a stream of messages, what an emoji fit at `records_per_member` can ever read.
+
+    Only messages with a known inline emoji make emoji keys or held-out examples, and the fit
+    considers at most `records_per_member` of them per author: a uniformly random subset, by
+    hash priorities of (member, message) from a fresh `seed`, exactly as `keep_per_owner`
+    chooses. Kept chunk by chunk, the same rows survive as from all messages at once, while
+    memory holds at most `records_per_member` messages per member however many were written.
+    A member's kept messages still depend on the seed and their own messages alone.
+    """
+
+    records_per_member: int
+    seed: int
+    # Two colons, the least an inline `:emoji:` needs: the database leaves out the rest.
+    text_pattern: ClassVar[str] = "%:%:%"
+
+    def __call__(self, kept: pl.DataFrame, chunk: pl.DataFrame) -> pl.DataFrame:
+        with_emoji = chunk.join(
+            message_emoji(chunk).select("message_id").unique(), on="message_id", how="semi"
+        )
+        return keep_per_owner(
+            pl.concat([kept, with_emoji.select(kept.columns)]),
+            owner="member_id",
+            identity=["message_id"],
+            cap=self.records_per_member,
+            seed=self.seed,
+        )
 
 
 def emoji_contributions(frames: EmojiSnapshotFrames, bounds: Bounds, seed: int) -> pl.DataFrame:

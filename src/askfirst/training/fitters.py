@@ -10,7 +10,10 @@ import numpy as np
 from askfirst.consent.purposes import Purpose
 from askfirst.engines import Engine, LocalEngine
 from askfirst.privacy.accountant import epsilon_for_rho
+from askfirst.privacy.bounding import draw_seed
+from askfirst.recommenders.contributions import EmojiMessageSieve
 from askfirst.recommenders.fitting import (
+    EMOJI_BOUNDS,
     ChannelSnapshotFrames,
     EmojiSnapshotFrames,
     FitResult,
@@ -19,7 +22,7 @@ from askfirst.recommenders.fitting import (
 )
 from askfirst.training.errors import MechanismOverBudgetError, NoTrainerError
 from askfirst.training.releases import ReleaseState, TrainedModel
-from askfirst.training.snapshots import Snapshot, SnapshotFrames
+from askfirst.training.snapshots import MessageSieve, Snapshot, SnapshotFrames
 
 # Float slack when comparing OpenDP's reported ρ with the plan's.
 RHO_SLACK = 1e-9
@@ -79,6 +82,14 @@ FITTERS = {
     "emoji_suggestions": fit_emoji_suggestions,
     "channel_recommendations": fit_channel_recommendations,
 }
+
+
+def message_sieve(purpose_key: str, rng: np.random.Generator) -> MessageSieve | None:
+    """What the purpose's own fitter reads of the messages, kept as a snapshot streams them
+    (None: it reads them all). The sieve's seed is fresh for each release, never stored."""
+    if purpose_key == "emoji_suggestions":
+        return EmojiMessageSieve(EMOJI_BOUNDS.records_per_member, draw_seed(rng))
+    return None
 
 
 def fitter_for(purpose_key: str, engine: Engine | None = None) -> Fitter:

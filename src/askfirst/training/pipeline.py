@@ -37,7 +37,7 @@ from askfirst.training.errors import (
     StoreBusyTrainingError,
 )
 from askfirst.training.errors import TrainingError as TrainingError
-from askfirst.training.fitters import Fitter, fitter_for
+from askfirst.training.fitters import Fitter, fitter_for, message_sieve
 from askfirst.training.gates import PromotionGate, first_refusal, promotion_gates
 from askfirst.training.releases import (
     TrainedModel,
@@ -81,6 +81,8 @@ def train(
     """
     purpose = find_purpose(purposes, purpose_key)
     rng = np.random.default_rng(secrets.randbits(128))
+    # The purpose's own fitter reads only part of the messages: memory stays flat in them.
+    sieve = message_sieve(purpose.key, rng) if fitter is None else None
     try:
         with store.reading_at(clock) as (session, watermark):
             snapshot, frames = read_snapshot(
@@ -90,6 +92,7 @@ def train(
                 at=watermark,
                 purposes=purposes,
                 rng=rng,
+                sieve=sieve,
             )
     except StoreBusyError as error:
         raise StoreBusyTrainingError(f"{purpose.key} was not trained: {error}") from error

@@ -12,14 +12,14 @@ between them leaves no rows behind.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import polars as pl
-from sqlalchemy import ColumnElement, Select, and_, insert, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from askfirst.consent import Purpose, eligible_channel_kinds, members_for_training
@@ -49,6 +49,25 @@ MESSAGE_SCHEMA = {**MESSAGE_COLUMNS, "text": pl.String}
 REACTION_SCHEMA = {**MESSAGE_COLUMNS, "emoji": pl.String}
 REACTION_READ_SCHEMA = {**REACTION_SCHEMA, "author_id": pl.Int64}
 MEMBERSHIP_SCHEMA = {"member_id": pl.Int64, "channel_name": pl.String}
+TALLY_SCHEMA = {"member_id": pl.Int64, "channel_name": pl.String, "messages": pl.Int64}
+# Messages are read this many rows at a time, so reading never holds every row as Python objects.
+CHUNK_ROWS = 100_000
+
+
+class MessageSieve(Protocol):
+    """What of a purpose's messages its fit can ever read, kept as they stream by.
+
+    Called with what it kept so far and the next chunk of gated messages, it returns what it
+    keeps now; its memory must not grow with the messages read (see
+    `askfirst.recommenders.contributions.EmojiMessageSieve`).
+    """
+
+    @property
+    def text_pattern(self) -> str:
+        """A SQL LIKE pattern every message it keeps matches: the database leaves out the rest."""
+        ...
+
+    def __call__(self, kept: pl.DataFrame, chunk: pl.DataFrame) -> pl.DataFrame: ...
 
 
 @dataclass(frozen=True)
@@ -63,6 +82,15 @@ class SnapshotFrames:
     # The workspace's public, unarchived channels at the watermark, newest first: names every
     # member can see, which the releases' public key domains are built from.
     channels: tuple[str, ...] = ()
+    # When a sieve kept only part of the messages: how many gated messages were read, and
+    # their authors (the snapshot contains and charges every one of them all the same).
+    messages_read: int | None = None
+    authors: frozenset[int] = frozenset()
+
+    @property
+    def message_count(self) -> int:
+        """The gated messages read, whether or not a sieve kept them all."""
+        return self.messages.height if self.messages_read is None else self.messages_read
 
 
 @dataclass(frozen=True)
@@ -96,6 +124,7 @@ def read_snapshot(
     at: datetime,
     purposes: Mapping[str, Purpose],
     rng: np.random.Generator | None = None,
+    sieve: MessageSieve | None = None,
 ) -> tuple[Snapshot, SnapshotFrames]:
     """Select a snapshot at watermark `at` and read its data; writes nothing.
 
@@ -106,6 +135,10 @@ def read_snapshot(
     pool's: recorded in its home workspace, it reads every workspace of the pool, each through
     its own consent gate and policies. The frames returned for fitting name each member by their
     person (`unit_ids`), so a person writing in several workspaces is bounded once.
+
+    With a `sieve`, messages stream through it and the frames hold only what it keeps (what
+    the purpose's fit can read), so memory does not grow with the messages; the snapshot's
+    members and counts are those of every gated message all the same.
     """
     purpose = purposes[purpose_key]
     pool = pool_of(session, workspace_id=workspace_id, purpose_key=purpose_key, at=at)
@@ -122,8 +155,16 @@ def read_snapshot(
             session, workspace_id=member_of, purpose_key=purpose_key, at=at, purposes=purposes
         ) & people(session, member_of)
         admitted_here = members_who_can_pay(consenting_here, spent, purpose=purpose)
-        frames_here = read_frames(session, purpose, workspace_id=member_of, kinds=kinds_here, at=at)
-        parts.append(keep_members(frames_here, admitted_here))
+        frames_here = read_frames(
+            session,
+            purpose,
+            workspace_id=member_of,
+            kinds=kinds_here,
+            at=at,
+            members=admitted_here,
+            sieve=sieve,
+        )
+        parts.append(frames_here)
         kinds |= kinds_here
         consenting |= consenting_here
         admitted |= admitted_here
@@ -138,7 +179,7 @@ def read_snapshot(
         channel_kinds=frozenset(kinds),
         members=members,
         holdout_members=frozenset(m for m in members if units[m] in held_out_units),
-        message_count=frames.messages.height,
+        message_count=frames.message_count,
         reaction_count=frames.reactions.height,
         membership_count=frames.memberships.height,
         left_out_for_budget=len(consenting - admitted),
@@ -174,12 +215,11 @@ def by_unit(frames: SnapshotFrames, units: Mapping[int, int]) -> SnapshotFrames:
         joined = frame.join(mapping, on="member_id", how="left")
         return joined.with_columns(pl.col("unit_id").alias("member_id")).select(columns)
 
-    return SnapshotFrames(
-        renamed(frames.messages),
-        renamed(frames.reactions),
-        renamed(frames.memberships),
-        frames.conversation_members,
-        frames.channels,
+    return replace(
+        frames,
+        messages=renamed(frames.messages),
+        reactions=renamed(frames.reactions),
+        memberships=renamed(frames.memberships),
     )
 
 
@@ -188,12 +228,15 @@ def concat_frames(parts: list[SnapshotFrames]) -> SnapshotFrames:
     if len(parts) == 1:
         return parts[0]
     channels = tuple(dict.fromkeys(name for part in parts for name in part.channels))
+    sieved = any(p.messages_read is not None for p in parts)
     return SnapshotFrames(
         pl.concat([p.messages for p in parts]),
         pl.concat([p.reactions for p in parts]),
         pl.concat([p.memberships for p in parts]),
         pl.concat([p.conversation_members for p in parts]),
         channels,
+        messages_read=sum(p.message_count for p in parts) if sieved else None,
+        authors=frozenset().union(*(p.authors for p in parts)),
     )
 
 
@@ -287,22 +330,36 @@ def keep_members(frames: SnapshotFrames, members: set[int]) -> SnapshotFrames:
     direct conversation needs every member of that conversation.
     """
     ids = sorted(members)
-    outsiders = frames.conversation_members.filter(~pl.col("member_id").is_in(ids))
-    closed = outsiders["channel_name"].unique().to_list()
-    open_to_all = ~pl.col("channel_name").is_in(closed)
+    open_to_all = ~pl.col("channel_name").is_in(closed_channels(frames, members))
     messages = frames.messages.filter(pl.col("member_id").is_in(ids) & open_to_all)
     reactions = frames.reactions.filter(
         pl.col("member_id").is_in(ids) & pl.col("author_id").is_in(ids) & open_to_all
     ).drop("author_id")
     memberships = frames.memberships.filter(pl.col("member_id").is_in(ids) & open_to_all)
-    return SnapshotFrames(
-        messages, reactions, memberships, frames.conversation_members.clear(), frames.channels
+    return replace(
+        frames,
+        messages=messages,
+        reactions=reactions,
+        memberships=memberships,
+        conversation_members=frames.conversation_members.clear(),
     )
+
+
+def closed_channels(frames: SnapshotFrames, members: set[int]) -> list[str]:
+    """The private channels and direct conversations with a member outside `members`."""
+    outsiders = frames.conversation_members.filter(~pl.col("member_id").is_in(sorted(members)))
+    return outsiders["channel_name"].unique().to_list()
+
+
+def gated(frame: pl.DataFrame, members: set[int], closed: list[str]) -> pl.DataFrame:
+    """The rows of `members` outside the `closed` conversations (as `keep_members` keeps)."""
+    kept = pl.col("member_id").is_in(sorted(members)) & ~pl.col("channel_name").is_in(closed)
+    return frame.filter(kept)
 
 
 def contained_members(frames: SnapshotFrames) -> frozenset[int]:
     """Every member some row of the frames is about, in any role."""
-    ids: set[int] = set()
+    ids: set[int] = set(frames.authors)
     for frame in (frames.messages, frames.reactions, frames.memberships):
         ids.update(frame["member_id"].to_list())
     return frozenset(ids)
@@ -315,34 +372,81 @@ def read_frames(
     workspace_id: int,
     kinds: frozenset[ChannelKind],
     at: datetime,
+    members: set[int],
+    sieve: MessageSieve | None = None,
 ) -> SnapshotFrames:
-    """The eligible rows the purpose reads, before members are filtered.
+    """The eligible rows the purpose reads of `members` (see `keep_members`).
 
-    Reactions carry their message's author (`author_id`), and private conversations their
-    member lists, until `keep_members` has judged them.
+    Messages are read in chunks and gated chunk by chunk; with a `sieve`, only what it keeps
+    stays in memory.
     """
     reads = " ".join(purpose.reads)
-    messages = pl.DataFrame(schema=MESSAGE_SCHEMA)
     reactions = pl.DataFrame(schema=REACTION_READ_SCHEMA)
     memberships = pl.DataFrame(schema=MEMBERSHIP_SCHEMA)
-    if "_messages" in reads:
-        messages = _frame(session, _messages_query(workspace_id, kinds, at), MESSAGE_SCHEMA)
-        messages = messages.with_columns(
-            pl.col("text").str.replace_all(MENTION.pattern, MENTION_PLACEHOLDER)
-        )
-    if "_reactions" in reads:
-        query = _reactions_query(workspace_id, kinds, at)
-        reactions = _frame(session, query, REACTION_READ_SCHEMA)
-    if "_memberships" in reads:
-        query = _memberships_query(workspace_id, kinds, at)
-        memberships = _frame(session, query, MEMBERSHIP_SCHEMA)
     closed_kinds = kinds - {ChannelKind.PUBLIC}
     conversation_members = _frame(
         session, _memberships_query(workspace_id, closed_kinds, at), MEMBERSHIP_SCHEMA
     )
     names = session.scalars(_public_channels_query(workspace_id, at))
-    channels = tuple(str(name) for name in names)
-    return SnapshotFrames(messages, reactions, memberships, conversation_members, channels)
+    frames = SnapshotFrames(
+        pl.DataFrame(schema=MESSAGE_SCHEMA),
+        reactions,
+        memberships,
+        conversation_members,
+        tuple(str(name) for name in names),
+    )
+    closed = closed_channels(frames, members)
+    if "_messages" in reads:
+        frames = replace(
+            frames, **_read_messages(session, workspace_id, kinds, at, members, closed, sieve)
+        )
+    if "_reactions" in reads:
+        query = _reactions_query(workspace_id, kinds, at)
+        frames = replace(frames, reactions=_frame(session, query, REACTION_READ_SCHEMA))
+    if "_memberships" in reads:
+        query = _memberships_query(workspace_id, kinds, at)
+        frames = replace(frames, memberships=_frame(session, query, MEMBERSHIP_SCHEMA))
+    return keep_members(frames, members)
+
+
+def _read_messages(
+    session: Session,
+    workspace_id: int,
+    kinds: frozenset[ChannelKind],
+    at: datetime,
+    members: set[int],
+    closed: list[str],
+    sieve: MessageSieve | None,
+) -> dict[str, Any]:
+    """The gated messages (all, or what `sieve` keeps, with the count and authors of all)."""
+    query = _messages_query(workspace_id, kinds, at)
+    if sieve is None:
+        chunks = [gated(chunk, members, closed) for chunk in _chunks(session, query)]
+        return {"messages": pl.concat([pl.DataFrame(schema=MESSAGE_SCHEMA), *chunks])}
+    # Counted and named by the database, per author and channel, so no row need come here.
+    tally = gated(
+        _frame(session, _tally_query(workspace_id, kinds, at), TALLY_SCHEMA), members, closed
+    )
+    kept = pl.DataFrame(schema=MESSAGE_SCHEMA)
+    for chunk in _chunks(session, query.where(Message.text.like(sieve.text_pattern))):
+        kept = sieve(kept, gated(chunk, members, closed))
+    return {
+        "messages": kept,
+        "messages_read": int(tally["messages"].sum()),
+        "authors": frozenset(tally["member_id"].unique().to_list()),
+    }
+
+
+def _chunks(session: Session, query: Select[*tuple[Any, ...]]) -> Iterator[pl.DataFrame]:
+    """The messages of `query`, `CHUNK_ROWS` at a time, mentions replaced (a server-side
+    cursor on PostgreSQL; SQLite's cursor steps through its rows anyway)."""
+    result = session.connection().execute(query.execution_options(yield_per=CHUNK_ROWS))
+    with result:
+        for rows in result.partitions():
+            chunk = pl.DataFrame([tuple(row) for row in rows], schema=MESSAGE_SCHEMA, orient="row")
+            yield chunk.with_columns(
+                pl.col("text").str.replace_all(MENTION.pattern, MENTION_PLACEHOLDER)
+            )
 
 
 def _public_channels_query(workspace_id: int, at: datetime) -> Select[Any]:
@@ -385,6 +489,18 @@ def _messages_query(
         select(Message.id, Message.author_id, Channel.name, Message.text)
         .join(Channel, Channel.id == Message.channel_id)
         .where(_eligible_messages(workspace_id, kinds, at))
+    )
+
+
+def _tally_query(
+    workspace_id: int, kinds: frozenset[ChannelKind], at: datetime
+) -> Select[*tuple[Any, ...]]:
+    """How many eligible messages each author wrote in each channel."""
+    return (
+        select(Message.author_id, Channel.name, func.count())
+        .join(Channel, Channel.id == Message.channel_id)
+        .where(_eligible_messages(workspace_id, kinds, at))
+        .group_by(Message.author_id, Channel.name)
     )
 
 
