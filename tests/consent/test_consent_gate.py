@@ -191,6 +191,16 @@ def test_the_gate_matches_the_reference_model_at_every_moment(
                     )
                     == expected
                 ), (purpose, moment)
+                for member in members:  # one member's verdict alone, as a personal model asks
+                    alone = members_with_effective_consent(
+                        session,
+                        workspace_id=workspace.id,
+                        purpose_key=purpose,
+                        at=at,
+                        purposes=PURPOSES,
+                        member_id=member,
+                    )
+                    assert alone == expected & {member}, (purpose, moment, member)
                 kinds = eligible_channel_kinds(
                     session, workspace_id=workspace.id, purpose_key=purpose, at=at
                 )

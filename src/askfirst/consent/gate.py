@@ -29,14 +29,18 @@ def members_with_effective_consent(
     purpose_key: str,
     at: datetime,
     purposes: Mapping[str, Purpose],
+    member_id: int | None = None,
 ) -> set[int]:
-    """Ids of the workspace's members whose effective consent for the purpose holds at `at`."""
+    """Ids of the workspace's members whose effective consent for the purpose holds at `at`
+    (with `member_id`, of that one member only: an empty set or just them)."""
     purpose = find_purpose(purposes, purpose_key)
     policy = policy_for_workspace(
         session, workspace_id=workspace_id, purpose_key=purpose_key, at=at
     )
     current_reads = notice(purpose.in_scope(policy.include_private)).reads
-    answers = latest_answers(session, at=at, purpose_key=purpose_key, workspace_id=workspace_id)
+    answers = latest_answers(
+        session, at=at, purpose_key=purpose_key, workspace_id=workspace_id, member_id=member_id
+    )
     granted = {row.notice_version for row in answers if row.answer == Answer.GRANTED}
     reads = notice_reads(session, granted)
     # Policies are the same for every member here, so the verdict depends only on the answer
@@ -70,14 +74,19 @@ def members_for_training(
     """The members whose data training may use, as `members_with_effective_consent`, once the
     consent state it reads is the one the journal records (else ConsentStateError names who).
 
-    `member_id` checks that one member's answers only (and the policies), for training that
-    reads one member's data: a personal model.
+    `member_id` checks and decides that one member's answers only (and the policies), for
+    training that reads one member's data: a personal model.
     """
     refuse_state_unlike_journal(
         session, workspace_id=workspace_id, purpose_key=purpose_key, member_id=member_id
     )
     return members_with_effective_consent(
-        session, workspace_id=workspace_id, purpose_key=purpose_key, at=at, purposes=purposes
+        session,
+        workspace_id=workspace_id,
+        purpose_key=purpose_key,
+        at=at,
+        purposes=purposes,
+        member_id=member_id,
     )
 
 
