@@ -10,6 +10,7 @@ a table and writes bench/results/import_speed.json (or the file given with --out
     .venv/bin/python bench/import_speed.py              # 100k and 1M
     .venv/bin/python bench/import_speed.py --quick      # 100k only
     .venv/bin/python bench/import_speed.py --formats slack   # Slack only (default: both)
+    .venv/bin/python bench/import_speed.py --sizes 1000000 3000000   # other sizes
     .venv/bin/python bench/import_speed.py --repeat 3   # each import three times (a busy
                                                         # machine's figures vary by 30%)
     .venv/bin/python bench/import_speed.py --out bench/results/import_speed-before.json
@@ -78,6 +79,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="100k messages only")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each import")
     parser.add_argument(
+        "--sizes", nargs="+", type=int, default=list(SIZES), help="messages of each export"
+    )
+    parser.add_argument(
         "--limit-export",
         action="store_true",
         help="also read and import (SQLite) an export of 1,000,000 entries, the limit",
@@ -93,7 +97,7 @@ def main() -> None:
         print(json.dumps(_child(args.child)))
         return
     measurements = []
-    for size in SIZES[:1] if args.quick else SIZES:
+    for size in args.sizes[:1] if args.quick else args.sizes:
         export, generated = _generated(size)
         measurements.append(generated)
         exports = {"slack": export}

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from askfirst.journal import append
 from askfirst.store.tables import Message
+from askfirst.workspace.exported_ids import distinct_count, not_in, sorted_in_place
 from askfirst.workspace.removal import CHUNK, Removed, remove_messages
 from askfirst.workspace.workspace_writer import WorkspaceWriter
 
@@ -76,15 +77,16 @@ def mirror_range(
     """Count, and when `mirror` delete, the stored messages of the range the export lacks.
 
     Every message the export holds lies in its range, so counting needs no ids: the stored
-    messages of the range less the export's own. Ids are read only to delete.
+    messages of the range less the export's own. Ids are read only to delete. Sorts each
+    writer's `exported_ids` in place.
     """
     span = _span(writers)
     if span is None:
         return MirrorOutcome(mirror, None, 0, Removed())
     differ, removed = 0, Removed()
     for writer in writers:
-        exported = np.unique(np.frombuffer(writer.exported_ids, dtype=np.int64))
-        absent = _stored_count(session, writer, span) - len(exported)
+        exported = sorted_in_place(writer.exported_ids)
+        absent = _stored_count(session, writer, span) - distinct_count(exported)
         differ += absent
         if mirror and absent:
             gone = _remove_absent(session, writer, span, exported, at)
@@ -97,7 +99,7 @@ def _remove_absent(
 ) -> Removed:
     """Delete the writer's stored messages of the range the export lacks; journaled."""
     stored = _stored_ids(session, writer, span)
-    absent = np.setdiff1d(stored, exported, assume_unique=True)
+    absent = not_in(stored, exported)
     gone = remove_messages(session.connection(), absent.tolist())
     payload = {
         "from": span.first.isoformat(),
@@ -136,10 +138,15 @@ def _stored_count(session: Session, writer: WorkspaceWriter, span: Span) -> int:
 
 
 def _stored_ids(session: Session, writer: WorkspaceWriter, span: Span) -> np.ndarray:
-    """The ids of the writer's stored messages of the range, sorted, as one int64 array."""
+    """The ids of the writer's stored messages of the range, sorted, as one int64 array.
+
+    Each chunk of channels holds other messages, so the ids are distinct without `np.unique`.
+    """
     connection = session.connection()
     chunks = [
         np.fromiter(connection.execute(select(Message.id).where(where)).scalars(), np.int64)
         for where in _in_range(writer, span)
     ]
-    return np.unique(np.concatenate(chunks)) if chunks else np.empty(0, np.int64)
+    stored = np.concatenate(chunks) if chunks else np.empty(0, np.int64)
+    stored.sort()
+    return stored
