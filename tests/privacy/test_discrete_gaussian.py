@@ -76,6 +76,7 @@ def test_an_undecided_top_word_is_resolved_exactly() -> None:
 
 def test_the_release_noise_uses_the_bulk_sampler_and_falls_back_for_huge_scales() -> None:
     assert discrete_gaussian.fits(21.54)
+    assert discrete_gaussian.fits(2_500.0) and not discrete_gaussian.fits(3_000.0)
     assert not discrete_gaussian.fits(1e6)
     assert not discrete_gaussian.fits(float("nan"))
     drawn = gaussian_noise(1_000, 1e6)  # OpenDP's sampler

@@ -37,7 +37,9 @@ Ints = np.ndarray[Any, np.dtype[np.int64]]
 WEIGHT_BITS = 256
 GUARD_BITS = 64
 TAIL_SIGMAS = 40
-MAX_VALUES = 2_000_001  # values in a table (up to σ = 25,000)
+# Values in a table (up to σ = 2,500): about 20 MB of Python integers at the most, and a few
+# tables are kept per process. Larger scales (tiny ρ) are rare: OpenDP's sampler draws them.
+MAX_VALUES = 200_001
 WORD_BITS = 64
 
 
@@ -77,9 +79,9 @@ def draws(size: int, scale: float) -> Ints:
     return values
 
 
-@functools.lru_cache(maxsize=32)
+@functools.lru_cache(maxsize=8)
 def inversion_table(scale: float) -> InversionTable:
-    """The table for `scale` (built once per process and scale; ~1 ms per thousand values)."""
+    """The table for `scale` (built once per process and scale; well under a second)."""
     if not fits(scale):
         raise ValueError(f"a discrete Gaussian table for scale {scale!r} is too large or invalid")
     half = _half_weights(scale, _reach(scale))
