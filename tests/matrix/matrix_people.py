@@ -15,6 +15,7 @@ from nio import (
     RoomPreset,
     RoomSendResponse,
 )
+from sqlalchemy import select
 from synapse_server import Homeserver
 
 from askfirst.clock import SystemClock
@@ -23,6 +24,7 @@ from askfirst.matrix.connection import connect
 from askfirst.matrix.room_writer import Written
 from askfirst.matrix.sync import Backoff, MatrixSync
 from askfirst.store import Store
+from askfirst.store.tables import Channel, Message
 
 PASSWORD = "a long test password"
 
@@ -136,3 +138,16 @@ async def team_room(
         await sync.close()
         await alice.close()
         await bob.close()
+
+
+def texts(store: Store, room_id: str) -> list[str]:
+    """The texts stored for a room's messages, oldest first."""
+    with store.reading() as session:
+        return list(
+            session.scalars(
+                select(Message.text)
+                .join(Channel, Channel.id == Message.channel_id)
+                .where(Channel.slack_id == room_id)
+                .order_by(Message.ts)
+            )
+        )

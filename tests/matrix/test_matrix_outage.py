@@ -8,15 +8,13 @@ import time
 from collections.abc import Callable
 
 import pytest
-from matrix_people import bot_sync, register, room, say
+from matrix_people import bot_sync, register, room, say, texts
 from relay import Relay
-from sqlalchemy import select
 from synapse_server import Homeserver
 
 from askfirst.matrix.connection import connection_status
 from askfirst.matrix.sync import Backoff
 from askfirst.store import Store
-from askfirst.store.tables import Channel, Message
 
 WHILE_DOWN = 150  # more than one sync's timeline (100): the gap is paged in
 
@@ -73,18 +71,6 @@ async def until(done: Callable[[], bool], seconds: float = 60) -> None:
     while not done():
         assert time.monotonic() < deadline, "not done in time"
         await asyncio.sleep(0.05)
-
-
-def texts(store: Store, room_id: str) -> list[str]:
-    with store.reading() as session:
-        return list(
-            session.scalars(
-                select(Message.text)
-                .join(Channel, Channel.id == Message.channel_id)
-                .where(Channel.slack_id == room_id)
-                .order_by(Message.ts)
-            )
-        )
 
 
 def failures(store: Store) -> int:

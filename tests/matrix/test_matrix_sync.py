@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from matrix_people import bot_sync, register, room, say, send, steps_until, team_room
+from matrix_people import bot_sync, register, room, say, send, steps_until, team_room, texts
 from sqlalchemy import func, select, update
 from synapse_server import Homeserver
 
@@ -26,18 +26,6 @@ from askfirst.store.tables import (
     Reaction,
 )
 from askfirst.web.pages.privacy_center_view import timeline
-
-
-def texts(store: Store, room_id: str) -> list[str]:
-    with store.reading() as session:
-        return list(
-            session.scalars(
-                select(Message.text)
-                .join(Channel, Channel.id == Message.channel_id)
-                .where(Channel.slack_id == room_id)
-                .order_by(Message.ts)
-            )
-        )
 
 
 def test_history_then_live_events_are_written_once(store: Store, homeserver: Homeserver) -> None:
