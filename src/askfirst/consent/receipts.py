@@ -13,13 +13,14 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from askfirst.consent.errors import ConsentError, UnknownMemberError
 from askfirst.consent.history import LatestAnswer, latest_answers
 from askfirst.consent.notices import duration_words, notice_reads
 from askfirst.consent.purposes import Purpose, find_purpose
-from askfirst.store.tables import AnswerMethod, Member
+from askfirst.store.tables import AnswerMethod, Member, Org, Workspace
 
 RECEIPT_VERSION = "KI-CR-v1.1.0"
 # The public privacy page (issue 5) lives here; receipts point members at it.
@@ -95,6 +96,35 @@ def consent_receipt(
         "sensitive": False,
         "spiCat": [],
     }
+
+
+def member_receipt(
+    session: Session,
+    *,
+    member_id: int,
+    purpose_key: str,
+    purposes: Mapping[str, Purpose],
+    policy_url: str,
+) -> dict[str, Any]:
+    """The receipt of a member's current answer for one purpose, the controller named after
+    their organisation (as the privacy page and the Matrix bot hand it out)."""
+    member = session.get(Member, member_id)
+    if member is None:
+        raise UnknownMemberError(f"unknown member id {member_id}; use an existing member's id")
+    controller = session.scalars(
+        select(Org.name)
+        .join(Workspace, Workspace.org_id == Org.id)
+        .where(Workspace.id == member.workspace_id)
+    ).one()
+    return consent_receipt(
+        session,
+        member_id=member_id,
+        purposes=purposes,
+        controller=controller,
+        policy_url=policy_url,
+        jurisdiction=JURISDICTION,
+        purpose_keys=[purpose_key],
+    )
 
 
 def _service(purpose: Purpose, row: LatestAnswer, reads: frozenset[str]) -> dict[str, Any]:

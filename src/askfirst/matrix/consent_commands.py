@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from askfirst.clock import Clock
@@ -18,9 +17,9 @@ from askfirst.consent.answers import grant, withdraw
 from askfirst.consent.errors import ConsentError
 from askfirst.consent.notices import current_notice, duration_words
 from askfirst.consent.purposes import Purpose, find_purpose
-from askfirst.consent.receipts import JURISDICTION, PRIVACY_PATH, consent_receipt
+from askfirst.consent.receipts import PRIVACY_PATH, member_receipt
 from askfirst.consent.status import ConsentStatus, consent_status, current_answers
-from askfirst.store.tables import Answer, AnswerMethod, Member, Org, Workspace
+from askfirst.store.tables import Answer, AnswerMethod, Member
 
 COMMANDS = (
     "yes <purpose> (say yes), no <purpose> (say no, or withdraw a yes), status (your answers), "
@@ -97,20 +96,12 @@ class ConsentCommands:
 
     def _receipt(self, session: Session, member_id: int, key: str) -> str:
         purpose = find_purpose(self.purposes, key)
-        member = _member(session, member_id)
-        controller = session.scalars(
-            select(Org.name)
-            .join(Workspace, Workspace.org_id == Org.id)
-            .where(Workspace.id == member.workspace_id)
-        ).one()
-        receipt = consent_receipt(
+        receipt = member_receipt(
             session,
             member_id=member_id,
+            purpose_key=purpose.key,
             purposes=self.purposes,
-            controller=controller,
             policy_url=PRIVACY_PATH,
-            jurisdiction=JURISDICTION,
-            purpose_keys=[purpose.key],
         )
         return f"Your consent receipt for {purpose.title}:\n{json.dumps(receipt, indent=2)}"
 

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from askfirst.accounts.roles import SignedInMember
-from askfirst.consent import consent_receipt
-from askfirst.consent.receipts import JURISDICTION, PRIVACY_PATH
-from askfirst.store.tables import Org, Workspace
+from askfirst.consent.receipts import JURISDICTION, PRIVACY_PATH, member_receipt
 from askfirst.web.context import AppContext
 
 __all__ = ["JURISDICTION", "PRIVACY_PATH", "receipt_for"]
@@ -20,17 +16,10 @@ def receipt_for(
 ) -> dict[str, Any]:
     """The Kantara-style receipt of the member's current answer for one purpose."""
     with context.store.reading() as session:
-        org_name = session.scalars(
-            select(Org.name)
-            .join(Workspace, Workspace.org_id == Org.id)
-            .where(Workspace.id == member.workspace_id)
-        ).one()
-        return consent_receipt(
+        return member_receipt(
             session,
             member_id=member.member_id,
+            purpose_key=purpose_key,
             purposes=context.purposes,
-            controller=org_name,
             policy_url=base_url.rstrip("/") + PRIVACY_PATH,
-            jurisdiction=JURISDICTION,
-            purpose_keys=[purpose_key],
         )
