@@ -7,6 +7,7 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -109,9 +110,7 @@ def _unpacked_keys(arrays: dict[str, Any]) -> tuple[str, ...]:
         return tuple(str(key) for key in arrays.pop("keys").tolist())
     buffer = arrays.pop("key_bytes").tobytes()
     ends = arrays.pop("key_ends").tolist()
-    return tuple(
-        buffer[start:end].decode("utf-8") for start, end in zip([0, *ends], ends, strict=False)
-    )
+    return tuple(buffer[start:end].decode("utf-8") for start, end in pairwise([0, *ends]))
 
 
 @contextmanager
