@@ -68,6 +68,7 @@ def test_a_no_stops_the_model_at_once_and_deletes_it_in_the_next_pass(
     me, _other = habits(chat)
     chat.grant(me, PERSONAL)
     reconcile(store, clock=chat.clock, settings=settings, purposes=chat.purposes)
+    assert suggested(chat, settings, me, "standup")[0] == ("hedgehog", "personal")
     chat.clock.advance(timedelta(seconds=1))
     chat.withdraw(me, PERSONAL)
     # Before any pass: serving already checks the answer.
@@ -82,6 +83,22 @@ def test_a_no_stops_the_model_at_once_and_deletes_it_in_the_next_pass(
     assert [e.member_id for e in deleted] == [me]
     assert statuses[-1] == "complete"
     assert report.completed and not report.failures
+
+
+def test_a_rebuilt_model_is_used_from_the_next_suggestion_on(
+    store: Store, chat: Chat, settings: Settings
+) -> None:
+    # Serving keeps a model parsed between requests: a new build must replace it at once.
+    me, _other = habits(chat)
+    chat.grant(me, PERSONAL)
+    reconcile(store, clock=chat.clock, settings=settings, purposes=chat.purposes)
+    assert suggested(chat, settings, me, "standup soon")[0] == ("hedgehog", "personal")
+    for _ in range(90):
+        chat.post(me, "general", "standup in five :owl:", ago=timedelta(minutes=1))
+    chat.clock.advance(timedelta(days=chat.purposes[PERSONAL].refresh_days, seconds=1))
+    report = reconcile(store, clock=chat.clock, settings=settings, purposes=chat.purposes)
+    assert report.personal_built == [me]
+    assert suggested(chat, settings, me, "standup soon")[0] == ("owl", "personal")
 
 
 def test_a_member_without_emoji_habits_gets_the_shared_suggestions(

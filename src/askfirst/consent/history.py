@@ -6,11 +6,12 @@ One query, used by the gate, by a member's own status view and by the admin coun
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from askfirst.store.tables import Answer, AnswerMethod, ConsentAnswer, Member
@@ -48,16 +49,22 @@ def latest_answers(
     member_id: int | None = None,
 ) -> list[LatestAnswer]:
     """The latest answer per member and purpose given at or before `at` (all when None)."""
-    rows = session.execute(_latest_query(at, purpose_key, workspace_id, member_id))
+    given = {
+        "at": at,
+        "purpose_key": purpose_key,
+        "workspace_id": workspace_id,
+        "member_id": member_id,
+    }
+    filters = {name: value for name, value in given.items() if value is not None}
+    rows = session.execute(_latest_query(frozenset(filters)), filters)
     return [LatestAnswer(**row._mapping) for row in rows]
 
 
-def _latest_query(
-    at: datetime | None,
-    purpose_key: str | None,
-    workspace_id: int | None,
-    member_id: int | None,
-) -> Select[*tuple[Any, ...]]:
+# Serving checks one member's consent at every personal suggestion: building this windowed
+# query costs far more than running it, so each shape is built once, its values bound later.
+@functools.cache
+def _latest_query(filters: frozenset[str]) -> Select[*tuple[Any, ...]]:
+    """The latest answers, filtered by the bound parameters named in `filters`."""
     rank = (
         func.row_number()
         .over(
@@ -67,15 +74,15 @@ def _latest_query(
         .label("rank")
     )
     ranked = select(*COLUMNS, rank)
-    if at is not None:
-        ranked = ranked.where(ConsentAnswer.answered_at <= at)
-    if purpose_key is not None:
-        ranked = ranked.where(ConsentAnswer.purpose_key == purpose_key)
-    if member_id is not None:
-        ranked = ranked.where(ConsentAnswer.member_id == member_id)
-    if workspace_id is not None:
+    if "at" in filters:
+        ranked = ranked.where(ConsentAnswer.answered_at <= bindparam("at"))
+    if "purpose_key" in filters:
+        ranked = ranked.where(ConsentAnswer.purpose_key == bindparam("purpose_key"))
+    if "member_id" in filters:
+        ranked = ranked.where(ConsentAnswer.member_id == bindparam("member_id"))
+    if "workspace_id" in filters:
         ranked = ranked.join(Member, Member.id == ConsentAnswer.member_id).where(
-            Member.workspace_id == workspace_id
+            Member.workspace_id == bindparam("workspace_id")
         )
     latest = ranked.subquery()
     return select(*(latest.c[column.key] for column in COLUMNS)).where(latest.c.rank == 1)

@@ -8,12 +8,13 @@ can ask what held at any past moment.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from askfirst.clock import Clock
@@ -67,14 +68,14 @@ def org_policy(
     session: Session, *, org_id: int, purpose_key: str, at: datetime | None = None
 ) -> Policy:
     """The org's switch for a purpose at `at` (now when None)."""
-    return _latest(session, ConsentPolicy.org_id == org_id, purpose_key, at)
+    return _latest(session, "org_id", org_id, purpose_key, at)
 
 
 def workspace_policy(
     session: Session, *, workspace_id: int, purpose_key: str, at: datetime | None = None
 ) -> Policy:
     """The workspace's own switch for a purpose at `at` (now when None)."""
-    return _latest(session, ConsentPolicy.workspace_id == workspace_id, purpose_key, at)
+    return _latest(session, "workspace_id", workspace_id, purpose_key, at)
 
 
 def policy_for_workspace(
@@ -163,19 +164,38 @@ def _record(
     append(session, "policy.changed", payload, at=change.at, workspace_id=workspace_id)
 
 
-def _latest(session: Session, scope: Any, purpose_key: str, at: datetime | None) -> Policy:
-    query = select(ConsentPolicy).where(scope, ConsentPolicy.purpose_key == purpose_key)
+def _latest(
+    session: Session, scope: str, scope_id: int, purpose_key: str, at: datetime | None
+) -> Policy:
+    values: dict[str, Any] = {"scope_id": scope_id, "purpose_key": purpose_key}
     if at is not None:
-        query = query.where(ConsentPolicy.set_at <= at)
-    query = query.order_by(ConsentPolicy.set_at.desc(), ConsentPolicy.id.desc()).limit(1)
-    row = session.scalars(query).first()
+        values["at"] = at
+    row = session.execute(_latest_query(scope, at is not None), values).first()
     if row is None:
         return Policy()
     return Policy(allowed=row.allowed, include_private=row.include_private)
 
 
+# Serving reads the policies at every personal suggestion: each query shape is built once (it
+# costs more to build than to run), its values bound at each read.
+@functools.cache
+def _latest_query(scope: str, until: bool) -> Select[bool, bool]:
+    """The newest policy row of one org or workspace (`scope` names the column) for a purpose,
+    set at or before the bound `at` when `until`."""
+    query = select(ConsentPolicy.allowed, ConsentPolicy.include_private).where(
+        getattr(ConsentPolicy, scope) == bindparam("scope_id"),
+        ConsentPolicy.purpose_key == bindparam("purpose_key"),
+    )
+    if until:
+        query = query.where(ConsentPolicy.set_at <= bindparam("at"))
+    return query.order_by(ConsentPolicy.set_at.desc(), ConsentPolicy.id.desc()).limit(1)
+
+
+_ORG_OF = select(Workspace.org_id).where(Workspace.id == bindparam("workspace_id"))
+
+
 def _org_of(session: Session, workspace_id: int) -> int:
-    org_id = session.scalar(select(Workspace.org_id).where(Workspace.id == workspace_id))
+    org_id = session.scalar(_ORG_OF, {"workspace_id": workspace_id})
     if org_id is None:
         raise UnknownWorkspaceError(f"unknown workspace id {workspace_id}; use an existing one")
     return org_id

@@ -13,12 +13,14 @@ between passes.
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import polars as pl
-from sqlalchemy import delete, or_, select
+from sqlalchemy import and_, bindparam, delete, or_, select
 from sqlalchemy.orm import Session
 
 from askfirst.clock import Clock
@@ -36,6 +38,13 @@ from askfirst.store.tables import Channel, ConsentAnswer, Member, Message, Perso
 from askfirst.training.snapshots import MEMBER_WRITTEN_SUBTYPES, MENTION, MENTION_PLACEHOLDER
 
 log = logging.getLogger(__name__)
+# Read at every suggestion, so built once: building a statement costs more than running it.
+_ONE_MODEL = and_(
+    PersonalModel.member_id == bindparam("member_id"),
+    PersonalModel.purpose_key == bindparam("purpose_key"),
+)
+_BUILD_OF = select(PersonalModel.built_at, PersonalModel.message_count).where(_ONE_MODEL)
+_COUNTS_OF = select(PersonalModel.counts).where(_ONE_MODEL)
 
 
 @dataclass
@@ -198,17 +207,57 @@ def personal_model_for(
     at: datetime,
     purposes: Mapping[str, Purpose],
 ) -> PersonalEmoji | None:
-    """The member's personal emoji model, only while their consent for it holds at `at`."""
+    """The member's personal emoji model, only while their consent for it holds at `at`.
+
+    The row and the consent are read at every call; only the parsing of a model's counts is
+    remembered, per process, for as long as the row read has the same build.
+    """
     for purpose in personal_purposes(purposes):
-        row = session.get(PersonalModel, (member_id, purpose.key))
-        if row is None:
+        key = {"member_id": member_id, "purpose_key": purpose.key}
+        build = session.connection().execute(_BUILD_OF, key).one_or_none()
+        if build is None:
             continue
         consenting = members_with_effective_consent(
-            session, workspace_id=workspace_id, purpose_key=purpose.key, at=at, purposes=purposes
+            session,
+            workspace_id=workspace_id,
+            purpose_key=purpose.key,
+            at=at,
+            purposes=purposes,
+            member_id=member_id,
         )
         if member_id in consenting:
-            return PersonalEmoji.from_counts(row.counts, row.message_count)
+            return _parsed(session, member_id, purpose.key, (build.built_at, build.message_count))
     return None
+
+
+# Parsed models by (member, purpose), with the build they were parsed from: parsing a large
+# model costs more than the rest of a suggestion, and a build never changes once written.
+_parsed_models: OrderedDict[tuple[int, str], tuple[tuple[datetime, int], PersonalEmoji]] = (
+    OrderedDict()
+)
+_parsed_lock = threading.Lock()
+PARSED_MODELS_KEPT = 512
+
+
+def _parsed(
+    session: Session, member_id: int, purpose_key: str, build: tuple[datetime, int]
+) -> PersonalEmoji:
+    """The model of the build read just now, parsed once per process per build."""
+    key = (member_id, purpose_key)
+    with _parsed_lock:
+        remembered = _parsed_models.get(key)
+        if remembered is not None and remembered[0] == build:
+            _parsed_models.move_to_end(key)
+            return remembered[1]
+    values = {"member_id": member_id, "purpose_key": purpose_key}
+    counts = session.connection().execute(_COUNTS_OF, values).scalar_one()
+    model = PersonalEmoji.from_counts(counts, build[1])
+    with _parsed_lock:
+        _parsed_models[key] = (build, model)
+        _parsed_models.move_to_end(key)
+        while len(_parsed_models) > PARSED_MODELS_KEPT:
+            _parsed_models.popitem(last=False)
+    return model
 
 
 def _models(session: Session, purpose_key: str) -> dict[int, datetime]:

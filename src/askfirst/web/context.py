@@ -22,7 +22,11 @@ class AppContext:
     purposes: dict[str, Purpose]
 
 
-def app_context(request: Request) -> AppContext:
-    """The context of the app serving `request` (a FastAPI dependency)."""
+async def app_context(request: Request) -> AppContext:
+    """The context of the app serving `request` (a FastAPI dependency).
+
+    Async only so that FastAPI calls it in the event loop: a plain function would cost every
+    request a hop to the thread pool and back for one attribute read.
+    """
     context: AppContext = request.app.state.context
     return context

@@ -25,8 +25,11 @@ router = APIRouter(tags=["serving"], responses=ERROR_RESPONSES)
 DRAFT_TAIL = 2000
 
 
+# Async although it reads the store: its reads are a few indexed lookups (the served release
+# is remembered per process), cheaper than the hop to the thread pool and back that a plain
+# function costs on every request — the hottest route, called as members type.
 @router.get("/suggestions", response_model=SuggestionsOut)
-def suggestions(
+async def suggestions(
     text: str = Query(max_length=DRAFT_TAIL, description="the draft, or its last words"),
     channel: str | None = Query(default=None, max_length=200, description="channel name"),
     k: int = Query(default=5, ge=1, le=20, description="how many emoji"),
