@@ -62,17 +62,18 @@ SERVED_CACHE_SECONDS = 2.0
 
 @dataclass(frozen=True)
 class ServedArtifact:
-    """Where the served release's artifact is and the hash it must have."""
+    """Where the served release's artifact is, the hash it must have, and its snapshot."""
 
     release_id: int
     path: str
     sha256: str
+    snapshot_id: int  # whose members the release contains
 
     @classmethod
     def of(cls, release: Release | None) -> ServedArtifact | None:
         if release is None:
             return None
-        return cls(release.id, release.artifact_path, release.artifact_sha256)
+        return cls(release.id, release.artifact_path, release.artifact_sha256, release.snapshot_id)
 
 
 @dataclass(frozen=True)

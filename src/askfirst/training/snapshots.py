@@ -293,6 +293,11 @@ def snapshot_members(session: Session, snapshot_id: int) -> frozenset[int]:
     return frozenset(session.scalars(query))
 
 
+def in_snapshot(session: Session, snapshot_id: int, member_id: int) -> bool:
+    """Whether a recorded snapshot contains the member (one indexed lookup)."""
+    return session.get(SnapshotMember, (snapshot_id, member_id)) is not None
+
+
 def snapshot_payload(snapshot: Snapshot) -> dict[str, object]:
     """What the journal says about a snapshot: counts, never member data."""
     payload: dict[str, object] = {

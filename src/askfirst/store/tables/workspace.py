@@ -102,6 +102,8 @@ class Message(Base):
         UniqueConstraint("channel_id", "ts"),
         Index("ix_messages_author_id", "author_id"),
         Index("ix_messages_channel_thread", "channel_id", "thread_ts"),
+        # The chat page's newest-first reads (migration 0010).
+        Index("ix_messages_channel_posted", "channel_id", "posted_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

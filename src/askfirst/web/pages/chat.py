@@ -226,7 +226,9 @@ def _page(
                 session, [c for c in mine if c.direct], SHORT_DIRECTS, shown.id
             ),
             "label": next((c.label for c in mine if c.id == shown.id), f"#{shown.name}"),
-            "note": training_note(session, me, context.purposes, context.clock.now()),
+            "note": training_note(
+                context.store, session, me, context.purposes, context.clock.now()
+            ),
             "recommendations": [
                 (ids[c.name], c.name) for c in recommended.channels if c.name in ids
             ],

@@ -8,19 +8,30 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Row, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from askfirst.consent import Purpose, consent_status
 from askfirst.recommenders.prior import emoji_prior
+from askfirst.store import Store
 from askfirst.store.tables import Channel, ChannelKind, Member, Membership, Message, Reaction
-from askfirst.training.serving import EMOJI, served_release
-from askfirst.training.snapshots import snapshot_members
+from askfirst.training.serving import EMOJI, served_artifact
+from askfirst.training.snapshots import in_snapshot
 from askfirst.web.errors import NotFound
 
 # Top-level messages shown per channel (their thread replies come with them).
 PAGE_MESSAGES = 50
+# What a shown message needs, read as plain rows: loading ORM objects cost more than the query.
+SHOWN = (
+    Message.id,
+    Message.ts,
+    Message.thread_ts,
+    Message.author_id,
+    Message.posted_at,
+    Message.text,
+)
 SHORTCODE = re.compile(r":([a-z0-9_+\-']{1,100}):")
 # Slack's mentions: <@U024BE7LH>, or <@U024BE7LH|ada> in older exports.
 MENTION = re.compile(r"<@([A-Z0-9][A-Za-z0-9_-]{0,63})(?:\|[^>]*)?>")
@@ -117,12 +128,14 @@ def recent_first(session: Session, links: list[ChannelLink], keep: int, current:
     ids = [link.id for link in links]
     newest: dict[int, datetime] = {}
     if ids:
-        query = (
-            select(Message.channel_id, func.max(Message.posted_at))
-            .where(Message.channel_id.in_(ids))
-            .group_by(Message.channel_id)
+        # One indexed lookup per channel (ix_messages_channel_posted), not a scan of them all.
+        latest = (
+            select(func.max(Message.posted_at))
+            .where(Message.channel_id == Channel.id)
+            .scalar_subquery()
         )
-        newest = {channel_id: at for channel_id, at in session.execute(query)}
+        query = select(Channel.id, latest).where(Channel.id.in_(ids))
+        newest = {channel_id: at for channel_id, at in session.execute(query) if at is not None}
     ranked = sorted(links, key=lambda link: (link.id in newest, newest.get(link.id)), reverse=True)
     short = {link.id for link in ranked[:keep]} | {current}
     return Shortlist(
@@ -174,12 +187,14 @@ def channel_messages(
 ) -> list[MessageView]:
     """The channel's newest `limit` top-level messages, oldest first, each with its replies."""
     top_level = or_(Message.thread_ts.is_(None), Message.thread_ts == Message.ts)
-    newest = session.scalars(
-        select(Message)
-        .where(Message.channel_id == channel.id, top_level)
-        .order_by(Message.posted_at.desc(), Message.id.desc())
-        .limit(limit)
-    ).all()
+    newest: list[Row[Any]] = list(
+        session.execute(
+            select(*SHOWN)
+            .where(Message.channel_id == channel.id, top_level)
+            .order_by(Message.posted_at.desc(), Message.id.desc())
+            .limit(limit)
+        )
+    )
     parents = list(reversed(newest))
     replies = _replies(session, channel.id, [m.ts for m in parents])
     every = parents + replies
@@ -252,18 +267,18 @@ def _other_members(
     return dict(others)
 
 
-def _replies(session: Session, channel_id: int, parent_ts: list[str]) -> list[Message]:
+def _replies(session: Session, channel_id: int, parent_ts: list[str]) -> list[Row[Any]]:
     if not parent_ts:
         return []
     query = (
-        select(Message)
+        select(*SHOWN)
         .where(
             Message.channel_id == channel_id,
             and_(Message.thread_ts.in_(parent_ts), Message.thread_ts != Message.ts),
         )
         .order_by(Message.posted_at, Message.id)
     )
-    return list(session.scalars(query))
+    return list(session.execute(query))
 
 
 def _author_names(session: Session, author_ids: set[int]) -> dict[int, str]:
@@ -305,7 +320,7 @@ def _mentioned(session: Session, workspace_id: int, texts: list[str]) -> dict[st
 
 
 def _view(
-    message: Message,
+    message: Row[Any],
     names: dict[int, str],
     mentioned: dict[str, str],
     reactions: dict[int, list[ReactionView]],
@@ -334,12 +349,19 @@ class TrainingNote:
 
 
 def training_note(
-    session: Session, member: Member, purposes: Mapping[str, Purpose], at: datetime
+    store: Store,
+    session: Session,
+    member: Member,
+    purposes: Mapping[str, Purpose],
+    at: datetime,
 ) -> TrainingNote:
-    """The note next to the suggestions: effective consent for emoji suggestions, and the source."""
+    """The note next to the suggestions: effective consent for emoji suggestions, and the source
+    (the release the suggestions are served from, as serving remembers it)."""
     status = consent_status(session, member_id=member.id, purpose_key=EMOJI, purposes=purposes)
-    release = served_release(session, workspace_id=member.workspace_id, purpose_key=EMOJI, at=at)
-    contains = release is not None and member.id in snapshot_members(session, release.snapshot_id)
-    return TrainingNote(
-        EMOJI, status.effective, status.reason, None if release is None else release.id, contains
+    served = served_artifact(
+        store, session, workspace_id=member.workspace_id, purpose_key=EMOJI, at=at
     )
+    if served is None:
+        return TrainingNote(EMOJI, status.effective, status.reason, None, False)
+    contains = in_snapshot(session, served.snapshot_id, member.id)
+    return TrainingNote(EMOJI, status.effective, status.reason, served.release_id, contains)
