@@ -29,9 +29,9 @@ EMOJI = "emoji_suggestions"
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, str, int]]:
+def server(tmp_path: Path) -> Iterator[tuple[str, str, int, Path]]:
     """`askfirst serve --workers 2` over a fresh demo store: its base URL, an API token of
-    ada's, and the parent's pid."""
+    ada's, the parent's pid and the file its output goes to."""
     data_dir = tmp_path / "data"
     _, store = build_demo(data_dir, members=40, messages=3_000)
     with store.transaction() as session:
@@ -54,14 +54,14 @@ def server(tmp_path: Path) -> Iterator[tuple[str, str, int]]:
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base, process, log)
-        yield base, token, process.pid
+        yield base, token, process.pid, log
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
 
 
-def test_workers_serve_and_the_parent_reconciles(server: tuple[str, str, int]) -> None:
-    base, token, pid = server
+def test_workers_serve_and_the_parent_reconciles(server: tuple[str, str, int, Path]) -> None:
+    base, token, pid, _log = server
     assert len(_descendants(pid)) >= WORKERS
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=base, headers=headers, timeout=10) as client:
@@ -76,6 +76,19 @@ def test_workers_serve_and_the_parent_reconciles(server: tuple[str, str, int]) -
         time.sleep(2.5)  # SERVED_CACHE_SECONDS: each worker reads the store again
         after = {_suggested_release(client) for _ in range(20)}
     assert len(after) == 1 and after.isdisjoint(before)
+
+
+def test_no_draft_reaches_the_server_log(server: tuple[str, str, int, Path]) -> None:
+    base, token, _pid, log = server
+    draft = "meet me at the quiet zebra crossing"
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=base, headers=headers, timeout=10) as client:
+        for _ in range(4):  # both workers, most likely
+            answered = client.get("/api/v1/suggestions", params={"text": draft})
+            assert answered.status_code == 200, answered.text
+    written = log.read_text()
+    assert "Application startup complete" in written  # the log is the server's output
+    assert "zebra" not in written and "/api/v1/suggestions" not in written
 
 
 def _suggested_release(client: httpx.Client) -> int | None:

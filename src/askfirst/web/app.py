@@ -69,7 +69,8 @@ def create_app(
     app.add_middleware(AllowedHosts, hosts=allowed_hosts(settings.allowed_hosts, served_on))
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
-    for api in (consent_api, me_api, admin_api, serving_api):
+    # Suggestions first: routing tries the routers in order, and they are asked most often.
+    for api in (serving_api, consent_api, me_api, admin_api):
         app.include_router(api, prefix=API_PREFIX)
     app.include_router(signin_pages)
     app.include_router(home_page)
