@@ -50,7 +50,7 @@ def fit_emoji_suggestions(
     """The emoji suggester's release from messages (reactions feed no release)."""
     engine = engine or LocalEngine()
     result = fit_emoji(
-        EmojiSnapshotFrames(messages=frames.messages, channels=frames.channels),
+        EmojiSnapshotFrames(frames.messages, frames.channels, source=frames.source),
         rho=purpose.plan.rho_release,
         rng=rng,
         holdout_members=snapshot.holdout_members,

@@ -7,10 +7,16 @@ only if both are in; only data posted at or before the watermark; never bots, de
 or placeholders. Reading (`read_snapshot`, inside `store.reading_at()`) and recording
 (`record_snapshot`, inside `store.transaction()`) are separate so that a training run that fails
 between them leaves no rows behind.
+
+For an engine that reads the store itself (Spark), `read_snapshot(partitioned=True)` leaves the
+fitted members' messages in the store: the gate becomes the WHERE clause of one query, split by
+member (`store_partitions`), and each Spark task streams its rows through `gathered_messages`,
+the same steps `read_snapshot` takes (mentions replaced, the sieve, privacy units).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -19,11 +25,22 @@ from typing import Any, Protocol
 
 import numpy as np
 import polars as pl
-from sqlalchemy import ColumnElement, Select, and_, func, insert, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    func,
+    insert,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from askfirst.consent import Purpose, eligible_channel_kinds, members_for_training
 from askfirst.consent.pools import persons, pool_of
+from askfirst.engines.partitions import PartitionedRows
 from askfirst.journal import append
 from askfirst.recommenders.evaluation import choose_holdout
 from askfirst.store.tables import (
@@ -37,6 +54,7 @@ from askfirst.store.tables import (
 )
 from askfirst.store.tables import Snapshot as SnapshotRow
 from askfirst.training.budgets import members_who_can_pay, spent_by_member
+from askfirst.training.store_partitions import partitioned_rows
 
 # Messages a member wrote themselves; join notices, bot posts and other system subtypes are not.
 MEMBER_WRITTEN_SUBTYPES = ("thread_broadcast", "file_share", "me_message")
@@ -50,6 +68,8 @@ REACTION_SCHEMA = {**MESSAGE_COLUMNS, "emoji": pl.String}
 REACTION_READ_SCHEMA = {**REACTION_SCHEMA, "author_id": pl.Int64}
 MEMBERSHIP_SCHEMA = {"member_id": pl.Int64, "channel_name": pl.String}
 TALLY_SCHEMA = {"member_id": pl.Int64, "channel_name": pl.String, "messages": pl.Int64}
+# Messages as an engine reads them: with the author's privacy unit, which partitions them.
+PARTITIONED_SCHEMA = pl.Schema({**MESSAGE_SCHEMA, "unit_id": pl.Int64})
 # Messages are read this many rows at a time, so reading never holds every row as Python objects.
 CHUNK_ROWS = 100_000
 
@@ -71,6 +91,17 @@ class MessageSieve(Protocol):
 
 
 @dataclass(frozen=True)
+class MessageGate:
+    """What the consent gate let through of one workspace's messages: its admitted members'
+    messages in channels of `kinds`, outside the `closed` conversations."""
+
+    workspace_id: int
+    kinds: frozenset[ChannelKind]
+    members: frozenset[int]
+    closed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class SnapshotFrames:
     """A snapshot's data: only what the purpose reads, only of the snapshot's members."""
 
@@ -86,6 +117,10 @@ class SnapshotFrames:
     # their authors (the snapshot contains and charges every one of them all the same).
     messages_read: int | None = None
     authors: frozenset[int] = frozenset()
+    # Read with `partitioned=True`: each workspace's gate, and the fitted members' messages
+    # left in the store for the engine (`messages` then holds the held-out members' only).
+    gates: tuple[MessageGate, ...] = ()
+    source: PartitionedRows | None = None
 
     @property
     def message_count(self) -> int:
@@ -125,6 +160,7 @@ def read_snapshot(
     purposes: Mapping[str, Purpose],
     rng: np.random.Generator | None = None,
     sieve: MessageSieve | None = None,
+    partitioned: bool = False,
 ) -> tuple[Snapshot, SnapshotFrames]:
     """Select a snapshot at watermark `at` and read its data; writes nothing.
 
@@ -139,6 +175,9 @@ def read_snapshot(
     With a `sieve`, messages stream through it and the frames hold only what it keeps (what
     the purpose's fit can read), so memory does not grow with the messages; the snapshot's
     members and counts are those of every gated message all the same.
+
+    With `partitioned`, only the held-out members' messages are read here; the fitted members'
+    are left to an engine that reads the store itself (`SnapshotFrames.source`).
     """
     purpose = purposes[purpose_key]
     pool = pool_of(session, workspace_id=workspace_id, purpose_key=purpose_key, at=at)
@@ -163,6 +202,7 @@ def read_snapshot(
             at=at,
             members=admitted_here,
             sieve=sieve,
+            defer_messages=partitioned,
         )
         parts.append(frames_here)
         kinds |= kinds_here
@@ -185,6 +225,10 @@ def read_snapshot(
         left_out_for_budget=len(consenting - admitted),
         pooled_workspaces=pool[1:],
     )
+    if frames.gates:
+        frames = partitioned_messages(
+            session, frames, at=at, held_out=snapshot.holdout_members, units=units, sieve=sieve
+        )
     return snapshot, by_unit(frames, units)
 
 
@@ -237,6 +281,7 @@ def concat_frames(parts: list[SnapshotFrames]) -> SnapshotFrames:
         channels,
         messages_read=sum(p.message_count for p in parts) if sieved else None,
         authors=frozenset().union(*(p.authors for p in parts)),
+        gates=tuple(gate for part in parts for gate in part.gates),
     )
 
 
@@ -374,11 +419,13 @@ def read_frames(
     at: datetime,
     members: set[int],
     sieve: MessageSieve | None = None,
+    defer_messages: bool = False,
 ) -> SnapshotFrames:
     """The eligible rows the purpose reads of `members` (see `keep_members`).
 
     Messages are read in chunks and gated chunk by chunk; with a `sieve`, only what it keeps
-    stays in memory.
+    stays in memory. With `defer_messages`, none are read: they are counted, and the gate that
+    admits them is kept (`SnapshotFrames.gates`) for whoever reads them later.
     """
     reads = " ".join(purpose.reads)
     reactions = pl.DataFrame(schema=REACTION_READ_SCHEMA)
@@ -396,7 +443,11 @@ def read_frames(
         tuple(str(name) for name in names),
     )
     closed = closed_channels(frames, members)
-    if "_messages" in reads:
+    if "_messages" in reads and defer_messages:
+        gate = MessageGate(workspace_id, kinds, frozenset(members), tuple(closed))
+        tally = _tally(session, workspace_id, kinds, at, members, closed)
+        frames = replace(frames, **tally, gates=(gate,))
+    elif "_messages" in reads:
         frames = replace(
             frames, **_read_messages(session, workspace_id, kinds, at, members, closed, sieve)
         )
@@ -420,21 +471,129 @@ def _read_messages(
 ) -> dict[str, Any]:
     """The gated messages (all, or what `sieve` keeps, with the count and authors of all)."""
     query = _messages_query(workspace_id, kinds, at)
+    kept = _kept_messages(session, query, members, closed, sieve)
     if sieve is None:
-        chunks = [gated(chunk, members, closed) for chunk in _chunks(session, query)]
-        return {"messages": pl.concat([pl.DataFrame(schema=MESSAGE_SCHEMA), *chunks])}
-    # Counted and named by the database, per author and channel, so no row need come here.
-    tally = gated(
-        _frame(session, _tally_query(workspace_id, kinds, at), TALLY_SCHEMA), members, closed
-    )
+        return {"messages": kept}
+    return {"messages": kept, **_tally(session, workspace_id, kinds, at, members, closed)}
+
+
+def _kept_messages(
+    session: Session,
+    query: Select[*tuple[Any, ...]],
+    members: Collection[int],
+    closed: list[str],
+    sieve: MessageSieve | None,
+) -> pl.DataFrame:
+    """The gated messages of `query`, all of them or what `sieve` keeps."""
     kept = pl.DataFrame(schema=MESSAGE_SCHEMA)
-    for chunk in _chunks(session, query.where(Message.text.like(sieve.text_pattern))):
-        kept = sieve(kept, gated(chunk, members, closed))
+    if sieve is not None:
+        query = query.where(Message.text.like(sieve.text_pattern))
+    chunks = (gated(chunk, set(members), closed) for chunk in _chunks(session, query))
+    if sieve is None:
+        return pl.concat([kept, *chunks])
+    for chunk in chunks:
+        kept = sieve(kept, chunk)
+    return kept
+
+
+def _tally(
+    session: Session,
+    workspace_id: int,
+    kinds: frozenset[ChannelKind],
+    at: datetime,
+    members: set[int],
+    closed: list[str],
+) -> dict[str, Any]:
+    """How many gated messages there are, and their authors: counted and named by the
+    database, per author and channel, so no message need come here."""
+    query = _tally_query(workspace_id, kinds, at)
+    tally = gated(_frame(session, query, TALLY_SCHEMA), members, closed)
     return {
-        "messages": kept,
         "messages_read": int(tally["messages"].sum()),
         "authors": frozenset(tally["member_id"].unique().to_list()),
     }
+
+
+def partitioned_messages(
+    session: Session,
+    frames: SnapshotFrames,
+    *,
+    at: datetime,
+    held_out: frozenset[int],
+    units: Mapping[int, int],
+    sieve: MessageSieve | None,
+) -> SnapshotFrames:
+    """The frames with the held-out members' messages read here, and the fitted members'
+    left in the store as one query split by privacy unit (`source`), for the engine."""
+    held = [
+        _kept_messages(
+            session,
+            _messages_query(gate.workspace_id, gate.kinds, at).where(
+                Message.author_id.in_(sorted(gate.members & held_out))
+            ),
+            gate.members & held_out,
+            list(gate.closed),
+            sieve,
+        )
+        for gate in frames.gates
+    ]
+    selects = [_fitted_messages_query(gate, at, held_out, units, sieve) for gate in frames.gates]
+    query = selects[0] if len(selects) == 1 else union_all(*selects)
+    fitted = [units.get(m, m) for gate in frames.gates for m in gate.members - held_out]
+    source = partitioned_rows(
+        session.connection().engine.url,
+        query,
+        column="unit_id",
+        members=range(min(fitted, default=0), max(fitted, default=0) + 1),
+        rows=frames.message_count,
+        gather=functools.partial(gathered_messages, sieve=sieve),
+    )
+    return replace(
+        frames, messages=pl.concat([pl.DataFrame(schema=MESSAGE_SCHEMA), *held]), source=source
+    )
+
+
+def gathered_messages(
+    chunks: Iterator[pl.DataFrame], *, sieve: MessageSieve | None
+) -> pl.DataFrame:
+    """What a Spark task makes of the gated messages it reads, as `read_snapshot` would:
+    mentions replaced, kept by the `sieve` per author, then each owned by its privacy unit."""
+    kept = pl.DataFrame(schema=PARTITIONED_SCHEMA)
+    for chunk in chunks:
+        rows = _mentions_replaced(chunk.select(PARTITIONED_SCHEMA.names()).cast(PARTITIONED_SCHEMA))
+        kept = sieve(kept, rows) if sieve is not None else pl.concat([kept, rows])
+    return kept.with_columns(member_id=pl.col("unit_id")).drop("unit_id")
+
+
+def _fitted_messages_query(
+    gate: MessageGate,
+    at: datetime,
+    held_out: frozenset[int],
+    units: Mapping[int, int],
+    sieve: MessageSieve | None,
+) -> Select[Any]:
+    """The gate of one workspace as SQL: its fitted members' messages, with their units."""
+    renamed = {member: unit for member, unit in units.items() if member != unit}
+    unit = case(renamed, value=Message.author_id, else_=Message.author_id) if renamed else None
+    query = (
+        select(
+            Message.id.label("message_id"),
+            Message.author_id.label("member_id"),
+            Channel.name.label("channel_name"),
+            Message.text.label("text"),
+            (Message.author_id if unit is None else unit).label("unit_id"),
+        )
+        .join(Channel, Channel.id == Message.channel_id)
+        .where(
+            _eligible_messages(gate.workspace_id, gate.kinds, at),
+            Message.author_id.in_(sorted(gate.members - held_out)),
+        )
+    )
+    if gate.closed:
+        query = query.where(Channel.name.not_in(gate.closed))
+    if sieve is not None:
+        query = query.where(Message.text.like(sieve.text_pattern))
+    return query
 
 
 def _chunks(session: Session, query: Select[*tuple[Any, ...]]) -> Iterator[pl.DataFrame]:
@@ -444,9 +603,13 @@ def _chunks(session: Session, query: Select[*tuple[Any, ...]]) -> Iterator[pl.Da
     with result:
         for rows in result.partitions():
             chunk = pl.DataFrame([tuple(row) for row in rows], schema=MESSAGE_SCHEMA, orient="row")
-            yield chunk.with_columns(
-                pl.col("text").str.replace_all(MENTION.pattern, MENTION_PLACEHOLDER)
-            )
+            yield _mentions_replaced(chunk)
+
+
+def _mentions_replaced(messages: pl.DataFrame) -> pl.DataFrame:
+    return messages.with_columns(
+        pl.col("text").str.replace_all(MENTION.pattern, MENTION_PLACEHOLDER)
+    )
 
 
 def _public_channels_query(workspace_id: int, at: datetime) -> Select[Any]:

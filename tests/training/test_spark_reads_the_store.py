@@ -1,0 +1,150 @@
+"""The Spark engine reading a snapshot's messages from the store itself: it bounds the local
+engine's rows, row for row, on SQLite and PostgreSQL, and only rows the consent gate admits."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import polars as pl
+from training_chat import Chat
+
+from askfirst.engines import LocalEngine
+from askfirst.engines.partitions import JdbcRows, TaskRows
+from askfirst.engines.spark import SparkEngine
+from askfirst.privacy.bounding import Bounds, draw_seed
+from askfirst.recommenders.contributions import EmojiMessageSieve, EmojiSnapshotFrames
+from askfirst.recommenders.fitting import FitResult, fit_emoji
+from askfirst.store.tables import ChannelKind
+from askfirst.training.snapshots import Snapshot, SnapshotFrames, read_snapshot
+
+EMOJI = "emoji_suggestions"
+SPARK = SparkEngine(master="local[2]")
+# Small enough that the sieve and the key bound both cut (checked below).
+BOUNDS = Bounds(l0=6, records_per_member=4, words_per_message=3, emoji_per_message=2)
+TEXTS = (
+    "ship the release today :rocket: :tada:",
+    "lunch at noon :pizza: :tada: :smile:",
+    "review the budget report :eyes:",
+    "thanks <@U0042|ana> for the design :pray: :heart:",
+    "no emoji in this one",
+    "great meeting team :thumbsup: :fire: :100:",
+    "coffee :coffee: then the market report :chart_with_upwards_trend:",
+)
+SEED = 20261206
+
+
+def no_noise(size: int, scale: float) -> np.ndarray:
+    """Exact counts, so the two fits' states compare value for value."""
+    return np.zeros(size, dtype=np.int64)
+
+
+def workspace(chat: Chat) -> dict[str, int]:
+    """Fourteen people who write a little or a lot; one withdraws, one never answers."""
+    people = [chat.member() for _ in range(14)]
+    bot = chat.member(bot=True)
+    chat.channel("general", ChannelKind.PUBLIC, *people, bot)
+    chat.channel("design", ChannelKind.PUBLIC, *people[::2])
+    for i, member in enumerate([*people, bot]):
+        for n in range(2 + (i * 5) % 11):
+            channel = "design" if member in people[::2] and n % 3 == 0 else "general"
+            text = TEXTS[(i + n) % len(TEXTS)]
+            chat.post(member, channel, text, ago=timedelta(minutes=n + 1))
+    withdrawn, never_asked = people[3], people[6]
+    for member in people:
+        if member != never_asked:
+            chat.grant(member, EMOJI)
+    chat.clock.advance(timedelta(minutes=1))
+    chat.withdraw(withdrawn, EMOJI)
+    chat.clock.advance(timedelta(minutes=1))
+    return {"withdrawn": withdrawn, "never_asked": never_asked, "bot": bot}
+
+
+def read(chat: Chat, *, partitioned: bool) -> tuple[Snapshot, SnapshotFrames, np.random.Generator]:
+    rng = np.random.default_rng(SEED)
+    sieve = EmojiMessageSieve(BOUNDS.records_per_member, draw_seed(rng))
+    with chat.store.reading_at(chat.clock) as (session, at):
+        snapshot, frames = read_snapshot(
+            session,
+            workspace_id=chat.workspace_id,
+            purpose_key=EMOJI,
+            at=at,
+            purposes=chat.purposes,
+            rng=rng,
+            sieve=sieve,
+            partitioned=partitioned,
+        )
+    return snapshot, frames, rng
+
+
+def fit(snapshot: Snapshot, frames: SnapshotFrames, rng: np.random.Generator) -> FitResult:
+    return fit_emoji(
+        EmojiSnapshotFrames(frames.messages, frames.channels, source=frames.source),
+        rho=0.5,
+        rng=rng,
+        engine=SPARK if frames.source is not None else LocalEngine(),
+        bounds=BOUNDS,
+        holdout_members=snapshot.holdout_members,
+        noise=no_noise,
+    )
+
+
+def test_spark_reading_the_store_bounds_the_local_engines_rows(chat: Chat) -> None:
+    left_out = workspace(chat)
+    local_snapshot, local_frames, local_rng = read(chat, partitioned=False)
+    spark_snapshot, spark_frames, spark_rng = read(chat, partitioned=True)
+
+    # One gate: the same snapshot, and the driver holds only the held-out members' messages.
+    assert spark_snapshot == local_snapshot
+    assert local_frames.source is None
+    assert spark_frames.source is not None
+    expected = TaskRows if chat.store.engine.dialect.name == "sqlite" else JdbcRows
+    assert isinstance(spark_frames.source.source, expected)
+    held_out = local_frames.messages.filter(
+        pl.col("member_id").is_in(sorted(local_snapshot.holdout_members))
+    )
+    assert spark_frames.messages.sort("message_id").equals(held_out.sort("message_id"))
+    assert spark_frames.messages.height < local_frames.messages.height
+
+    local, spark = (
+        fit(local_snapshot, local_frames, local_rng),
+        fit(spark_snapshot, spark_frames, spark_rng),
+    )
+    for array in ("members", "offsets", "indices", "weights", "values"):
+        assert getattr(spark.state, array).tolist() == getattr(local.state, array).tolist()
+    assert spark.members_contributing == local.members_contributing
+    assert spark.artifact["counts"] == local.artifact["counts"]
+
+    counted = set(spark.state.members.tolist())
+    assert len(counted) >= 8
+    assert not counted & set(left_out.values())
+    assert not counted & local_snapshot.holdout_members
+    # The bounds cut: someone wrote more emoji messages than the sieve keeps, and someone
+    # had more keys than l0 (so which ones they keep, by use and then by seed, matters).
+    assert local_frames.messages.group_by("member_id").len()["len"].max() == 4
+    assert int(np.diff(spark.state.offsets).max()) == BOUNDS.l0
+
+
+def test_spark_reads_only_messages_posted_by_the_watermark(chat: Chat) -> None:
+    left_out = workspace(chat)
+    late_writer = chat.member()
+    chat.grant(late_writer, EMOJI)  # admitted at the watermark, but writes only after it
+    watermark = chat.clock.advance(timedelta(minutes=1))
+    chat.clock.advance(timedelta(minutes=5))
+    for text in TEXTS:
+        chat.post(late_writer, "general", text)
+    with chat.store.reading_at(chat.clock) as (session, _now):
+        snapshot, frames = read_snapshot(
+            session,
+            workspace_id=chat.workspace_id,
+            purpose_key=EMOJI,
+            at=watermark,
+            purposes=chat.purposes,
+            rng=np.random.default_rng(SEED),
+            partitioned=True,
+        )
+    result = fit(snapshot, frames, np.random.default_rng(1))
+    counted = set(result.state.members.tolist())
+    assert counted and counted <= snapshot.members
+    assert late_writer not in counted | snapshot.members
+    assert not counted & set(left_out.values())
