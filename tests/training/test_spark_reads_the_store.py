@@ -7,15 +7,16 @@ from datetime import timedelta
 
 import numpy as np
 import polars as pl
-from training_chat import Chat
+from training_chat import Chat, ChatFactory
 
+from askfirst.consent.pools import join_org, set_pool
 from askfirst.engines import LocalEngine
 from askfirst.engines.partitions import JdbcRows, TaskRows
 from askfirst.engines.spark import SparkEngine
 from askfirst.privacy.bounding import Bounds, draw_seed
 from askfirst.recommenders.contributions import EmojiMessageSieve, EmojiSnapshotFrames
 from askfirst.recommenders.fitting import FitResult, fit_emoji
-from askfirst.store.tables import ChannelKind
+from askfirst.store.tables import ChannelKind, Member, Org, Workspace
 from askfirst.training.snapshots import Snapshot, SnapshotFrames, read_snapshot
 
 EMOJI = "emoji_suggestions"
@@ -58,6 +59,40 @@ def workspace(chat: Chat) -> dict[str, int]:
     chat.withdraw(withdrawn, EMOJI)
     chat.clock.advance(timedelta(minutes=1))
     return {"withdrawn": withdrawn, "never_asked": never_asked, "bot": bot}
+
+
+def pooled(new_chat: ChatFactory) -> tuple[Chat, int, int]:
+    """Two workspaces of one org pooled for emoji, where one person writes in both (one
+    privacy unit, two member ids far apart); returns the home chat and the two ids."""
+    home, other = new_chat(0), new_chat(0)
+    for chat in (home, other):
+        chat.channel("general", ChannelKind.PUBLIC)
+        for i in range(6):
+            member = chat.member()
+            for n in range(3 + i):
+                chat.post(member, "general", TEXTS[(i + n) % len(TEXTS)], ago=timedelta(hours=1))
+            chat.grant(member, EMOJI)
+    person = home.member()
+    with home.store.reading() as session:
+        same_person = other.member(slack_id=session.get_one(Member, person).slack_id)
+    for chat, member in ((home, person), (other, same_person)):
+        for n in range(9):
+            chat.post(member, "general", TEXTS[n % len(TEXTS)], ago=timedelta(hours=1))
+        chat.grant(member, EMOJI)
+    with home.store.transaction() as session:
+        org_id = session.get_one(Workspace, home.workspace_id).org_id
+        org_name = session.get_one(Org, org_id).name
+        join_org(session, workspace_id=other.workspace_id, org_name=org_name, clock=home.clock)
+        set_pool(
+            session,
+            org_id=org_id,
+            purpose_key=EMOJI,
+            pooled=True,
+            purposes=home.purposes,
+            clock=home.clock,
+        )
+    home.clock.advance(timedelta(seconds=1))
+    return home, person, same_person
 
 
 def read(chat: Chat, *, partitioned: bool) -> tuple[Snapshot, SnapshotFrames, np.random.Generator]:
@@ -148,3 +183,19 @@ def test_spark_reads_only_messages_posted_by_the_watermark(chat: Chat) -> None:
     assert counted and counted <= snapshot.members
     assert late_writer not in counted | snapshot.members
     assert not counted & set(left_out.values())
+
+
+def test_spark_bounds_a_pooled_person_once_as_the_local_engine_does(
+    new_chat: ChatFactory,
+) -> None:
+    home, person, same_person = pooled(new_chat)
+    local_snapshot, local_frames, local_rng = read(home, partitioned=False)
+    spark_snapshot, spark_frames, spark_rng = read(home, partitioned=True)
+    assert spark_snapshot == local_snapshot
+    assert {person, same_person} <= local_snapshot.members
+    local = fit(local_snapshot, local_frames, local_rng)
+    spark = fit(spark_snapshot, spark_frames, spark_rng)
+    for array in ("members", "offsets", "indices", "weights", "values"):
+        assert getattr(spark.state, array).tolist() == getattr(local.state, array).tolist()
+    # Counted once, under the smaller of the person's two ids (unless held out).
+    assert same_person not in spark.state.members.tolist()
