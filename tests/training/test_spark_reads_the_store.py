@@ -3,21 +3,29 @@ engine's rows, row for row, on SQLite and PostgreSQL, and only rows the consent 
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
 import numpy as np
 import polars as pl
+import pytest
 from training_chat import Chat, ChatFactory
 
 from askfirst.consent.pools import join_org, set_pool
-from askfirst.engines import LocalEngine
-from askfirst.engines.partitions import JdbcRows, TaskRows
+from askfirst.engines import EngineUnavailableError, LocalEngine
+from askfirst.engines.partitions import JdbcRows, PartitionedRows, TaskRows
 from askfirst.engines.spark import SparkEngine
 from askfirst.privacy.bounding import Bounds, draw_seed
 from askfirst.recommenders.contributions import EmojiMessageSieve, EmojiSnapshotFrames
 from askfirst.recommenders.fitting import FitResult, fit_emoji
 from askfirst.store.tables import ChannelKind, Member, Org, Workspace
-from askfirst.training.snapshots import Snapshot, SnapshotFrames, read_snapshot
+from askfirst.training.snapshots import (
+    Snapshot,
+    SnapshotFrames,
+    gathered_messages,
+    read_snapshot,
+)
+from askfirst.training.store_partitions import read_sqlite_range
 
 EMOJI = "emoji_suggestions"
 SPARK = SparkEngine(master="local[2]")
@@ -199,3 +207,24 @@ def test_spark_bounds_a_pooled_person_once_as_the_local_engine_does(
         assert getattr(spark.state, array).tolist() == getattr(local.state, array).tolist()
     # Counted once, under the smaller of the person's two ids (unless held out).
     assert same_person not in spark.state.members.tolist()
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        JdbcRows("jdbc:postgresql://127.0.0.1:9/test", "SELECT 1 AS unit_id", "unit_id", 0, 2, 1),
+        TaskRows(
+            ((0, 2),),
+            functools.partial(
+                read_sqlite_range, "/nonexistent/askfirst.sqlite3", "SELECT 1 AS unit_id", "unit_id"
+            ),
+        ),
+    ],
+    ids=["postgresql", "sqlite"],
+)
+def test_a_store_spark_cannot_reach_is_refused_with_what_to_do(source: JdbcRows | TaskRows) -> None:
+    rows = PartitionedRows(source, functools.partial(gathered_messages, sieve=None))
+    contribute = pl.DataFrame.clear  # never reached
+    keys = pl.DataFrame({"key": ["e:tada"]})
+    with pytest.raises(EngineUnavailableError, match=r"ASKFIRST_DATABASE_URL.*ASKFIRST_ENGINE"):
+        SPARK.bound_read(rows, contribute, BOUNDS, np.random.default_rng(1), keys=keys)

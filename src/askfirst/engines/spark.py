@@ -48,6 +48,9 @@ POSTGRESQL_JAR = Path("/usr/share/java/postgresql.jar")
 # Rows the JDBC driver fetches per round trip (PostgreSQL's default is every row at once).
 JDBC_FETCH_ROWS = 10_000
 
+# What an executor's error says when the store, not our code, failed it.
+STORE_UNREACHABLE = ("FAILED_JDBC", "SQLException", "sqlite3.OperationalError")
+
 _sessions: dict[str, SparkSession] = {}
 _lock = threading.Lock()
 
@@ -90,12 +93,17 @@ class SparkEngine:
         seed = draw_seed(rng)
         spark = spark_session(self.master)
         run = read_partition(rows, contribute, keys, bounds, seed)
-        if isinstance(rows.source, JdbcRows):
-            frame = _jdbc_frame(spark, rows.source)
-        else:
-            count = len(rows.source.ranges)
-            frame = spark.range(0, count, 1, max(count, 1)).withColumnRenamed("id", "task")
-        table = frame.mapInArrow(run, BOUNDED_DDL).toArrow()
+        try:
+            table = _read_frame(spark, rows).mapInArrow(run, BOUNDED_DDL).toArrow()
+        except Exception as error:
+            if not any(sign in str(error) for sign in STORE_UNREACHABLE):
+                raise
+            raise EngineUnavailableError(
+                f"Spark could not read the snapshot from the store ({_first_line(error)}); its "
+                "executors connect to the database themselves, so ASKFIRST_DATABASE_URL must "
+                "name a host they reach (a SQLite file works with a local master only), or set "
+                "ASKFIRST_ENGINE=local"
+            ) from error
         bounded = _polars(table)
         members = bounded["member_id"].n_unique()
         return BoundedRead(bounded.filter(pl.col("key").is_not_null()), members)
@@ -206,6 +214,14 @@ def _start(master: str) -> SparkSession:
     return session
 
 
+def _read_frame(spark: SparkSession, rows: PartitionedRows) -> Any:
+    """A frame whose partitions are the rows' (JDBC), or one row per task range (`TaskRows`)."""
+    if isinstance(rows.source, JdbcRows):
+        return _jdbc_frame(spark, rows.source)
+    count = len(rows.source.ranges)
+    return spark.range(0, count, 1, max(count, 1)).withColumnRenamed("id", "task")
+
+
 def _jdbc_frame(spark: SparkSession, rows: JdbcRows) -> Any:
     if rows.driver == "org.postgresql.Driver" and not POSTGRESQL_JAR.exists():
         raise EngineUnavailableError(
@@ -226,6 +242,11 @@ def _jdbc_frame(spark: SparkSession, rows: JdbcRows) -> Any:
     for name, value in rows.properties.items():
         reader = reader.option(name, value)
     return reader.load()
+
+
+def _first_line(error: Exception) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return (lines or [type(error).__name__])[0][:300]
 
 
 def _partitions(spark: SparkSession) -> int:
