@@ -559,10 +559,24 @@ def gathered_messages(
     """What a Spark task makes of the gated messages it reads, as `read_snapshot` would:
     mentions replaced, kept by the `sieve` per author, then each owned by its privacy unit."""
     kept = pl.DataFrame(schema=PARTITIONED_SCHEMA)
-    for chunk in chunks:
-        rows = _mentions_replaced(chunk.select(PARTITIONED_SCHEMA.names()).cast(PARTITIONED_SCHEMA))
+    typed = (chunk.select(PARTITIONED_SCHEMA.names()).cast(PARTITIONED_SCHEMA) for chunk in chunks)
+    for rows in _rechunked(typed, CHUNK_ROWS):
+        rows = _mentions_replaced(rows)
         kept = sieve(kept, rows) if sieve is not None else pl.concat([kept, rows])
     return kept.with_columns(member_id=pl.col("unit_id")).drop("unit_id")
+
+
+def _rechunked(frames: Iterator[pl.DataFrame], rows: int) -> Iterator[pl.DataFrame]:
+    """The frames joined into chunks of about `rows` rows (Spark hands over 10,000 at a time;
+    the sieve's work per chunk grows with what it keeps, not with the chunk)."""
+    pending: list[pl.DataFrame] = []
+    for frame in frames:
+        pending.append(frame)
+        if sum(p.height for p in pending) >= rows:
+            yield pl.concat(pending)
+            pending = []
+    if pending:
+        yield pl.concat(pending)
 
 
 def _fitted_messages_query(
