@@ -16,18 +16,19 @@ from askfirst.engines import EngineUnavailableError, LocalEngine
 from askfirst.engines.partitions import JdbcRows, PartitionedRows, TaskRows
 from askfirst.engines.spark import SparkEngine
 from askfirst.privacy.bounding import Bounds, draw_seed
-from askfirst.recommenders.contributions import EmojiMessageSieve, EmojiSnapshotFrames
-from askfirst.recommenders.fitting import FitResult, fit_emoji
-from askfirst.store.tables import ChannelKind, Member, Org, Workspace
-from askfirst.training.snapshots import (
-    Snapshot,
-    SnapshotFrames,
-    gathered_messages,
-    read_snapshot,
+from askfirst.recommenders.contributions import (
+    ChannelSnapshotFrames,
+    EmojiMessageSieve,
+    EmojiSnapshotFrames,
 )
+from askfirst.recommenders.fitting import FitResult, fit_channels, fit_emoji
+from askfirst.store.tables import ChannelKind, Member, Org, Workspace
+from askfirst.training.partitioned_snapshots import gathered_messages
+from askfirst.training.snapshots import Snapshot, SnapshotFrames, read_snapshot
 from askfirst.training.store_partitions import read_sqlite_range
 
 EMOJI = "emoji_suggestions"
+CHANNELS = "channel_recommendations"
 SPARK = SparkEngine(master="local[2]")
 # Small enough that the sieve and the key bound both cut (checked below).
 BOUNDS = Bounds(l0=6, records_per_member=4, words_per_message=3, emoji_per_message=2)
@@ -103,18 +104,20 @@ def pooled(new_chat: ChatFactory) -> tuple[Chat, int, int]:
     return home, person, same_person
 
 
-def read(chat: Chat, *, partitioned: bool) -> tuple[Snapshot, SnapshotFrames, np.random.Generator]:
+def read(
+    chat: Chat, *, partitioned: bool, purpose_key: str = EMOJI
+) -> tuple[Snapshot, SnapshotFrames, np.random.Generator]:
     rng = np.random.default_rng(SEED)
     sieve = EmojiMessageSieve(BOUNDS.records_per_member, draw_seed(rng))
     with chat.store.reading_at(chat.clock) as (session, at):
         snapshot, frames = read_snapshot(
             session,
             workspace_id=chat.workspace_id,
-            purpose_key=EMOJI,
+            purpose_key=purpose_key,
             at=at,
             purposes=chat.purposes,
             rng=rng,
-            sieve=sieve,
+            sieve=sieve if purpose_key == EMOJI else None,
             partitioned=partitioned,
         )
     return snapshot, frames, rng
@@ -228,3 +231,41 @@ def test_a_store_spark_cannot_reach_is_refused_with_what_to_do(source: JdbcRows 
     keys = pl.DataFrame({"key": ["e:tada"]})
     with pytest.raises(EngineUnavailableError, match=r"ASKFIRST_DATABASE_URL.*ASKFIRST_ENGINE"):
         SPARK.bound_read(rows, contribute, BOUNDS, np.random.default_rng(1), keys=keys)
+
+
+def test_spark_reading_memberships_bounds_the_local_engines_rows(chat: Chat) -> None:
+    people = [chat.member() for _ in range(16)]
+    for n in range(7):
+        chat.channel(f"team-{n}", ChannelKind.PUBLIC, *people[n % 3 :: 1 + n % 2])
+    withdrawn, never_asked = people[4], people[9]
+    for member in people:
+        if member != never_asked:
+            chat.grant(member, CHANNELS)
+    chat.clock.advance(timedelta(minutes=1))
+    chat.withdraw(withdrawn, CHANNELS)
+    chat.clock.advance(timedelta(minutes=1))
+    results, snapshots = [], []
+    for partitioned in (False, True):
+        snapshot, frames, rng = read(chat, partitioned=partitioned, purpose_key=CHANNELS)
+        assert (frames.membership_source is not None) is partitioned
+        snapshots.append(snapshot)
+        results.append(
+            fit_channels(
+                ChannelSnapshotFrames(
+                    frames.memberships, frames.channels, source=frames.membership_source
+                ),
+                rho=0.5,
+                rng=rng,
+                engine=SPARK if partitioned else LocalEngine(),
+                bounds=Bounds(l0=4, records_per_member=3),
+                holdout_members=snapshot.holdout_members,
+                noise=no_noise,
+            )
+        )
+    assert snapshots[0] == snapshots[1]
+    local, spark = results
+    for array in ("members", "offsets", "indices", "weights", "values"):
+        assert getattr(spark.state, array).tolist() == getattr(local.state, array).tolist()
+    counted = set(spark.state.members.tolist())
+    assert len(counted) >= 8 and not counted & {withdrawn, never_asked}
+    assert int(np.diff(spark.state.offsets).max()) == 4

@@ -37,6 +37,8 @@ class ChannelSnapshotFrames:
     memberships: pl.DataFrame  # member_id, channel_name
     # The workspace's public channels, newest first: the channels of the key domain.
     channels: tuple[str, ...] = ()
+    # As for `EmojiSnapshotFrames.source`: the fitted members' memberships, left to the engine.
+    source: PartitionedRows | None = None
 
 
 def message_emoji(messages: pl.DataFrame) -> pl.DataFrame:
@@ -92,7 +94,13 @@ def emoji_contributions(frames: EmojiSnapshotFrames, bounds: Bounds, seed: int) 
 
 def channel_contributions(frames: ChannelSnapshotFrames, bounds: Bounds, seed: int) -> pl.DataFrame:
     """The "n:" (popularity) and "p:" (co-membership pair) keys of each member."""
-    memberships = frames.memberships.select("member_id", "channel_name").unique()
+    return membership_contributions(frames.memberships, bounds, seed)
+
+
+def membership_contributions(memberships: pl.DataFrame, bounds: Bounds, seed: int) -> pl.DataFrame:
+    """The channel keys of `memberships` (see `channel_contributions`); what each Spark task
+    runs on the memberships it read when the engine reads them."""
+    memberships = memberships.select("member_id", "channel_name").unique()
     kept = keep_per_owner(
         memberships,
         owner="member_id",

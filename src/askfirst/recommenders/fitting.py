@@ -33,6 +33,7 @@ from askfirst.recommenders.contributions import (
     EmojiSnapshotFrames,
     channel_contributions,
     emoji_contributions,
+    membership_contributions,
     message_contributions,
 )
 from askfirst.recommenders.domains import KeyDomain, channel_domain, emoji_domain
@@ -133,8 +134,13 @@ def fit_channels(
     mechanism = mechanism or calibrate_domain_gaussian(rho, bounds.l0, bounds.linf)
     domain = domain or channel_domain(frames.channels)
     training = ChannelSnapshotFrames(_without(frames.memberships, holdout_members), frames.channels)
-    contributions = channel_contributions(training, bounds, draw_seed(rng))
-    bounded = _bounded(contributions, bounds, domain, engine, rng)
+    seed = draw_seed(rng)
+    if frames.source is None:
+        contributions = channel_contributions(training, bounds, seed)
+        bounded = _bounded(contributions, bounds, domain, engine, rng)
+    else:
+        contribute = functools.partial(membership_contributions, bounds=bounds, seed=seed)
+        bounded = _bounded_read(frames.source, contribute, bounds, domain, engine, rng)
     result = _fit(CHANNEL_PURPOSE, bounded, mechanism, bounds, domain, rng, noise)
     result.utility = channel_utility(
         result.artifact,
@@ -218,7 +224,7 @@ def _bounded_read(
     if not isinstance(engine, ReadingEngine):
         name = engine.name if engine is not None else "local"
         raise ValueError(
-            f"the snapshot's messages are left in the store for an engine that reads them, but "
+            f"the snapshot's rows are left in the store for an engine that reads them, but "
             f"the {name} engine does not; read the snapshot without partitions for it"
         )
     return engine.bound_read(rows, contribute, bounds, rng, keys=domain.frame().select("key"))

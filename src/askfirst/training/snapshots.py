@@ -9,14 +9,11 @@ or placeholders. Reading (`read_snapshot`, inside `store.reading_at()`) and reco
 between them leaves no rows behind.
 
 For an engine that reads the store itself (Spark), `read_snapshot(partitioned=True)` leaves the
-fitted members' messages in the store: the gate becomes the WHERE clause of one query, split by
-member (`store_partitions`), and each Spark task streams its rows through `gathered_messages`,
-the same steps `read_snapshot` takes (mentions replaced, the sieve, privacy units).
+fitted members' messages and memberships in the store (`partitioned_snapshots`).
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -29,12 +26,10 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
-    case,
     func,
     insert,
     or_,
     select,
-    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -54,7 +49,6 @@ from askfirst.store.tables import (
 )
 from askfirst.store.tables import Snapshot as SnapshotRow
 from askfirst.training.budgets import members_who_can_pay, spent_by_member
-from askfirst.training.store_partitions import partitioned_rows
 
 # Messages a member wrote themselves; join notices, bot posts and other system subtypes are not.
 MEMBER_WRITTEN_SUBTYPES = ("thread_broadcast", "file_share", "me_message")
@@ -68,8 +62,6 @@ REACTION_SCHEMA = {**MESSAGE_COLUMNS, "emoji": pl.String}
 REACTION_READ_SCHEMA = {**REACTION_SCHEMA, "author_id": pl.Int64}
 MEMBERSHIP_SCHEMA = {"member_id": pl.Int64, "channel_name": pl.String}
 TALLY_SCHEMA = {"member_id": pl.Int64, "channel_name": pl.String, "messages": pl.Int64}
-# Messages as an engine reads them: with the author's privacy unit, which partitions them.
-PARTITIONED_SCHEMA = pl.Schema({**MESSAGE_SCHEMA, "unit_id": pl.Int64})
 # Messages are read this many rows at a time, so reading never holds every row as Python objects.
 CHUNK_ROWS = 100_000
 
@@ -91,9 +83,9 @@ class MessageSieve(Protocol):
 
 
 @dataclass(frozen=True)
-class MessageGate:
-    """What the consent gate let through of one workspace's messages: its admitted members'
-    messages in channels of `kinds`, outside the `closed` conversations."""
+class WorkspaceGate:
+    """What the consent gate lets through of one workspace: its admitted members' rows in
+    channels of `kinds`, outside the `closed` conversations."""
 
     workspace_id: int
     kinds: frozenset[ChannelKind]
@@ -117,15 +109,24 @@ class SnapshotFrames:
     # their authors (the snapshot contains and charges every one of them all the same).
     messages_read: int | None = None
     authors: frozenset[int] = frozenset()
-    # Read with `partitioned=True`: each workspace's gate, and the fitted members' messages
-    # left in the store for the engine (`messages` then holds the held-out members' only).
-    gates: tuple[MessageGate, ...] = ()
+    # Read with `partitioned=True`: how many gated memberships there are and whose, each
+    # workspace's gate, and the fitted members' messages and memberships left in the store
+    # for the engine (`messages` and `memberships` then hold the held-out members' only).
+    memberships_read: int | None = None
+    membership_holders: frozenset[int] = frozenset()
+    gates: tuple[WorkspaceGate, ...] = ()
     source: PartitionedRows | None = None
+    membership_source: PartitionedRows | None = None
 
     @property
     def message_count(self) -> int:
         """The gated messages read, whether or not a sieve kept them all."""
         return self.messages.height if self.messages_read is None else self.messages_read
+
+    @property
+    def membership_count(self) -> int:
+        """The gated memberships, whether or not they were read here."""
+        return self.memberships.height if self.memberships_read is None else self.memberships_read
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,7 @@ def read_snapshot(
             at=at,
             members=admitted_here,
             sieve=sieve,
-            defer_messages=partitioned,
+            defer=partitioned,
         )
         parts.append(frames_here)
         kinds |= kinds_here
@@ -221,12 +222,15 @@ def read_snapshot(
         holdout_members=frozenset(m for m in members if units[m] in held_out_units),
         message_count=frames.message_count,
         reaction_count=frames.reactions.height,
-        membership_count=frames.memberships.height,
+        membership_count=frames.membership_count,
         left_out_for_budget=len(consenting - admitted),
         pooled_workspaces=pool[1:],
     )
     if frames.gates:
-        frames = partitioned_messages(
+        # That module builds on this one's queries, so it is imported only when used.
+        from askfirst.training.partitioned_snapshots import left_in_store
+
+        frames = left_in_store(
             session, frames, at=at, held_out=snapshot.holdout_members, units=units, sieve=sieve
         )
     return snapshot, by_unit(frames, units)
@@ -273,6 +277,7 @@ def concat_frames(parts: list[SnapshotFrames]) -> SnapshotFrames:
         return parts[0]
     channels = tuple(dict.fromkeys(name for part in parts for name in part.channels))
     sieved = any(p.messages_read is not None for p in parts)
+    counted = any(p.memberships_read is not None for p in parts)
     return SnapshotFrames(
         pl.concat([p.messages for p in parts]),
         pl.concat([p.reactions for p in parts]),
@@ -281,6 +286,8 @@ def concat_frames(parts: list[SnapshotFrames]) -> SnapshotFrames:
         channels,
         messages_read=sum(p.message_count for p in parts) if sieved else None,
         authors=frozenset().union(*(p.authors for p in parts)),
+        memberships_read=sum(p.membership_count for p in parts) if counted else None,
+        membership_holders=frozenset().union(*(p.membership_holders for p in parts)),
         gates=tuple(gate for part in parts for gate in part.gates),
     )
 
@@ -404,7 +411,7 @@ def gated(frame: pl.DataFrame, members: set[int], closed: list[str]) -> pl.DataF
 
 def contained_members(frames: SnapshotFrames) -> frozenset[int]:
     """Every member some row of the frames is about, in any role."""
-    ids: set[int] = set(frames.authors)
+    ids: set[int] = set(frames.authors | frames.membership_holders)
     for frame in (frames.messages, frames.reactions, frames.memberships):
         ids.update(frame["member_id"].to_list())
     return frozenset(ids)
@@ -419,13 +426,13 @@ def read_frames(
     at: datetime,
     members: set[int],
     sieve: MessageSieve | None = None,
-    defer_messages: bool = False,
+    defer: bool = False,
 ) -> SnapshotFrames:
     """The eligible rows the purpose reads of `members` (see `keep_members`).
 
     Messages are read in chunks and gated chunk by chunk; with a `sieve`, only what it keeps
-    stays in memory. With `defer_messages`, none are read: they are counted, and the gate that
-    admits them is kept (`SnapshotFrames.gates`) for whoever reads them later.
+    stays in memory. With `defer`, no message or membership is read: they are counted, and the
+    gate that admits them is kept (`SnapshotFrames.gates`) for whoever reads them later.
     """
     reads = " ".join(purpose.reads)
     reactions = pl.DataFrame(schema=REACTION_READ_SCHEMA)
@@ -443,10 +450,11 @@ def read_frames(
         tuple(str(name) for name in names),
     )
     closed = closed_channels(frames, members)
-    if "_messages" in reads and defer_messages:
-        gate = MessageGate(workspace_id, kinds, frozenset(members), tuple(closed))
-        tally = _tally(session, workspace_id, kinds, at, members, closed)
-        frames = replace(frames, **tally, gates=(gate,))
+    if defer and ("_messages" in reads or "_memberships" in reads):
+        gate = WorkspaceGate(workspace_id, kinds, frozenset(members), tuple(closed))
+        frames = replace(frames, gates=(gate,))
+    if "_messages" in reads and defer:
+        frames = replace(frames, **_tally(session, workspace_id, kinds, at, members, closed))
     elif "_messages" in reads:
         frames = replace(
             frames, **_read_messages(session, workspace_id, kinds, at, members, closed, sieve)
@@ -454,7 +462,11 @@ def read_frames(
     if "_reactions" in reads:
         query = _reactions_query(workspace_id, kinds, at)
         frames = replace(frames, reactions=_frame(session, query, REACTION_READ_SCHEMA))
-    if "_memberships" in reads:
+    if "_memberships" in reads and defer:
+        frames = replace(
+            frames, **_membership_tally(session, workspace_id, kinds, at, members, closed)
+        )
+    elif "_memberships" in reads:
         query = _memberships_query(workspace_id, kinds, at)
         frames = replace(frames, memberships=_frame(session, query, MEMBERSHIP_SCHEMA))
     return keep_members(frames, members)
@@ -514,100 +526,29 @@ def _tally(
     }
 
 
-def partitioned_messages(
+def _membership_tally(
     session: Session,
-    frames: SnapshotFrames,
-    *,
+    workspace_id: int,
+    kinds: frozenset[ChannelKind],
     at: datetime,
-    held_out: frozenset[int],
-    units: Mapping[int, int],
-    sieve: MessageSieve | None,
-) -> SnapshotFrames:
-    """The frames with the held-out members' messages read here, and the fitted members'
-    left in the store as one query split by privacy unit (`source`), for the engine."""
-    held = [
-        _kept_messages(
-            session,
-            _messages_query(gate.workspace_id, gate.kinds, at).where(
-                Message.author_id.in_(sorted(gate.members & held_out))
-            ),
-            gate.members & held_out,
-            list(gate.closed),
-            sieve,
-        )
-        for gate in frames.gates
-    ]
-    selects = [_fitted_messages_query(gate, at, held_out, units, sieve) for gate in frames.gates]
-    query = selects[0] if len(selects) == 1 else union_all(*selects)
-    fitted = [units.get(m, m) for gate in frames.gates for m in gate.members - held_out]
-    source = partitioned_rows(
-        session.connection().engine.url,
-        query,
-        column="unit_id",
-        members=range(min(fitted, default=0), max(fitted, default=0) + 1),
-        rows=frames.message_count,
-        gather=functools.partial(gathered_messages, sieve=sieve),
-    )
-    return replace(
-        frames, messages=pl.concat([pl.DataFrame(schema=MESSAGE_SCHEMA), *held]), source=source
-    )
-
-
-def gathered_messages(
-    chunks: Iterator[pl.DataFrame], *, sieve: MessageSieve | None
-) -> pl.DataFrame:
-    """What a Spark task makes of the gated messages it reads, as `read_snapshot` would:
-    mentions replaced, kept by the `sieve` per author, then each owned by its privacy unit."""
-    kept = pl.DataFrame(schema=PARTITIONED_SCHEMA)
-    typed = (chunk.select(PARTITIONED_SCHEMA.names()).cast(PARTITIONED_SCHEMA) for chunk in chunks)
-    for rows in _rechunked(typed, CHUNK_ROWS):
-        rows = _mentions_replaced(rows)
-        kept = sieve(kept, rows) if sieve is not None else pl.concat([kept, rows])
-    return kept.with_columns(member_id=pl.col("unit_id")).drop("unit_id")
-
-
-def _rechunked(frames: Iterator[pl.DataFrame], rows: int) -> Iterator[pl.DataFrame]:
-    """The frames joined into chunks of about `rows` rows (Spark hands over 10,000 at a time;
-    the sieve's work per chunk grows with what it keeps, not with the chunk)."""
-    pending: list[pl.DataFrame] = []
-    for frame in frames:
-        pending.append(frame)
-        if sum(p.height for p in pending) >= rows:
-            yield pl.concat(pending)
-            pending = []
-    if pending:
-        yield pl.concat(pending)
-
-
-def _fitted_messages_query(
-    gate: MessageGate,
-    at: datetime,
-    held_out: frozenset[int],
-    units: Mapping[int, int],
-    sieve: MessageSieve | None,
-) -> Select[Any]:
-    """The gate of one workspace as SQL: its fitted members' messages, with their units."""
-    renamed = {member: unit for member, unit in units.items() if member != unit}
-    unit = case(renamed, value=Message.author_id, else_=Message.author_id) if renamed else None
+    members: set[int],
+    closed: list[str],
+) -> dict[str, Any]:
+    """How many gated memberships there are, and whose: counted per member by the database."""
     query = (
-        select(
-            Message.id.label("message_id"),
-            Message.author_id.label("member_id"),
-            Channel.name.label("channel_name"),
-            Message.text.label("text"),
-            (Message.author_id if unit is None else unit).label("unit_id"),
-        )
-        .join(Channel, Channel.id == Message.channel_id)
-        .where(
-            _eligible_messages(gate.workspace_id, gate.kinds, at),
-            Message.author_id.in_(sorted(gate.members - held_out)),
-        )
+        select(Membership.member_id, func.count())
+        .join(Channel, Channel.id == Membership.channel_id)
+        .where(_eligible_channels(workspace_id, kinds, at))
+        .group_by(Membership.member_id)
     )
-    if gate.closed:
-        query = query.where(Channel.name.not_in(gate.closed))
-    if sieve is not None:
-        query = query.where(Message.text.like(sieve.text_pattern))
-    return query
+    if closed:
+        query = query.where(Channel.name.not_in(closed))
+    schema = {"member_id": pl.Int64, "memberships": pl.Int64}
+    tally = _frame(session, query, schema).filter(pl.col("member_id").is_in(sorted(members)))
+    return {
+        "memberships_read": int(tally["memberships"].sum()),
+        "membership_holders": frozenset(tally["member_id"].to_list()),
+    }
 
 
 def _chunks(session: Session, query: Select[*tuple[Any, ...]]) -> Iterator[pl.DataFrame]:
