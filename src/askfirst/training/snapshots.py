@@ -22,15 +22,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import polars as pl
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    and_,
-    func,
-    insert,
-    or_,
-    select,
-)
+from sqlalchemy import ColumnElement, Select, and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from askfirst.consent import Purpose, eligible_channel_kinds, members_for_training
@@ -177,8 +169,9 @@ def read_snapshot(
     the purpose's fit can read), so memory does not grow with the messages; the snapshot's
     members and counts are those of every gated message all the same.
 
-    With `partitioned`, only the held-out members' messages are read here; the fitted members'
-    are left to an engine that reads the store itself (`SnapshotFrames.source`).
+    With `partitioned`, only the held-out members' messages and memberships are read here;
+    the fitted members' are left to an engine that reads the store itself
+    (`SnapshotFrames.source`, `membership_source`; see `partitioned_snapshots`).
     """
     purpose = purposes[purpose_key]
     pool = pool_of(session, workspace_id=workspace_id, purpose_key=purpose_key, at=at)
@@ -453,19 +446,16 @@ def read_frames(
     if defer and ("_messages" in reads or "_memberships" in reads):
         gate = WorkspaceGate(workspace_id, kinds, frozenset(members), tuple(closed))
         frames = replace(frames, gates=(gate,))
-    if "_messages" in reads and defer:
-        frames = replace(frames, **_tally(session, workspace_id, kinds, at, members, closed))
-    elif "_messages" in reads:
-        frames = replace(
-            frames, **_read_messages(session, workspace_id, kinds, at, members, closed, sieve)
-        )
+    if "_messages" in reads:
+        place = (session, workspace_id, kinds, at, members, closed)
+        found = _tally(*place) if defer else _read_messages(*place, sieve)
+        frames = replace(frames, **found)
     if "_reactions" in reads:
         query = _reactions_query(workspace_id, kinds, at)
         frames = replace(frames, reactions=_frame(session, query, REACTION_READ_SCHEMA))
     if "_memberships" in reads and defer:
-        frames = replace(
-            frames, **_membership_tally(session, workspace_id, kinds, at, members, closed)
-        )
+        tally = _membership_tally(session, workspace_id, kinds, at, members, closed)
+        frames = replace(frames, **tally)
     elif "_memberships" in reads:
         query = _memberships_query(workspace_id, kinds, at)
         frames = replace(frames, memberships=_frame(session, query, MEMBERSHIP_SCHEMA))
