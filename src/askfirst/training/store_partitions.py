@@ -115,7 +115,7 @@ def read_sqlite_range(path: str, sql: str, column: str, lower: int, upper: int) 
 def _literal_sql(query: Select[Any] | CompoundSelect[Any], url: URL) -> str:
     # The values are the gate's own (ids, channel kinds and names, the watermark): SQLAlchemy
     # renders each as a quoted literal of the store's dialect, so the SQL stands alone.
-    dialect = url.get_dialect()()
-    if dialect.paramstyle == "pyformat":  # psycopg's: it would double every `%` of the SQL
-        dialect.paramstyle = "named"
+    # Named parameters (none are left): psycopg's "pyformat" would double every `%` of the SQL.
+    dialect_class: Any = url.get_dialect()
+    dialect = dialect_class(paramstyle="named")
     return str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
