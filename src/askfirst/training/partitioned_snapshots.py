@@ -30,14 +30,14 @@ from askfirst.training.snapshots import (
     MessageSieve,
     SnapshotFrames,
     WorkspaceGate,
-    _eligible_channels,
-    _eligible_messages,
-    _frame,
-    _kept_messages,
-    _memberships_query,
-    _mentions_replaced,
-    _messages_query,
+    eligible_channels,
+    eligible_messages,
     gated,
+    kept_messages,
+    memberships_query,
+    mentions_replaced,
+    messages_query,
+    read_rows,
 )
 from askfirst.training.store_partitions import partitioned_rows
 
@@ -101,7 +101,7 @@ def gathered_messages(
     kept = pl.DataFrame(schema=MESSAGES_READ)
     typed = (chunk.select(MESSAGES_READ.names()).cast(MESSAGES_READ) for chunk in chunks)
     for rows in _rechunked(typed, CHUNK_ROWS):
-        rows = _mentions_replaced(rows)
+        rows = mentions_replaced(rows)
         kept = sieve(kept, rows) if sieve is not None else pl.concat([kept, rows])
     return _by_unit(kept)
 
@@ -137,18 +137,18 @@ def _held_out_messages(
     sieve: MessageSieve | None,
 ) -> pl.DataFrame:
     members = gate.members & held_out
-    query = _messages_query(gate.workspace_id, gate.kinds, at)
+    query = messages_query(gate.workspace_id, gate.kinds, at)
     query = query.where(Message.author_id.in_(sorted(members)))
-    return _kept_messages(session, query, members, list(gate.closed), sieve)
+    return kept_messages(session, query, members, list(gate.closed), sieve)
 
 
 def _held_out_memberships(
     session: Session, gate: WorkspaceGate, at: datetime, held_out: frozenset[int]
 ) -> pl.DataFrame:
     members = gate.members & held_out
-    query = _memberships_query(gate.workspace_id, gate.kinds, at)
+    query = memberships_query(gate.workspace_id, gate.kinds, at)
     query = query.where(Membership.member_id.in_(sorted(members)))
-    return gated(_frame(session, query, MEMBERSHIP_SCHEMA), set(members), list(gate.closed))
+    return gated(read_rows(session, query, MEMBERSHIP_SCHEMA), set(members), list(gate.closed))
 
 
 def _messages_select(
@@ -169,7 +169,7 @@ def _messages_select(
         )
         .join(Channel, Channel.id == Message.channel_id)
         .where(
-            _eligible_messages(gate.workspace_id, gate.kinds, at),
+            eligible_messages(gate.workspace_id, gate.kinds, at),
             Message.author_id.in_(sorted(gate.members - held_out)),
         )
     )
@@ -192,7 +192,7 @@ def _memberships_select(
         )
         .join(Channel, Channel.id == Membership.channel_id)
         .where(
-            _eligible_channels(gate.workspace_id, gate.kinds, at),
+            eligible_channels(gate.workspace_id, gate.kinds, at),
             Membership.member_id.in_(sorted(gate.members - held_out)),
         )
     )

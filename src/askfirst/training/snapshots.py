@@ -431,8 +431,8 @@ def read_frames(
     reactions = pl.DataFrame(schema=REACTION_READ_SCHEMA)
     memberships = pl.DataFrame(schema=MEMBERSHIP_SCHEMA)
     closed_kinds = kinds - {ChannelKind.PUBLIC}
-    conversation_members = _frame(
-        session, _memberships_query(workspace_id, closed_kinds, at), MEMBERSHIP_SCHEMA
+    conversation_members = read_rows(
+        session, memberships_query(workspace_id, closed_kinds, at), MEMBERSHIP_SCHEMA
     )
     names = session.scalars(_public_channels_query(workspace_id, at))
     frames = SnapshotFrames(
@@ -452,13 +452,13 @@ def read_frames(
         frames = replace(frames, **found)
     if "_reactions" in reads:
         query = _reactions_query(workspace_id, kinds, at)
-        frames = replace(frames, reactions=_frame(session, query, REACTION_READ_SCHEMA))
+        frames = replace(frames, reactions=read_rows(session, query, REACTION_READ_SCHEMA))
     if "_memberships" in reads and defer:
         tally = _membership_tally(session, workspace_id, kinds, at, members, closed)
         frames = replace(frames, **tally)
     elif "_memberships" in reads:
-        query = _memberships_query(workspace_id, kinds, at)
-        frames = replace(frames, memberships=_frame(session, query, MEMBERSHIP_SCHEMA))
+        query = memberships_query(workspace_id, kinds, at)
+        frames = replace(frames, memberships=read_rows(session, query, MEMBERSHIP_SCHEMA))
     return keep_members(frames, members)
 
 
@@ -472,14 +472,14 @@ def _read_messages(
     sieve: MessageSieve | None,
 ) -> dict[str, Any]:
     """The gated messages (all, or what `sieve` keeps, with the count and authors of all)."""
-    query = _messages_query(workspace_id, kinds, at)
-    kept = _kept_messages(session, query, members, closed, sieve)
+    query = messages_query(workspace_id, kinds, at)
+    kept = kept_messages(session, query, members, closed, sieve)
     if sieve is None:
         return {"messages": kept}
     return {"messages": kept, **_tally(session, workspace_id, kinds, at, members, closed)}
 
 
-def _kept_messages(
+def kept_messages(
     session: Session,
     query: Select[*tuple[Any, ...]],
     members: Collection[int],
@@ -509,7 +509,7 @@ def _tally(
     """How many gated messages there are, and their authors: counted and named by the
     database, per author and channel, so no message need come here."""
     query = _tally_query(workspace_id, kinds, at)
-    tally = gated(_frame(session, query, TALLY_SCHEMA), members, closed)
+    tally = gated(read_rows(session, query, TALLY_SCHEMA), members, closed)
     return {
         "messages_read": int(tally["messages"].sum()),
         "authors": frozenset(tally["member_id"].unique().to_list()),
@@ -528,13 +528,13 @@ def _membership_tally(
     query = (
         select(Membership.member_id, func.count())
         .join(Channel, Channel.id == Membership.channel_id)
-        .where(_eligible_channels(workspace_id, kinds, at))
+        .where(eligible_channels(workspace_id, kinds, at))
         .group_by(Membership.member_id)
     )
     if closed:
         query = query.where(Channel.name.not_in(closed))
     schema = {"member_id": pl.Int64, "memberships": pl.Int64}
-    tally = _frame(session, query, schema).filter(pl.col("member_id").is_in(sorted(members)))
+    tally = read_rows(session, query, schema).filter(pl.col("member_id").is_in(sorted(members)))
     return {
         "memberships_read": int(tally["memberships"].sum()),
         "membership_holders": frozenset(tally["member_id"].to_list()),
@@ -548,10 +548,10 @@ def _chunks(session: Session, query: Select[*tuple[Any, ...]]) -> Iterator[pl.Da
     with result:
         for rows in result.partitions():
             chunk = pl.DataFrame([tuple(row) for row in rows], schema=MESSAGE_SCHEMA, orient="row")
-            yield _mentions_replaced(chunk)
+            yield mentions_replaced(chunk)
 
 
-def _mentions_replaced(messages: pl.DataFrame) -> pl.DataFrame:
+def mentions_replaced(messages: pl.DataFrame) -> pl.DataFrame:
     return messages.with_columns(
         pl.col("text").str.replace_all(MENTION.pattern, MENTION_PLACEHOLDER)
     )
@@ -562,14 +562,14 @@ def _public_channels_query(workspace_id: int, at: datetime) -> Select[Any]:
     return (
         select(Channel.name)
         .where(
-            _eligible_channels(workspace_id, frozenset({ChannelKind.PUBLIC}), at),
+            eligible_channels(workspace_id, frozenset({ChannelKind.PUBLIC}), at),
             Channel.is_archived.is_(False),
         )
         .order_by(Channel.created_at.desc().nulls_last(), Channel.id.desc())
     )
 
 
-def _eligible_channels(
+def eligible_channels(
     workspace_id: int, kinds: frozenset[ChannelKind], at: datetime
 ) -> ColumnElement[bool]:
     return and_(
@@ -579,24 +579,24 @@ def _eligible_channels(
     )
 
 
-def _eligible_messages(
+def eligible_messages(
     workspace_id: int, kinds: frozenset[ChannelKind], at: datetime
 ) -> ColumnElement[bool]:
     return and_(
-        _eligible_channels(workspace_id, kinds, at),
+        eligible_channels(workspace_id, kinds, at),
         Message.posted_at <= at,
         Message.author_id.is_not(None),
         or_(Message.subtype.is_(None), Message.subtype.in_(MEMBER_WRITTEN_SUBTYPES)),
     )
 
 
-def _messages_query(
+def messages_query(
     workspace_id: int, kinds: frozenset[ChannelKind], at: datetime
 ) -> Select[*tuple[Any, ...]]:
     return (
         select(Message.id, Message.author_id, Channel.name, Message.text)
         .join(Channel, Channel.id == Message.channel_id)
-        .where(_eligible_messages(workspace_id, kinds, at))
+        .where(eligible_messages(workspace_id, kinds, at))
     )
 
 
@@ -607,7 +607,7 @@ def _tally_query(
     return (
         select(Message.author_id, Channel.name, func.count())
         .join(Channel, Channel.id == Message.channel_id)
-        .where(_eligible_messages(workspace_id, kinds, at))
+        .where(eligible_messages(workspace_id, kinds, at))
         .group_by(Message.author_id, Channel.name)
     )
 
@@ -621,21 +621,21 @@ def _reactions_query(
         )
         .join(Message, Message.id == Reaction.message_id)
         .join(Channel, Channel.id == Message.channel_id)
-        .where(_eligible_messages(workspace_id, kinds, at))
+        .where(eligible_messages(workspace_id, kinds, at))
     )
 
 
-def _memberships_query(
+def memberships_query(
     workspace_id: int, kinds: frozenset[ChannelKind], at: datetime
 ) -> Select[*tuple[Any, ...]]:
     return (
         select(Membership.member_id, Channel.name)
         .join(Channel, Channel.id == Membership.channel_id)
-        .where(_eligible_channels(workspace_id, kinds, at))
+        .where(eligible_channels(workspace_id, kinds, at))
     )
 
 
-def _frame(
+def read_rows(
     session: Session, query: Select[*tuple[Any, ...]], schema: Mapping[str, Any]
 ) -> pl.DataFrame:
     # The driver's own rows: these columns (ids, names, text) need no SQLAlchemy type
