@@ -109,7 +109,7 @@ def fit_emoji(
     else:
         contribute = functools.partial(message_contributions, bounds=bounds, seed=seed)
         bounded = _bounded_read(frames.source, contribute, bounds, domain, engine, rng)
-    result = _fit(EMOJI_PURPOSE, bounded, mechanism, bounds, domain, rng, noise)
+    result = _fit(EMOJI_PURPOSE, bounded, mechanism, bounds, domain, noise)
     held_out = frames.messages.filter(pl.col("member_id").is_in(list(holdout_members)))
     # Held-out members are charged the mechanism's ρ (at most the plan's): the utility spends it.
     epsilon = utility_epsilon(mechanism.rho)
@@ -141,7 +141,7 @@ def fit_channels(
     else:
         contribute = functools.partial(membership_contributions, bounds=bounds, seed=seed)
         bounded = _bounded_read(frames.source, contribute, bounds, domain, engine, rng)
-    result = _fit(CHANNEL_PURPOSE, bounded, mechanism, bounds, domain, rng, noise)
+    result = _fit(CHANNEL_PURPOSE, bounded, mechanism, bounds, domain, noise)
     result.utility = channel_utility(
         result.artifact,
         frames.memberships,
@@ -236,7 +236,6 @@ def _fit(
     mechanism: DomainGaussian,
     bounds: Bounds,
     domain: KeyDomain,
-    rng: np.random.Generator,
     noise: Noise,
 ) -> FitResult:
     rows = bounded.rows.join(domain.frame(), on="key")
