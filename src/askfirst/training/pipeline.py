@@ -3,7 +3,8 @@
 Each step is its own transaction, so a run that fails part-way leaves the store as it was:
 
 1. read: the snapshot and its data, in one consistent `store.reading_at()` view (with the
-   Spark engine, the fitted members' messages are left for Spark to read: see `snapshots`);
+   Spark engine, the fitted members' messages and memberships are left in the store for Spark
+   to read: `partitioned_snapshots`);
 2. fit: no database at all (a fresh, unpredictable random generator every run);
 3. record: snapshot, member list, release, artifact file and budget charges in one
    `store.transaction()` (the artifact file is removed again if that transaction fails);
