@@ -33,7 +33,8 @@ services:
 browser:
 	@scripts/ensure-chromium
 
-# The Spark engine runs on Java 17+; install Debian's when missing (needs root, as on CI).
+# The Spark engine runs on Java 17+ and reads PostgreSQL with its JDBC driver; install
+# Debian's when missing (needs root, as on CI).
 java:
 	@scripts/ensure-java
 

@@ -33,7 +33,7 @@ from measured import BENCH, load_average, machine, print_table
 POSTGRES_URL = os.environ.get(
     "ASKFIRST_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-MEMBERS, SEED = 2_000, 1
+MEMBERS, SEED = 2_000, 1  # --members changes the first
 ENGINES = ("local", "spark")
 RESULTS = BENCH / "results" / "scale_10m.json"
 MAX_PASSES = 5
@@ -61,6 +61,9 @@ class Step:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=10_000_000)
+    parser.add_argument(
+        "--members", type=int, default=MEMBERS, help="people in the generated workspace"
+    )
     parser.add_argument("--db", choices=("postgresql", "sqlite", "both"), default="both")
     parser.add_argument("--engines", default=",".join(ENGINES), help="local, spark or both")
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -70,22 +73,22 @@ def main() -> None:
         print(json.dumps(_child(args.child)))
         return
     started_load = os.getloadavg()
-    steps = [_generated(args.messages)]
-    export = export_zip(MEMBERS, args.messages, SEED)
+    steps = [_generated(args.members, args.messages)]
+    export = export_zip(args.members, args.messages, SEED)
     databases = ("postgresql", "sqlite") if args.db == "both" else (args.db,)
     engines = tuple(e for e in args.engines.split(",") if e)
     for database in databases:
         steps.extend(_one_database(database, export, args.messages, engines))
     _print(steps)
-    _write(steps, args.out, args.messages, started_load)
+    _write(steps, args.out, args.members, args.messages, started_load)
 
 
-def _generated(messages: int) -> Step:
+def _generated(members: int, messages: int) -> Step:
     """The export, generated and timed when it is not cached yet."""
-    cached = BENCH / ".cache" / f"workspace-m{MEMBERS}-n{messages}-s{SEED}.zip"
+    cached = BENCH / ".cache" / f"workspace-m{members}-n{messages}-s{SEED}.zip"
     if cached.exists():
         return Step("-", "generate (cached)", messages, 0.0, 0.0, 0.0, None, load_average(), {})
-    return _run("-", "generate", messages, ["generate", str(messages)])
+    return _run("-", "generate", messages, ["generate", str(members), str(messages)])
 
 
 def _one_database(
@@ -164,7 +167,7 @@ def _child(args: list[str]) -> dict[str, Any]:
     step, rest = args[0], args[1:]
     if step == "generate":
         started, cpu = time.perf_counter(), time.process_time()
-        export_zip(MEMBERS, int(rest[0]), SEED)
+        export_zip(int(rest[0]), int(rest[1]), SEED)
         return {"seconds": time.perf_counter() - started, "cpu_seconds": time.process_time() - cpu}
     from askfirst.consent import load_purposes
     from askfirst.settings import Settings
@@ -378,12 +381,14 @@ def _print(steps: list[Step]) -> None:
     )
 
 
-def _write(steps: list[Step], out: Path, messages: int, started_load: tuple[float, ...]) -> None:
+def _write(
+    steps: list[Step], out: Path, members: int, messages: int, started_load: tuple[float, ...]
+) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     results = {
         "benchmark": "scale_10m",
         "machine": machine(),
-        "workspace": {"members": MEMBERS, "messages": messages, "seed": SEED},
+        "workspace": {"members": members, "messages": messages, "seed": SEED},
         "load_average_at_start": started_load,
         "load_average_at_end": os.getloadavg(),
         "steps": [

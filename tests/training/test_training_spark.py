@@ -80,7 +80,6 @@ def contribution(counts: NoisyCounts, member: int) -> list[tuple[int, int]]:
     return sorted(zip(counts.indices[lo:hi].tolist(), counts.weights[lo:hi].tolist(), strict=True))
 
 
-@pytest.mark.sqlite_only
 def test_local_and_spark_releases_agree_and_say_which_engine_made_them(
     chat: Chat, settings: Settings
 ) -> None:

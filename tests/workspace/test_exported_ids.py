@@ -1,37 +1,70 @@
-"""Counting and matching an export's message ids in place, against numpy's set operations."""
+"""An export's message ids spilled in sorted runs, counted and matched against numpy's set
+operations."""
 
 from __future__ import annotations
-
-from array import array
 
 import numpy as np
 import pytest
 
-from askfirst.workspace import exported_ids
-from askfirst.workspace.exported_ids import distinct_count, not_in, sorted_in_place
+from askfirst.workspace.exported_ids import Ascending, SpilledIds, distinct_count, not_in
 
 
-def test_sorting_is_in_the_writers_own_buffer() -> None:
-    ids = array("q", [7, 3, 7, 1])
-    ordered = sorted_in_place(ids)
-    assert list(ids) == [1, 3, 7, 7]
-    assert ordered.tolist() == [1, 3, 7, 7]
+def spilled(ids: list[int], run: int, block: int, pieces: int = 7) -> SpilledIds:
+    kept = SpilledIds(run=run, block=block)
+    for part in np.array_split(np.asarray(ids, dtype=np.int64), pieces):
+        kept.extend(part.tolist())
+    return kept
 
 
-def test_counts_and_matches_as_numpy_does_across_slices(monkeypatch: pytest.MonkeyPatch) -> None:
-    rng = np.random.default_rng(12)
+@pytest.mark.parametrize(("run", "block"), [(50, 3), (997, 64), (1 << 21, 1 << 16)])
+def test_runs_on_disk_read_back_ascending_with_every_repeat(run: int, block: int) -> None:
+    rng = np.random.default_rng(run)
     drawn = rng.integers(1, 5_000, size=20_000)  # many repeats, as an export naming a message twice
+    kept = spilled(drawn.tolist(), run, block)
+    assert len(kept) == 20_000
+    merged = np.concatenate(list(kept.ascending()))
+    assert merged.tolist() == np.sort(drawn).tolist()
+    assert distinct_count(kept.ascending()) == len(np.unique(drawn))
+    kept.close()
+
+
+@pytest.mark.parametrize(("run", "block"), [(50, 3), (997, 64), (1 << 21, 1 << 16)])
+def test_stored_ids_the_export_lacks_as_numpy_says(run: int, block: int) -> None:
+    rng = np.random.default_rng(run + 1)
+    drawn = rng.integers(1, 5_000, size=20_000)
     stored = np.unique(rng.integers(1, 6_000, size=4_000))
-    for step in (7, 1 << 20):  # slices far smaller than the ids, and one slice for all
-        monkeypatch.setattr(exported_ids, "STEP", step)
-        ordered = sorted_in_place(array("q", drawn.tolist()))
-        assert distinct_count(ordered) == len(np.unique(drawn))
-        assert not_in(stored, ordered).tolist() == np.setdiff1d(stored, drawn).tolist()
+    kept = spilled(drawn.tolist(), run, block)
+    blocks = np.array_split(stored, 13)  # stored ids arrive ascending, in blocks of their own
+    absent = np.concatenate(list(not_in(blocks, kept.ascending())))
+    assert absent.tolist() == np.setdiff1d(stored, drawn).tolist()
+
+
+def test_memory_holds_at_most_a_run_of_ids_and_one_batch() -> None:
+    kept = spilled(list(range(10_000, 0, -1)), run=100, block=10, pieces=200)  # batches of 50
+    assert len(kept._buffer) < 100  # the rest is on disk, in sorted runs
+    assert len(kept._runs) == 100 and all(count <= 150 for _, count in kept._runs)
+    assert next(kept.ascending()).tolist()[:3] == [1, 2, 3]
 
 
 def test_empty_and_single() -> None:
-    assert distinct_count(sorted_in_place(array("q"))) == 0
-    assert distinct_count(sorted_in_place(array("q", [4]))) == 1
-    stored = np.array([2, 4], dtype=np.int64)
-    assert not_in(stored, sorted_in_place(array("q"))).tolist() == [2, 4]
-    assert not_in(stored, sorted_in_place(array("q", [4]))).tolist() == [2]
+    empty = SpilledIds(run=4, block=2)
+    assert distinct_count(empty.ascending()) == 0
+    stored = [np.array([2, 4], dtype=np.int64)]
+    assert np.concatenate(list(not_in(stored, empty.ascending()))).tolist() == [2, 4]
+    one = spilled([4], run=4, block=2, pieces=1)
+    assert distinct_count(one.ascending()) == 1
+    assert np.concatenate(list(not_in(stored, one.ascending()))).tolist() == [2]
+
+
+def test_a_repeat_straddling_two_blocks_counts_once() -> None:
+    blocks = [np.array([1, 2, 2]), np.array([2, 2, 3]), np.array([3])]
+    assert distinct_count(blocks) == 3
+    stream = Ascending(iter(blocks))
+    assert stream.through(2).tolist() == [1, 2, 2, 2, 2]
+    assert stream.through(2).tolist() == []
+    assert stream.through(9).tolist() == [3, 3]
+
+
+def test_bad_sizes_are_refused() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        SpilledIds(run=0)

@@ -18,6 +18,7 @@ from askfirst.clock import ManualClock
 from askfirst.journal import entries
 from askfirst.store import Store
 from askfirst.store.tables import Channel, Message
+from askfirst.workspace import exported_ids, mirror
 from askfirst.workspace.export_archive import ExportError
 from askfirst.workspace.importer import import_export
 from askfirst.workspace.mattermost_importer import import_mattermost
@@ -85,9 +86,14 @@ def test_without_mirror_nothing_is_deleted_and_the_summary_counts_the_difference
         assert entries(session, kind="import.mirrored") == []
 
 
+@pytest.mark.parametrize("spilled", [False, True], ids=["in-memory", "spilled"])
 def test_mirror_makes_the_range_equal_to_the_export_and_journals_counts(
-    store: Store, tmp_path: Path
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spilled: bool
 ) -> None:
+    if spilled:  # ids spill to disk every 3 and are read back 2 at a time, as at 10M messages
+        monkeypatch.setattr(exported_ids, "RUN", 3)
+        monkeypatch.setattr(exported_ids, "BLOCK", 2)
+        monkeypatch.setattr(mirror, "BLOCK", 2)
     import_export(store, VIEWER, clock=ManualClock())
     before = stored(store)
     export, dropped = later_export(tmp_path)

@@ -7,16 +7,20 @@ noise and never drops a key: the mechanism does both.
 
 Engines sit below the recommenders and above the pure DP building blocks (`askfirst.privacy`):
 they import nothing from training, the store or the recommenders. `ASKFIRST_ENGINE` names the
-one training uses (`local`, the default, or `spark`: `askfirst.engines.spark`).
+one training uses (`local`, the default, or `spark`: `askfirst.engines.spark`). The Spark
+engine is also a `ReadingEngine`: it reads the snapshot's rows from the store itself
+(`askfirst.engines.partitions`), so they never pass through the training process.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import polars as pl
 
+from askfirst.engines.partitions import BoundedRead, PartitionedRows
 from askfirst.privacy.bounding import Bounds, bound_contributions, count_keys, draw_seed
 from askfirst.settings import ENGINE_NAMES, Settings
 
@@ -37,6 +41,21 @@ class Engine(Protocol):
     def bound_and_count(
         self, contributions: pl.DataFrame, bounds: Bounds, rng: np.random.Generator
     ) -> dict[str, int]: ...
+
+
+@runtime_checkable
+class ReadingEngine(Engine, Protocol):
+    """An engine that reads a snapshot's rows itself, in partitions of whole members."""
+
+    def bound_read(
+        self,
+        rows: PartitionedRows,
+        contribute: Callable[[pl.DataFrame], pl.DataFrame],
+        bounds: Bounds,
+        rng: np.random.Generator,
+        *,
+        keys: pl.DataFrame,
+    ) -> BoundedRead: ...
 
 
 class LocalEngine:

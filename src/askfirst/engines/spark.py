@@ -8,6 +8,11 @@ it holds, with the same seed. The result is the local engine's, row for row, on 
 partitions or machines (tested). Counting is a Spark `groupBy(key).sum(weight)`. Noise and the
 key domain are applied afterwards by the same code as for the local engine.
 
+`bound_read` goes further: the rows are never in the driver. Spark reads them in partitions that
+each hold whole members (`JdbcRows`: Spark's JDBC source split on a member column; `TaskRows`:
+each task reads a member range itself), each task turns its rows into contributions with the
+caller's function and bounds them as above, and only bounded rows come back.
+
 `ASKFIRST_SPARK_MASTER` names the cluster (default `local[2]`: this machine, two cores). The
 Spark UI is off and the driver binds to loopback unless the master is remote; workers need
 askfirst installed in the Python that `PYSPARK_PYTHON` names (docs/training.md, "Engines").
@@ -19,6 +24,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,6 +32,7 @@ import polars as pl
 import pyarrow as pa
 
 from askfirst.engines import EngineUnavailableError
+from askfirst.engines.partitions import BoundedRead, JdbcRows, PartitionedRows, TaskRows
 from askfirst.privacy.bounding import Bounds, bound_contributions, draw_seed
 
 if TYPE_CHECKING:
@@ -36,6 +43,13 @@ BOUNDED_DDL = "member_id long, key string, weight long"
 CONTRIBUTIONS = pa.schema([("member_id", pa.int64()), ("key", pa.string())])
 # Partitions per core of a local master; a cluster uses Spark's own default parallelism.
 PARTITIONS_PER_CORE = 2
+# Debian's PostgreSQL JDBC driver (`libpostgresql-jdbc-java`), put on Spark's class path.
+POSTGRESQL_JAR = Path("/usr/share/java/postgresql.jar")
+# Rows the JDBC driver fetches per round trip (PostgreSQL's default is every row at once).
+JDBC_FETCH_ROWS = 10_000
+
+# What an executor's error says when the store, not our code, failed it.
+STORE_UNREACHABLE = ("FAILED_JDBC", "SQLException", "sqlite3.OperationalError")
 
 _sessions: dict[str, SparkSession] = {}
 _lock = threading.Lock()
@@ -65,6 +79,35 @@ class SparkEngine:
         counted = self._bounded_frame(contributions, bounds, seed).groupBy("key").sum("weight")
         return {str(row[0]): int(row[1]) for row in counted.collect()}
 
+    def bound_read(
+        self,
+        rows: PartitionedRows,
+        contribute: Callable[[pl.DataFrame], pl.DataFrame],
+        bounds: Bounds,
+        rng: np.random.Generator,
+        *,
+        keys: pl.DataFrame,
+    ) -> BoundedRead:
+        """Read `rows` in Spark, make each partition's contributions with `contribute`, keep
+        those whose key is in `keys` and bound them: the local engine's rows, none via here."""
+        seed = draw_seed(rng)
+        spark = spark_session(self.master)
+        run = read_partition(rows, contribute, keys, bounds, seed)
+        try:
+            table = _read_frame(spark, rows).mapInArrow(run, BOUNDED_DDL).toArrow()
+        except Exception as error:
+            if not any(sign in str(error) for sign in STORE_UNREACHABLE):
+                raise
+            raise EngineUnavailableError(
+                f"Spark could not read the snapshot from the store ({_first_line(error)}); its "
+                "executors connect to the database themselves, so ASKFIRST_DATABASE_URL must "
+                "name a host they reach (a SQLite file works with a local master only), or set "
+                "ASKFIRST_ENGINE=local"
+            ) from error
+        bounded = _polars(table)
+        members = bounded["member_id"].n_unique()
+        return BoundedRead(bounded.filter(pl.col("key").is_not_null()), members)
+
     def _bounded_frame(self, contributions: pl.DataFrame, bounds: Bounds, seed: int) -> Any:
         spark = spark_session(self.master)
         table = contributions.select("member_id", "key").to_arrow().cast(CONTRIBUTIONS)
@@ -87,6 +130,40 @@ def bounded_partition(
         frame = _polars(table).select("member_id", "key")
         bounded = bound_contributions(frame, bounds, seed)
         yield from bounded.to_arrow().cast(BOUNDED).to_batches()
+
+    return run
+
+
+def read_partition(
+    rows: PartitionedRows,
+    contribute: Callable[[pl.DataFrame], pl.DataFrame],
+    keys: pl.DataFrame,
+    bounds: Bounds,
+    seed: int,
+) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """What each Spark task runs on rows read in partitions: gather, contribute, bound.
+
+    Besides the bounded rows it yields one (member, null, 0) row per contributing member, so
+    the driver can count them without their contributions.
+    """
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        source = rows.source
+        if isinstance(source, TaskRows):
+            frames = (
+                frame
+                for batch in batches
+                for task in batch.column(0).to_pylist()
+                for frame in source.read(*source.ranges[task])
+            )
+        else:
+            frames = (_polars(pa.Table.from_batches([batch])) for batch in batches)
+        contributions = contribute(rows.gather(frames))
+        members = contributions.select(pl.col("member_id").unique())
+        kept = contributions.join(keys.select("key"), on="key", how="semi")
+        bounded = bound_contributions(kept, bounds, seed)
+        listed = members.with_columns(key=pl.lit(None, pl.String), weight=pl.lit(0, pl.Int64))
+        yield from pl.concat([bounded, listed]).to_arrow().cast(BOUNDED).to_batches()
 
     return run
 
@@ -119,6 +196,8 @@ def _start(master: str) -> SparkSession:
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.sql.shuffle.partitions", "8")
     )
+    if POSTGRESQL_JAR.exists():  # shipped to the executors with the job
+        builder = builder.config("spark.jars", str(POSTGRESQL_JAR))
     if master.startswith("local"):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # every port on loopback
         builder = builder.config("spark.driver.bindAddress", "127.0.0.1").config(
@@ -133,6 +212,41 @@ def _start(master: str) -> SparkSession:
         ) from error
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+def _read_frame(spark: SparkSession, rows: PartitionedRows) -> Any:
+    """A frame whose partitions are the rows' (JDBC), or one row per task range (`TaskRows`)."""
+    if isinstance(rows.source, JdbcRows):
+        return _jdbc_frame(spark, rows.source)
+    count = len(rows.source.ranges)
+    return spark.range(0, count, 1, max(count, 1)).withColumnRenamed("id", "task")
+
+
+def _jdbc_frame(spark: SparkSession, rows: JdbcRows) -> Any:
+    if rows.driver == "org.postgresql.Driver" and not POSTGRESQL_JAR.exists():
+        raise EngineUnavailableError(
+            f"the spark engine reads PostgreSQL with its JDBC driver, and {POSTGRESQL_JAR} is "
+            "missing: run 'sudo apt-get install libpostgresql-jdbc-java' (or scripts/ensure-java)"
+        )
+    reader = (
+        spark.read.format("jdbc")
+        .option("url", rows.url)
+        .option("driver", rows.driver)
+        .option("dbtable", f"({rows.query}) AS partitioned_rows")
+        .option("partitionColumn", rows.column)
+        .option("lowerBound", str(rows.lower))
+        .option("upperBound", str(rows.upper))
+        .option("numPartitions", str(rows.partitions))
+        .option("fetchsize", str(JDBC_FETCH_ROWS))
+    )
+    for name, value in rows.properties.items():
+        reader = reader.option(name, value)
+    return reader.load()
+
+
+def _first_line(error: Exception) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return (lines or [type(error).__name__])[0][:300]
 
 
 def _partitions(spark: SparkSession) -> int:

@@ -12,6 +12,7 @@ from typing import ClassVar
 
 import polars as pl
 
+from askfirst.engines.partitions import PartitionedRows
 from askfirst.privacy.bounding import CONTRIBUTION_SCHEMA, Bounds, keep_per_owner
 from askfirst.recommenders.features import emoji_codes_expr, keep_word, words_expr
 from askfirst.recommenders.prior import emoji_prior
@@ -24,6 +25,9 @@ class EmojiSnapshotFrames:
     messages: pl.DataFrame  # message_id, member_id (author), channel_name, text
     # The workspace's public channels, newest first: the channels of the key domain.
     channels: tuple[str, ...] = ()
+    # When set, the fitted (not held-out) members' messages are not in `messages`: the engine
+    # reads them in partitions (`askfirst.engines.partitions`); `messages` holds the rest.
+    source: PartitionedRows | None = None
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,8 @@ class ChannelSnapshotFrames:
     memberships: pl.DataFrame  # member_id, channel_name
     # The workspace's public channels, newest first: the channels of the key domain.
     channels: tuple[str, ...] = ()
+    # As for `EmojiSnapshotFrames.source`: the fitted members' memberships, left to the engine.
+    source: PartitionedRows | None = None
 
 
 def message_emoji(messages: pl.DataFrame) -> pl.DataFrame:
@@ -83,12 +89,18 @@ def emoji_contributions(frames: EmojiSnapshotFrames, bounds: Bounds, seed: int) 
     removing one author would then move the records of every member who reacted to them — a
     change no per-member bound covers (docs/privacy-model.md, "Why reactions feed no release").
     """
-    return _message_contributions(frames.messages, bounds, seed)
+    return message_contributions(frames.messages, bounds, seed)
 
 
 def channel_contributions(frames: ChannelSnapshotFrames, bounds: Bounds, seed: int) -> pl.DataFrame:
     """The "n:" (popularity) and "p:" (co-membership pair) keys of each member."""
-    memberships = frames.memberships.select("member_id", "channel_name").unique()
+    return membership_contributions(frames.memberships, bounds, seed)
+
+
+def membership_contributions(memberships: pl.DataFrame, bounds: Bounds, seed: int) -> pl.DataFrame:
+    """The channel keys of `memberships` (see `channel_contributions`); what each Spark task
+    runs on the memberships it read when the engine reads them."""
+    memberships = memberships.select("member_id", "channel_name").unique()
     kept = keep_per_owner(
         memberships,
         owner="member_id",
@@ -108,7 +120,9 @@ def channel_contributions(frames: ChannelSnapshotFrames, bounds: Bounds, seed: i
     return _contributions(pl.concat([popularity, pairs]))
 
 
-def _message_contributions(messages: pl.DataFrame, bounds: Bounds, seed: int) -> pl.DataFrame:
+def message_contributions(messages: pl.DataFrame, bounds: Bounds, seed: int) -> pl.DataFrame:
+    """The emoji keys of `messages` (see `emoji_contributions`); what each Spark task runs on
+    the messages it read when the engine reads them (`askfirst.engines.partitions`)."""
     coded = message_emoji(messages.select("message_id", "member_id", "channel_name", "text"))
     kept_messages = keep_per_owner(
         coded.select("message_id", "member_id").unique(),

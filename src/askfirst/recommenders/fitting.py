@@ -9,7 +9,9 @@ on held-out members.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from statistics import NormalDist
 from typing import Any
@@ -17,7 +19,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from askfirst.engines import Engine, LocalEngine
+from askfirst.engines import Engine, LocalEngine, ReadingEngine
+from askfirst.engines.partitions import BoundedRead, PartitionedRows
 from askfirst.privacy.bounding import Bounds, draw_seed
 from askfirst.privacy.mechanisms import (
     DomainGaussian,
@@ -30,6 +33,8 @@ from askfirst.recommenders.contributions import (
     EmojiSnapshotFrames,
     channel_contributions,
     emoji_contributions,
+    membership_contributions,
+    message_contributions,
 )
 from askfirst.recommenders.domains import KeyDomain, channel_domain, emoji_domain
 from askfirst.recommenders.evaluation import channel_utility, emoji_utility
@@ -97,8 +102,14 @@ def fit_emoji(
     mechanism = mechanism or calibrate_domain_gaussian(rho, bounds.l0, bounds.linf)
     domain = domain or emoji_domain(frames.channels)
     training = EmojiSnapshotFrames(_without(frames.messages, holdout_members), frames.channels)
-    contributions = emoji_contributions(training, bounds, draw_seed(rng))
-    result = _fit(EMOJI_PURPOSE, contributions, mechanism, bounds, domain, engine, rng, noise)
+    seed = draw_seed(rng)
+    if frames.source is None:
+        contributions = emoji_contributions(training, bounds, seed)
+        bounded = _bounded(contributions, bounds, domain, engine, rng)
+    else:
+        contribute = functools.partial(message_contributions, bounds=bounds, seed=seed)
+        bounded = _bounded_read(frames.source, contribute, bounds, domain, engine, rng)
+    result = _fit(EMOJI_PURPOSE, bounded, mechanism, bounds, domain, noise)
     held_out = frames.messages.filter(pl.col("member_id").is_in(list(holdout_members)))
     # Held-out members are charged the mechanism's ρ (at most the plan's): the utility spends it.
     epsilon = utility_epsilon(mechanism.rho)
@@ -123,8 +134,14 @@ def fit_channels(
     mechanism = mechanism or calibrate_domain_gaussian(rho, bounds.l0, bounds.linf)
     domain = domain or channel_domain(frames.channels)
     training = ChannelSnapshotFrames(_without(frames.memberships, holdout_members), frames.channels)
-    contributions = channel_contributions(training, bounds, draw_seed(rng))
-    result = _fit(CHANNEL_PURPOSE, contributions, mechanism, bounds, domain, engine, rng, noise)
+    seed = draw_seed(rng)
+    if frames.source is None:
+        contributions = channel_contributions(training, bounds, seed)
+        bounded = _bounded(contributions, bounds, domain, engine, rng)
+    else:
+        contribute = functools.partial(membership_contributions, bounds=bounds, seed=seed)
+        bounded = _bounded_read(frames.source, contribute, bounds, domain, engine, rng)
+    result = _fit(CHANNEL_PURPOSE, bounded, mechanism, bounds, domain, noise)
     result.utility = channel_utility(
         result.artifact,
         frames.memberships,
@@ -181,21 +198,47 @@ def noise_quantile(keys: int) -> float:
     return NormalDist().inv_cdf(1.0 - NOISE_KEYS_PER_FAMILY / keys)
 
 
-def _fit(
-    purpose: str,
+def _bounded(
     contributions: pl.DataFrame,
-    mechanism: DomainGaussian,
     bounds: Bounds,
     domain: KeyDomain,
     engine: Engine | None,
     rng: np.random.Generator,
-    noise: Noise,
-) -> FitResult:
+) -> BoundedRead:
     # Keys outside the public domain are dropped before bounding, so that no member spends a
     # bounded slot on a key that can never be released; that depends on each record alone.
     in_domain = contributions.join(domain.frame(), on="key", how="semi")
     bounded = (engine or LocalEngine()).bound(in_domain, bounds, rng)
-    rows = bounded.join(domain.frame(), on="key")
+    return BoundedRead(bounded, contributions["member_id"].n_unique())
+
+
+def _bounded_read(
+    rows: PartitionedRows,
+    contribute: Callable[[pl.DataFrame], pl.DataFrame],
+    bounds: Bounds,
+    domain: KeyDomain,
+    engine: Engine | None,
+    rng: np.random.Generator,
+) -> BoundedRead:
+    """As `_bounded`, on rows the engine reads: each of its tasks runs `contribute`."""
+    if not isinstance(engine, ReadingEngine):
+        name = engine.name if engine is not None else "local"
+        raise ValueError(
+            f"the snapshot's rows are left in the store for an engine that reads them, but "
+            f"the {name} engine does not; read the snapshot without partitions for it"
+        )
+    return engine.bound_read(rows, contribute, bounds, rng, keys=domain.frame().select("key"))
+
+
+def _fit(
+    purpose: str,
+    bounded: BoundedRead,
+    mechanism: DomainGaussian,
+    bounds: Bounds,
+    domain: KeyDomain,
+    noise: Noise,
+) -> FitResult:
+    rows = bounded.rows.join(domain.frame(), on="key")
     state = NoisyCounts.release(
         len(domain),
         rows["member_id"].to_numpy().astype(np.int64),
@@ -210,7 +253,7 @@ def _fit(
         mechanism=mechanism,
         keys_released=len(artifact["counts"]),
         candidate_keys=rows["key"].n_unique(),
-        members_contributing=contributions["member_id"].n_unique(),
+        members_contributing=bounded.members,
         utility={},
         domain=domain,
         state=state,

@@ -50,7 +50,7 @@ def fit_emoji_suggestions(
     """The emoji suggester's release from messages (reactions feed no release)."""
     engine = engine or LocalEngine()
     result = fit_emoji(
-        EmojiSnapshotFrames(messages=frames.messages, channels=frames.channels),
+        EmojiSnapshotFrames(frames.messages, frames.channels, source=frames.source),
         rho=purpose.plan.rho_release,
         rng=rng,
         holdout_members=snapshot.holdout_members,
@@ -69,7 +69,7 @@ def fit_channel_recommendations(
     """The channel recommender's release from channel memberships."""
     engine = engine or LocalEngine()
     result = fit_channels(
-        ChannelSnapshotFrames(memberships=frames.memberships, channels=frames.channels),
+        ChannelSnapshotFrames(frames.memberships, frames.channels, source=frames.membership_source),
         rho=purpose.plan.rho_release,
         rng=rng,
         holdout_members=snapshot.holdout_members,

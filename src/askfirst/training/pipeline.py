@@ -2,7 +2,9 @@
 
 Each step is its own transaction, so a run that fails part-way leaves the store as it was:
 
-1. read: the snapshot and its data, in one consistent `store.reading_at()` view;
+1. read: the snapshot and its data, in one consistent `store.reading_at()` view (with the
+   Spark engine, the fitted members' messages and memberships are left in the store for Spark
+   to read: `partitioned_snapshots`);
 2. fit: no database at all (a fresh, unpredictable random generator every run);
 3. record: snapshot, member list, release, artifact file and budget charges in one
    `store.transaction()` (the artifact file is removed again if that transaction fails);
@@ -23,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from askfirst.clock import Clock
 from askfirst.consent.purposes import Purpose, find_purpose
-from askfirst.engines import EngineUnavailableError, configured_engine
+from askfirst.engines import EngineUnavailableError, ReadingEngine, configured_engine
 from askfirst.settings import Settings
 from askfirst.store import Store, StoreBusyError
 from askfirst.store.tables import Release, Workspace
@@ -83,6 +85,7 @@ def train(
     rng = np.random.default_rng(secrets.randbits(128))
     # The purpose's own fitter reads only part of the messages: memory stays flat in them.
     sieve = message_sieve(purpose.key, rng) if fitter is None else None
+    engine = configured_engine(settings)
     try:
         with store.reading_at(clock) as (session, watermark):
             snapshot, frames = read_snapshot(
@@ -93,6 +96,7 @@ def train(
                 purposes=purposes,
                 rng=rng,
                 sieve=sieve,
+                partitioned=fitter is None and isinstance(engine, ReadingEngine),
             )
     except StoreBusyError as error:
         raise StoreBusyTrainingError(f"{purpose.key} was not trained: {error}") from error
@@ -103,9 +107,7 @@ def train(
             "nothing was trained"
         )
     try:
-        model = (fitter or fitter_for(purpose.key, configured_engine(settings)))(
-            frames, snapshot, purpose, rng
-        )
+        model = (fitter or fitter_for(purpose.key, engine))(frames, snapshot, purpose, rng)
     except EngineUnavailableError as error:
         raise TrainingError(f"{purpose.key} was not trained: {error}") from error
     release = record_release(

@@ -50,9 +50,12 @@ EMOJI = "emoji_suggestions"
 CHANNELS = "channel_recommendations"
 # Shared suggestions beyond k that a member's personal model may lift into the top k.
 PERSONAL_CANDIDATES = 10
-# A member with this many messages with inline emoji gets half the personal weight.
-PERSONAL_HALF_TRUST = 10
-PERSONAL_WEIGHT_WITH_EVIDENCE = 0.8
+# A member with this many messages with inline emoji gets half the personal weight. When a
+# word of the draft is one they wrote with an emoji, their own habits weigh all of that trust
+# (a member with 50 such messages: 0.91); otherwise (only their favourites) 0.4 of it. Chosen
+# on generated workspaces of another seed than bench/team_sizes.py reports on (benchmarks §6).
+PERSONAL_HALF_TRUST = 5
+PERSONAL_WEIGHT_WITH_EVIDENCE = 1.0
 PERSONAL_WEIGHT_WITHOUT = 0.4
 # How long a process serves what it last read of a purpose's served release before reading it
 # again: a release promoted (or a policy set) by another process is served within this. A write

@@ -7,6 +7,9 @@ only if both are in; only data posted at or before the watermark; never bots, de
 or placeholders. Reading (`read_snapshot`, inside `store.reading_at()`) and recording
 (`record_snapshot`, inside `store.transaction()`) are separate so that a training run that fails
 between them leaves no rows behind.
+
+For an engine that reads the store itself (Spark), `read_snapshot(partitioned=True)` leaves the
+fitted members' messages and memberships in the store (`partitioned_snapshots`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from askfirst.consent import Purpose, eligible_channel_kinds, members_for_training
 from askfirst.consent.pools import persons, pool_of
+from askfirst.engines.partitions import PartitionedRows
 from askfirst.journal import append
 from askfirst.recommenders.evaluation import choose_holdout
 from askfirst.store.tables import (
@@ -71,6 +75,17 @@ class MessageSieve(Protocol):
 
 
 @dataclass(frozen=True)
+class WorkspaceGate:
+    """What the consent gate lets through of one workspace: its admitted members' rows in
+    channels of `kinds`, outside the `closed` conversations."""
+
+    workspace_id: int
+    kinds: frozenset[ChannelKind]
+    members: frozenset[int]
+    closed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class SnapshotFrames:
     """A snapshot's data: only what the purpose reads, only of the snapshot's members."""
 
@@ -86,11 +101,24 @@ class SnapshotFrames:
     # their authors (the snapshot contains and charges every one of them all the same).
     messages_read: int | None = None
     authors: frozenset[int] = frozenset()
+    # Read with `partitioned=True`: how many gated memberships there are and whose, each
+    # workspace's gate, and the fitted members' messages and memberships left in the store
+    # for the engine (`messages` and `memberships` then hold the held-out members' only).
+    memberships_read: int | None = None
+    membership_holders: frozenset[int] = frozenset()
+    gates: tuple[WorkspaceGate, ...] = ()
+    source: PartitionedRows | None = None
+    membership_source: PartitionedRows | None = None
 
     @property
     def message_count(self) -> int:
         """The gated messages read, whether or not a sieve kept them all."""
         return self.messages.height if self.messages_read is None else self.messages_read
+
+    @property
+    def membership_count(self) -> int:
+        """The gated memberships, whether or not they were read here."""
+        return self.memberships.height if self.memberships_read is None else self.memberships_read
 
 
 @dataclass(frozen=True)
@@ -125,6 +153,7 @@ def read_snapshot(
     purposes: Mapping[str, Purpose],
     rng: np.random.Generator | None = None,
     sieve: MessageSieve | None = None,
+    partitioned: bool = False,
 ) -> tuple[Snapshot, SnapshotFrames]:
     """Select a snapshot at watermark `at` and read its data; writes nothing.
 
@@ -139,6 +168,10 @@ def read_snapshot(
     With a `sieve`, messages stream through it and the frames hold only what it keeps (what
     the purpose's fit can read), so memory does not grow with the messages; the snapshot's
     members and counts are those of every gated message all the same.
+
+    With `partitioned`, only the held-out members' messages and memberships are read here;
+    the fitted members' are left to an engine that reads the store itself
+    (`SnapshotFrames.source`, `membership_source`; see `partitioned_snapshots`).
     """
     purpose = purposes[purpose_key]
     pool = pool_of(session, workspace_id=workspace_id, purpose_key=purpose_key, at=at)
@@ -163,6 +196,7 @@ def read_snapshot(
             at=at,
             members=admitted_here,
             sieve=sieve,
+            defer=partitioned,
         )
         parts.append(frames_here)
         kinds |= kinds_here
@@ -181,10 +215,17 @@ def read_snapshot(
         holdout_members=frozenset(m for m in members if units[m] in held_out_units),
         message_count=frames.message_count,
         reaction_count=frames.reactions.height,
-        membership_count=frames.memberships.height,
+        membership_count=frames.membership_count,
         left_out_for_budget=len(consenting - admitted),
         pooled_workspaces=pool[1:],
     )
+    if frames.gates:
+        # That module builds on this one's queries, so it is imported only when used.
+        from askfirst.training.partitioned_snapshots import left_in_store
+
+        frames = left_in_store(
+            session, frames, at=at, held_out=snapshot.holdout_members, units=units, sieve=sieve
+        )
     return snapshot, by_unit(frames, units)
 
 
@@ -229,6 +270,7 @@ def concat_frames(parts: list[SnapshotFrames]) -> SnapshotFrames:
         return parts[0]
     channels = tuple(dict.fromkeys(name for part in parts for name in part.channels))
     sieved = any(p.messages_read is not None for p in parts)
+    counted = any(p.memberships_read is not None for p in parts)
     return SnapshotFrames(
         pl.concat([p.messages for p in parts]),
         pl.concat([p.reactions for p in parts]),
@@ -237,6 +279,9 @@ def concat_frames(parts: list[SnapshotFrames]) -> SnapshotFrames:
         channels,
         messages_read=sum(p.message_count for p in parts) if sieved else None,
         authors=frozenset().union(*(p.authors for p in parts)),
+        memberships_read=sum(p.membership_count for p in parts) if counted else None,
+        membership_holders=frozenset().union(*(p.membership_holders for p in parts)),
+        gates=tuple(gate for part in parts for gate in part.gates),
     )
 
 
@@ -364,7 +409,7 @@ def gated(frame: pl.DataFrame, members: set[int], closed: list[str]) -> pl.DataF
 
 def contained_members(frames: SnapshotFrames) -> frozenset[int]:
     """Every member some row of the frames is about, in any role."""
-    ids: set[int] = set(frames.authors)
+    ids: set[int] = set(frames.authors | frames.membership_holders)
     for frame in (frames.messages, frames.reactions, frames.memberships):
         ids.update(frame["member_id"].to_list())
     return frozenset(ids)
@@ -379,18 +424,20 @@ def read_frames(
     at: datetime,
     members: set[int],
     sieve: MessageSieve | None = None,
+    defer: bool = False,
 ) -> SnapshotFrames:
     """The eligible rows the purpose reads of `members` (see `keep_members`).
 
     Messages are read in chunks and gated chunk by chunk; with a `sieve`, only what it keeps
-    stays in memory.
+    stays in memory. With `defer`, no message or membership is read: they are counted, and the
+    gate that admits them is kept (`SnapshotFrames.gates`) for whoever reads them later.
     """
     reads = " ".join(purpose.reads)
     reactions = pl.DataFrame(schema=REACTION_READ_SCHEMA)
     memberships = pl.DataFrame(schema=MEMBERSHIP_SCHEMA)
     closed_kinds = kinds - {ChannelKind.PUBLIC}
-    conversation_members = _frame(
-        session, _memberships_query(workspace_id, closed_kinds, at), MEMBERSHIP_SCHEMA
+    conversation_members = read_rows(
+        session, memberships_query(workspace_id, closed_kinds, at), MEMBERSHIP_SCHEMA
     )
     names = session.scalars(_public_channels_query(workspace_id, at))
     frames = SnapshotFrames(
@@ -401,16 +448,22 @@ def read_frames(
         tuple(str(name) for name in names),
     )
     closed = closed_channels(frames, members)
+    if defer and ("_messages" in reads or "_memberships" in reads):
+        gate = WorkspaceGate(workspace_id, kinds, frozenset(members), tuple(closed))
+        frames = replace(frames, gates=(gate,))
     if "_messages" in reads:
-        frames = replace(
-            frames, **_read_messages(session, workspace_id, kinds, at, members, closed, sieve)
-        )
+        place = (session, workspace_id, kinds, at, members, closed)
+        found = _tally(*place) if defer else _read_messages(*place, sieve)
+        frames = replace(frames, **found)
     if "_reactions" in reads:
         query = _reactions_query(workspace_id, kinds, at)
-        frames = replace(frames, reactions=_frame(session, query, REACTION_READ_SCHEMA))
-    if "_memberships" in reads:
-        query = _memberships_query(workspace_id, kinds, at)
-        frames = replace(frames, memberships=_frame(session, query, MEMBERSHIP_SCHEMA))
+        frames = replace(frames, reactions=read_rows(session, query, REACTION_READ_SCHEMA))
+    if "_memberships" in reads and defer:
+        tally = _membership_tally(session, workspace_id, kinds, at, members, closed)
+        frames = replace(frames, **tally)
+    elif "_memberships" in reads:
+        query = memberships_query(workspace_id, kinds, at)
+        frames = replace(frames, memberships=read_rows(session, query, MEMBERSHIP_SCHEMA))
     return keep_members(frames, members)
 
 
@@ -424,21 +477,72 @@ def _read_messages(
     sieve: MessageSieve | None,
 ) -> dict[str, Any]:
     """The gated messages (all, or what `sieve` keeps, with the count and authors of all)."""
-    query = _messages_query(workspace_id, kinds, at)
+    query = messages_query(workspace_id, kinds, at)
+    kept = kept_messages(session, query, members, closed, sieve)
     if sieve is None:
-        chunks = [gated(chunk, members, closed) for chunk in _chunks(session, query)]
-        return {"messages": pl.concat([pl.DataFrame(schema=MESSAGE_SCHEMA), *chunks])}
-    # Counted and named by the database, per author and channel, so no row need come here.
-    tally = gated(
-        _frame(session, _tally_query(workspace_id, kinds, at), TALLY_SCHEMA), members, closed
-    )
+        return {"messages": kept}
+    return {"messages": kept, **_tally(session, workspace_id, kinds, at, members, closed)}
+
+
+def kept_messages(
+    session: Session,
+    query: Select[*tuple[Any, ...]],
+    members: Collection[int],
+    closed: list[str],
+    sieve: MessageSieve | None,
+) -> pl.DataFrame:
+    """The gated messages of `query`, all of them or what `sieve` keeps."""
     kept = pl.DataFrame(schema=MESSAGE_SCHEMA)
-    for chunk in _chunks(session, query.where(Message.text.like(sieve.text_pattern))):
-        kept = sieve(kept, gated(chunk, members, closed))
+    if sieve is not None:
+        query = query.where(Message.text.like(sieve.text_pattern))
+    chunks = (gated(chunk, set(members), closed) for chunk in _chunks(session, query))
+    if sieve is None:
+        return pl.concat([kept, *chunks])
+    for chunk in chunks:
+        kept = sieve(kept, chunk)
+    return kept
+
+
+def _tally(
+    session: Session,
+    workspace_id: int,
+    kinds: frozenset[ChannelKind],
+    at: datetime,
+    members: set[int],
+    closed: list[str],
+) -> dict[str, Any]:
+    """How many gated messages there are, and their authors: counted and named by the
+    database, per author and channel, so no message need come here."""
+    query = _tally_query(workspace_id, kinds, at)
+    tally = gated(read_rows(session, query, TALLY_SCHEMA), members, closed)
     return {
-        "messages": kept,
         "messages_read": int(tally["messages"].sum()),
         "authors": frozenset(tally["member_id"].unique().to_list()),
+    }
+
+
+def _membership_tally(
+    session: Session,
+    workspace_id: int,
+    kinds: frozenset[ChannelKind],
+    at: datetime,
+    members: set[int],
+    closed: list[str],
+) -> dict[str, Any]:
+    """How many gated memberships there are, and whose: counted per member by the database."""
+    query = (
+        select(Membership.member_id, func.count())
+        .join(Channel, Channel.id == Membership.channel_id)
+        .where(eligible_channels(workspace_id, kinds, at))
+        .group_by(Membership.member_id)
+    )
+    if closed:
+        query = query.where(Channel.name.not_in(closed))
+    schema = {"member_id": pl.Int64, "memberships": pl.Int64}
+    tally = read_rows(session, query, schema).filter(pl.col("member_id").is_in(sorted(members)))
+    return {
+        "memberships_read": int(tally["memberships"].sum()),
+        "membership_holders": frozenset(tally["member_id"].to_list()),
     }
 
 
@@ -449,9 +553,13 @@ def _chunks(session: Session, query: Select[*tuple[Any, ...]]) -> Iterator[pl.Da
     with result:
         for rows in result.partitions():
             chunk = pl.DataFrame([tuple(row) for row in rows], schema=MESSAGE_SCHEMA, orient="row")
-            yield chunk.with_columns(
-                pl.col("text").str.replace_all(MENTION.pattern, MENTION_PLACEHOLDER)
-            )
+            yield mentions_replaced(chunk)
+
+
+def mentions_replaced(messages: pl.DataFrame) -> pl.DataFrame:
+    return messages.with_columns(
+        pl.col("text").str.replace_all(MENTION.pattern, MENTION_PLACEHOLDER)
+    )
 
 
 def _public_channels_query(workspace_id: int, at: datetime) -> Select[Any]:
@@ -459,14 +567,14 @@ def _public_channels_query(workspace_id: int, at: datetime) -> Select[Any]:
     return (
         select(Channel.name)
         .where(
-            _eligible_channels(workspace_id, frozenset({ChannelKind.PUBLIC}), at),
+            eligible_channels(workspace_id, frozenset({ChannelKind.PUBLIC}), at),
             Channel.is_archived.is_(False),
         )
         .order_by(Channel.created_at.desc().nulls_last(), Channel.id.desc())
     )
 
 
-def _eligible_channels(
+def eligible_channels(
     workspace_id: int, kinds: frozenset[ChannelKind], at: datetime
 ) -> ColumnElement[bool]:
     return and_(
@@ -476,24 +584,24 @@ def _eligible_channels(
     )
 
 
-def _eligible_messages(
+def eligible_messages(
     workspace_id: int, kinds: frozenset[ChannelKind], at: datetime
 ) -> ColumnElement[bool]:
     return and_(
-        _eligible_channels(workspace_id, kinds, at),
+        eligible_channels(workspace_id, kinds, at),
         Message.posted_at <= at,
         Message.author_id.is_not(None),
         or_(Message.subtype.is_(None), Message.subtype.in_(MEMBER_WRITTEN_SUBTYPES)),
     )
 
 
-def _messages_query(
+def messages_query(
     workspace_id: int, kinds: frozenset[ChannelKind], at: datetime
 ) -> Select[*tuple[Any, ...]]:
     return (
         select(Message.id, Message.author_id, Channel.name, Message.text)
         .join(Channel, Channel.id == Message.channel_id)
-        .where(_eligible_messages(workspace_id, kinds, at))
+        .where(eligible_messages(workspace_id, kinds, at))
     )
 
 
@@ -504,7 +612,7 @@ def _tally_query(
     return (
         select(Message.author_id, Channel.name, func.count())
         .join(Channel, Channel.id == Message.channel_id)
-        .where(_eligible_messages(workspace_id, kinds, at))
+        .where(eligible_messages(workspace_id, kinds, at))
         .group_by(Message.author_id, Channel.name)
     )
 
@@ -518,21 +626,21 @@ def _reactions_query(
         )
         .join(Message, Message.id == Reaction.message_id)
         .join(Channel, Channel.id == Message.channel_id)
-        .where(_eligible_messages(workspace_id, kinds, at))
+        .where(eligible_messages(workspace_id, kinds, at))
     )
 
 
-def _memberships_query(
+def memberships_query(
     workspace_id: int, kinds: frozenset[ChannelKind], at: datetime
 ) -> Select[*tuple[Any, ...]]:
     return (
         select(Membership.member_id, Channel.name)
         .join(Channel, Channel.id == Membership.channel_id)
-        .where(_eligible_channels(workspace_id, kinds, at))
+        .where(eligible_channels(workspace_id, kinds, at))
     )
 
 
-def _frame(
+def read_rows(
     session: Session, query: Select[*tuple[Any, ...]], schema: Mapping[str, Any]
 ) -> pl.DataFrame:
     # The driver's own rows: these columns (ids, names, text) need no SQLAlchemy type

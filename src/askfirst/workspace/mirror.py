@@ -23,11 +23,12 @@ from sqlalchemy.orm import Session
 
 from askfirst.journal import append
 from askfirst.store.tables import Message
-from askfirst.workspace.exported_ids import distinct_count, not_in, sorted_in_place
+from askfirst.workspace.exported_ids import Ids, SpilledIds, distinct_count, not_in
 from askfirst.workspace.removal import CHUNK, Removed, remove_messages
 from askfirst.workspace.workspace_writer import WorkspaceWriter
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+BLOCK = 100_000  # stored ids read at a time
 
 
 @dataclass(frozen=True)
@@ -77,30 +78,43 @@ def mirror_range(
     """Count, and when `mirror` delete, the stored messages of the range the export lacks.
 
     Every message the export holds lies in its range, so counting needs no ids: the stored
-    messages of the range less the export's own. Ids are read only to delete. Sorts each
-    writer's `exported_ids` in place.
+    messages of the range less the export's own. Ids are read only to delete, a block at a
+    time: memory does not grow with the range. Releases each writer's `exported_ids`.
     """
     span = _span(writers)
     if span is None:
         return MirrorOutcome(mirror, None, 0, Removed())
     differ, removed = 0, Removed()
     for writer in writers:
-        exported = sorted_in_place(writer.exported_ids)
-        absent = _stored_count(session, writer, span) - distinct_count(exported)
-        differ += absent
-        if mirror and absent:
-            gone = _remove_absent(session, writer, span, exported, at)
-            removed += gone
+        exported = writer.exported_ids
+        try:
+            absent = _stored_count(session, writer, span) - distinct_count(exported.ascending())
+            differ += absent
+            if mirror and absent:
+                removed += _remove_absent(session, writer, span, exported, at)
+        finally:
+            exported.close()
     return MirrorOutcome(mirror, span, differ, removed)
 
 
 def _remove_absent(
-    session: Session, writer: WorkspaceWriter, span: Span, exported: np.ndarray, at: datetime
+    session: Session, writer: WorkspaceWriter, span: Span, exported: SpilledIds, at: datetime
 ) -> Removed:
-    """Delete the writer's stored messages of the range the export lacks; journaled."""
-    stored = _stored_ids(session, writer, span)
-    absent = not_in(stored, exported)
-    gone = remove_messages(session.connection(), absent.tolist())
+    """Delete the writer's stored messages of the range the export lacks; journaled.
+
+    The ids to delete are all found before the first is deleted (no table is changed under
+    an open read), and are themselves kept spilled.
+    """
+    absent = SpilledIds()
+    try:
+        for where in _in_range(writer, span):
+            for ids in not_in(_stored_ids(session, where), exported.ascending()):
+                absent.extend(ids.tolist())
+        gone = Removed()
+        for ids in absent.ascending():
+            gone += remove_messages(session.connection(), ids.tolist())
+    finally:
+        absent.close()
     payload = {
         "from": span.first.isoformat(),
         "to": span.last.isoformat(),
@@ -137,16 +151,10 @@ def _stored_count(session: Session, writer: WorkspaceWriter, span: Span) -> int:
     return sum(int(session.scalar(count.where(where)) or 0) for where in _in_range(writer, span))
 
 
-def _stored_ids(session: Session, writer: WorkspaceWriter, span: Span) -> np.ndarray:
-    """The ids of the writer's stored messages of the range, sorted, as one int64 array.
-
-    Each chunk of channels holds other messages, so the ids are distinct without `np.unique`.
-    """
-    connection = session.connection()
-    chunks = [
-        np.fromiter(connection.execute(select(Message.id).where(where)).scalars(), np.int64)
-        for where in _in_range(writer, span)
-    ]
-    stored = np.concatenate(chunks) if chunks else np.empty(0, np.int64)
-    stored.sort()
-    return stored
+def _stored_ids(session: Session, where: ColumnElement[bool]) -> Iterator[Ids]:
+    """The ids of the stored messages `where` selects, ascending, a block at a time."""
+    query = select(Message.id).where(where).order_by(Message.id)
+    result = session.connection().execute(query.execution_options(yield_per=BLOCK))
+    with result:
+        for rows in result.partitions():
+            yield np.fromiter((row[0] for row in rows), np.int64, count=len(rows))

@@ -9,7 +9,6 @@ written, and only messages of conversations that held messages before the import
 from __future__ import annotations
 
 import time
-from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ from sqlalchemy import Connection, Table, bindparam, exists, func, select, updat
 
 from askfirst.store.tables.base import Base
 from askfirst.workspace.bulk_insert import BulkInsert, Row
+from askfirst.workspace.exported_ids import SpilledIds
 from askfirst.workspace.slack_records import (
     SlackConversation,
     SlackMessage,
@@ -96,10 +96,11 @@ class WorkspaceWriter:
         # Conversations that held messages before this import: only theirs can be stored already.
         self._stored_channels: set[int] = set()
         # The range the export covers (docs/importing.md, "Mirroring"): the conversations it
-        # lists or holds messages of, the store ids of every message it holds (8 bytes each),
+        # lists or holds messages of, the store ids of every message it holds (spilled to a
+        # temporary file in sorted runs, so memory does not grow with the export),
         # and the instants of its first and last message, in microseconds since 1970.
         self.listed_channels: set[int] = set()
-        self.exported_ids = array("q")
+        self.exported_ids = SpilledIds()
         self.first_micros: int | None = None
         self.last_micros: int | None = None
         # Members who erased their data (docs/privacy-model.md, "Erasure"): Slack id -> their
