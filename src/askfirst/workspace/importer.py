@@ -196,7 +196,7 @@ def _write_pipeline(connection: Connection) -> Iterator[WritePipeline | None]:
     """On PostgreSQL, a thread that writes each batch while the import parses the next.
 
     The server's inserts and the import's parsing then overlap on two cores. SQLite writes in
-    this process, under the same lock as the parsing, so there it would only add switches.
+    this process and its connection stays on the importing thread: not tried there.
     """
     if connection.dialect.name != "postgresql":
         yield None
