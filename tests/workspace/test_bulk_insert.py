@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 
 from askfirst.store import Store
 from askfirst.store.tables import Channel, ChannelKind, Message, Org, Workspace
-from askfirst.workspace.bulk_insert import BulkInsert
+from askfirst.workspace.bulk_insert import AlreadyStored, BulkInsert
 from askfirst.workspace.workspace_writer import CHANNEL_COLUMNS, TABLES
 
 AT = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
@@ -81,3 +81,40 @@ def test_a_failure_after_the_copy_rolls_every_row_back(store: Store) -> None:
     assert channels(store) == []
     with store.reading() as session:
         assert session.scalar(select(Message.id)) is None
+
+
+def test_new_rows_copied_straight_in_are_the_rows_the_orm_writes(store: Store) -> None:
+    workspace = a_workspace(store)
+    rows = [(workspace, *row[1:]) for row in ROWS]
+    with store.transaction() as session:
+        writer = BulkInsert(
+            session.connection(),
+            TABLES["channels"],
+            CHANNEL_COLUMNS,
+            lambda statement: statement.on_conflict_do_nothing(),
+        )
+        assert writer.copy_new(rows[:1_000]) + writer.copy_new(rows[1_000:]) == len(rows)
+    by_copy = channels(store)
+    with store.transaction() as session:
+        session.query(Channel).delete()
+        session.add_all(Channel(**dict(zip(CHANNEL_COLUMNS, row, strict=True))) for row in rows)
+    assert by_copy == channels(store)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_stored_row_given_as_new_is_refused_and_the_transaction_rolls_back(
+    store: Store,
+) -> None:
+    workspace = a_workspace(store)
+    rows = [(workspace, *row[1:]) for row in ROWS]
+    bulk(store, rows[:10])
+    with pytest.raises(AlreadyStored, match="channels"), store.transaction() as session:
+        writer = BulkInsert(
+            session.connection(),
+            TABLES["channels"],
+            CHANNEL_COLUMNS,
+            lambda statement: statement.on_conflict_do_nothing(),
+        )
+        writer.copy_new(rows[10:20])
+        writer.copy_new(rows[5:30])  # rows 5 to 9 are stored
+    assert len(channels(store)) == 10

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import shutil
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -552,3 +553,38 @@ def test_a_day_file_over_the_set_limit_is_refused_by_name_and_nothing_is_importe
     result = CliRunner().invoke(app, [*args[:2], "--max-day-file-mb", "2"], env=cli_env(tmp_path))
     assert result.exit_code == 0, result.output
     assert "1,100 messages added" in result.output
+
+
+def test_a_bad_day_file_after_batches_went_to_the_writer_leaves_the_store_as_it_was(
+    store: Store, tmp_path: Path
+) -> None:
+    members = ["U1", "U2"]
+    write_json(tmp_path / "users.json", [{"id": m, "name": m.lower()} for m in members])
+    write_json(tmp_path / "channels.json", [{"id": "C1", "name": "busy", "members": members}])
+    for day in range(3):  # 12,000 messages: two full batches are written before the last file
+        messages = [
+            {
+                "type": "message",
+                "user": members[n % 2],
+                "text": f"m{n}",
+                "ts": f"{1_700_000_000 + n}.000100",
+                "reactions": [{"name": "tada", "users": members}],
+            }
+            for n in range(day * 4_000, (day + 1) * 4_000)
+        ]
+        write_json(tmp_path / f"busy/2023-11-{14 + day}.json", messages)
+    assert import_export(store, tmp_path).messages_added == 12_000
+    before = workspace_stats(store)
+    later = tmp_path / "later"
+    shutil.copytree(tmp_path, later, ignore=shutil.ignore_patterns("later"))
+    for day in range(3, 6):
+        messages = [
+            {"type": "message", "user": "U1", "text": "new", "ts": f"{1_700_100_000 + n}.000100"}
+            for n in range(day * 4_000, (day + 1) * 4_000)
+        ]
+        if day == 5:
+            messages[-1]["ts"] = 1_700_200_000.5
+        write_json(later / f"busy/2023-11-{14 + day}.json", messages)
+    with pytest.raises(ExportError, match=r'"ts" must be a string'):
+        import_export(store, later)
+    assert workspace_stats(store) == before

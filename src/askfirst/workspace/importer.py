@@ -22,11 +22,13 @@ from sqlalchemy import Connection, insert, select
 from askfirst.clock import Clock, SystemClock
 from askfirst.store import Store
 from askfirst.store.tables.workspace import Org, Workspace
+from askfirst.workspace.bulk_insert import AlreadyStored
 from askfirst.workspace.export_archive import Limits
 from askfirst.workspace.mirror import MirrorOutcome, mirror_range
-from askfirst.workspace.slack_export import folder_conversations, open_export
+from askfirst.workspace.slack_export import SlackExport, folder_conversations, open_export
 from askfirst.workspace.slack_records import SlackMessage
 from askfirst.workspace.workspace_writer import WorkspaceWriter
+from askfirst.workspace.write_pipeline import WritePipeline
 
 
 @dataclass(frozen=True)
@@ -75,14 +77,36 @@ def import_export(
     `mirror`, stored messages of the export's range that it does not hold are deleted. Any
     problem raises `ExportError` and leaves the store exactly as it was.
     """
-    clock = clock or SystemClock()
+    run = _ImportRun(store, workspace, progress, clock or SystemClock(), mirror)
     with open_export(path, limits) as export, _cycle_collector_paused():
+        try:
+            return run.once(export, direct=True)
+        except AlreadyStored:
+            # The export names a message twice in far-apart batches, or another writer stored
+            # one meanwhile: that rolled everything back, so import again, every row checked.
+            return run.once(export, direct=False)
+
+
+@dataclass(frozen=True)
+class _ImportRun:
+    store: Store
+    workspace: str
+    progress: Callable[[int], None] | None
+    clock: Clock
+    mirror: bool
+
+    def once(self, export: SlackExport, *, direct: bool) -> ImportSummary:
+        """The import in one transaction; `direct` as `WorkspaceWriter` takes it."""
         conversations = list(export.conversations())
         folders = folder_conversations(export.day_files, conversations)
-        with store.transaction() as session, _large_page_cache(session.connection()):
+        with (
+            self.store.transaction() as session,
+            _large_page_cache(session.connection()),
+            _write_pipeline(session.connection()) as pipeline,
+        ):
             connection = session.connection()
-            workspace_id = _workspace_id(connection, workspace, clock.now())
-            writer = WorkspaceWriter(connection, workspace_id)
+            workspace_id = _workspace_id(connection, self.workspace, self.clock.now())
+            writer = WorkspaceWriter(connection, workspace_id, pipeline, direct=direct)
             writer.write_users(export.users())
             writer.write_conversations(conversations)
             read = 0
@@ -92,11 +116,12 @@ def import_export(
                 warned = len(warnings)
                 messages = first_of_each_ts(day_file.name, export.messages(day_file), warnings)
                 read += writer.add_messages(channel_id, messages) + len(warnings) - warned
-                if progress is not None:
-                    progress(read)
+                if self.progress is not None:
+                    self.progress(read)
             writer.flush()
-            mirrored = mirror_range(session, [writer], mirror=mirror, at=clock.now())
-    return _summary(workspace, len(export.day_files), read, writer, mirrored, tuple(warnings))
+            mirrored = mirror_range(session, [writer], mirror=self.mirror, at=self.clock.now())
+        day_files = len(export.day_files)
+        return _summary(self.workspace, day_files, read, writer, mirrored, tuple(warnings))
 
 
 def first_of_each_ts(
@@ -164,6 +189,20 @@ def _large_page_cache(connection: Connection) -> Iterator[None]:
         yield
     finally:  # the connection goes back to the pool, to serve pages with its usual memory
         connection.exec_driver_sql(f"PRAGMA cache_size={own}")
+
+
+@contextmanager
+def _write_pipeline(connection: Connection) -> Iterator[WritePipeline | None]:
+    """On PostgreSQL, a thread that writes each batch while the import parses the next.
+
+    The server's inserts and the import's parsing then overlap on two cores. SQLite writes in
+    this process and its connection stays on the importing thread: not tried there.
+    """
+    if connection.dialect.name != "postgresql":
+        yield None
+        return
+    with WritePipeline() as pipeline:
+        yield pipeline
 
 
 def _workspace_id(connection: Connection, name: str, now: datetime) -> int:

@@ -4,6 +4,8 @@ Rows go in a few thousand at a time as `INSERT ... ON CONFLICT`, so writing what
 already holds adds nothing; Slack ids map to store ids through dictionaries, never a query per
 row. Reactions and files need their message's id: a new message gets its id before it is
 written, and only messages of conversations that held messages before the import are looked up.
+Given a `WritePipeline`, full batches of messages are written on its thread while the caller
+reads on; the writer waits for it before anything else touches the connection.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from askfirst.workspace.slack_records import (
     SlackReaction,
     SlackUser,
 )
+from askfirst.workspace.write_pipeline import WritePipeline
 
 BATCH = 5_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -61,6 +64,7 @@ MESSAGE_COLUMNS = (
     "edited_ts",
 )
 MessageKey = tuple[int, str]  # (channel id, ts): a message's identity in the store
+Strangers = dict[str, tuple[str | None, bool]]  # Slack id -> (name, is a bot), not yet stored
 MESSAGES = TABLES["messages"]
 # One statement object for every lookup, so SQLAlchemy builds and caches it once.
 STORED = select(MESSAGES.c.ts, MESSAGES.c.id, MESSAGES.c.edited_ts).where(
@@ -82,10 +86,26 @@ NEXT_IDS = "SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM genera
 class WorkspaceWriter:
     """Writes one workspace's rows; `flush()` writes what is still queued."""
 
-    def __init__(self, connection: Connection, workspace_id: int):
+    def __init__(
+        self,
+        connection: Connection,
+        workspace_id: int,
+        pipeline: WritePipeline | None = None,
+        *,
+        direct: bool = False,
+    ):
+        """With `direct`, messages of conversations that held none before, and the reactions
+        and files of every new message, are COPYed straight into their tables on PostgreSQL
+        (`BulkInsert.copy_new`): a message the export names twice, or one another writer stored
+        meanwhile, then raises `AlreadyStored` and the caller starts over without `direct`."""
         self.connection = connection
         self.workspace_id = workspace_id
+        self.pipeline = pipeline
+        self.direct = direct
         self.members = self._ids(TABLES["members"])
+        # Slack ids of members stored or queued to be: the reading thread's view while batches
+        # (and the members they add) are still being written.
+        self._met = set(self.members)
         self.channels = self._ids(TABLES["channels"])
         self._stored_before = {"members": len(self.members), "channels": len(self.channels)}
         # Rows added, as the database counts them: an insert that meets its row adds none.
@@ -110,7 +130,7 @@ class WorkspaceWriter:
         self.erased_skipped = 0
         self._next_id = self._first_free_id()
         # Authors and reactors met in messages but not in the store: (name, is a bot).
-        self._strangers: dict[str, tuple[str | None, bool]] = {}
+        self._strangers: Strangers = {}
         self._upsert_members = self._upsert("members", MEMBER_COLUMNS, MEMBER_COLUMNS[2:])
         self._add_members = self._add("members", MEMBER_COLUMNS)
         self._upsert_channels = self._upsert("channels", CHANNEL_COLUMNS, CHANNEL_COLUMNS[2:-1])
@@ -141,12 +161,15 @@ class WorkspaceWriter:
             )
             for user in users
         )
+        self._settle()
         for chunk in _chunks(rows, key=lambda row: row[1]):
             self._upsert_members.run(chunk)
         self.members = self._ids(TABLES["members"])
+        self._met.update(self.members)
 
     def write_conversations(self, conversations: list[SlackConversation]) -> None:
         """Add or update the channels, then add the memberships their member lists name."""
+        self._settle()
         rows = (
             (
                 self.workspace_id,
@@ -168,7 +191,7 @@ class WorkspaceWriter:
         for conversation in conversations:
             for slack_id in conversation.member_ids:
                 self._meet(slack_id, None, False)
-        self._add_strangers()
+        self._add_strangers(self._take_strangers())
         memberships = (
             (self.channels[conversation.slack_id], self.members[slack_id])
             for conversation in conversations
@@ -181,7 +204,7 @@ class WorkspaceWriter:
         """Queue messages (with reactions and files), writing each full batch; returns how many."""
         self.listed_channels.add(channel_id)  # an export holding its messages covers it
         queued = self._messages
-        known = self.members.__contains__
+        known = self._met.__contains__
         erased = self.erased
         count = 0
         for message in messages:
@@ -197,9 +220,8 @@ class WorkspaceWriter:
                         self._meet(slack_id, None, False)
             queued[channel_id, message.ts] = message
             if len(queued) >= BATCH:
-                self.flush()
+                self._hand_over()
                 queued = self._messages
-                known = self.members.__contains__
         return count
 
     def _keep_after_erasures(self, message: SlackMessage) -> bool:
@@ -221,26 +243,51 @@ class WorkspaceWriter:
         return True
 
     def flush(self) -> None:
-        """Write the queued messages, then their reactions and files."""
+        """Write the queued messages, then their reactions and files; returns once written."""
+        self._hand_over()
+        self._settle()
+
+    def _hand_over(self) -> None:
+        """Write the queued messages, on the pipeline's thread when there is one."""
         if not self._messages:
             return
-        self._add_strangers()
         messages, self._messages = self._messages, {}
-        ids = self._write_messages(messages)
+        strangers = self._take_strangers()
+        if self.pipeline is None:
+            self._write(messages, strangers)
+        else:
+            self.pipeline.submit(lambda: self._write(messages, strangers))
+
+    def _settle(self) -> None:
+        """Wait until the pipeline has written every batch handed to it."""
+        if self.pipeline is not None:
+            self.pipeline.wait()
+
+    def _write(self, messages: dict[MessageKey, SlackMessage], strangers: Strangers) -> None:
+        """Write the members first met in `messages`, the messages, their reactions and files."""
+        self._add_strangers(strangers)
+        ids, new = self._write_messages(messages)
         self.exported_ids.extend(ids.values())
         self._widen_span(messages)
-        linked = [(ids[key], m) for key, m in messages.items() if m.reactions or m.files]
+        fresh = set(new) if self.direct else set()  # no reaction or file can be on these yet
+        linked = [
+            (key in fresh, ids[key], m) for key, m in messages.items() if m.reactions or m.files
+        ]
         if linked:
             self._write_reactions_and_files(linked)
 
-    def _write_messages(self, messages: dict[MessageKey, SlackMessage]) -> dict[MessageKey, int]:
-        """Insert the new messages, bring stored ones a newer edit; every message's store id."""
+    def _write_messages(
+        self, messages: dict[MessageKey, SlackMessage]
+    ) -> tuple[dict[MessageKey, int], list[MessageKey]]:
+        """Insert the new messages, bring stored ones a newer edit; every message's store id,
+        and the keys of those that were not stored."""
         stored = self._stored([key for key in messages if key[0] in self._stored_channels])
         new = [key for key in messages if key not in stored]
         ids = dict(zip(new, self._reserve_ids(len(new)), strict=True))
         members = self.members
         zone = "" if self.connection.dialect.name == "sqlite" else "+00:00"
-        inserted = self._insert_messages.run(
+        insert = self._insert_messages.copy_new if self.direct else self._insert_messages.run
+        inserted = insert(
             [
                 (
                     message_id,
@@ -262,7 +309,7 @@ class WorkspaceWriter:
             stored |= self._stored(new)
         ids |= {key: message_id for key, (message_id, _edit) in stored.items()}
         self._bring_newer_edits(messages, stored)
-        return ids
+        return ids, new
 
     def _widen_span(self, messages: dict[MessageKey, SlackMessage]) -> None:
         stamps = [ts_micros(ts) for _channel, ts in messages]
@@ -291,6 +338,7 @@ class WorkspaceWriter:
 
     def after_other_writers(self) -> None:
         """Give new messages ids after those another writer on this connection has written."""
+        self._settle()
         self._next_id = self._first_free_id()
 
     def _reserve_ids(self, count: int) -> Sequence[int]:
@@ -324,12 +372,17 @@ class WorkspaceWriter:
         }
 
     def _meet(self, slack_id: str, name: str | None, is_bot: bool) -> None:
-        if slack_id not in self.members and slack_id not in self._strangers:
+        if slack_id not in self._met:
+            self._met.add(slack_id)
             self._strangers[slack_id] = (name, is_bot)
 
-    def _add_strangers(self) -> None:
+    def _take_strangers(self) -> Strangers:
+        strangers, self._strangers = self._strangers, {}
+        return strangers
+
+    def _add_strangers(self, strangers: Strangers) -> None:
         """Members for ids users.json does not name: a bot member, or a placeholder person."""
-        if not self._strangers:
+        if not strangers:
             return
         self._add_members.run(
             [
@@ -342,29 +395,35 @@ class WorkspaceWriter:
                     False,
                     not is_bot,
                 )
-                for slack_id, (name, is_bot) in self._strangers.items()
+                for slack_id, (name, is_bot) in strangers.items()
             ]
         )
         self.members = self._ids(TABLES["members"])
-        self._strangers = {}
 
-    def _write_reactions_and_files(self, messages: list[tuple[int, SlackMessage]]) -> None:
+    def _write_reactions_and_files(self, messages: list[tuple[bool, int, SlackMessage]]) -> None:
+        """Write the reactions and files of (is new, id, message): those of new messages
+        straight into their tables when the writer is `direct`."""
         members = self.members
-        self._added["reactions"] += self._add_reactions.run(
-            [
+        for new in (True, False):
+            reactions = [
                 (message_id, members[slack_id], reaction.emoji)
-                for message_id, message in messages
+                for is_new, message_id, message in messages
+                if is_new is new
                 for reaction in message.reactions
                 for slack_id in reaction.member_ids
             ]
-        )
-        self._added["files"] += self._add_files.run(
-            [
+            files = [
                 (message_id, file.slack_id, file.name, file.title, file.mimetype, file.size)
-                for message_id, message in messages
+                for is_new, message_id, message in messages
+                if is_new is new
                 for file in message.files
             ]
-        )
+            if new:
+                self._added["reactions"] += self._add_reactions.copy_new(reactions)
+                self._added["files"] += self._add_files.copy_new(files)
+            else:
+                self._added["reactions"] += self._add_reactions.run(reactions)
+                self._added["files"] += self._add_files.run(files)
 
     def _stored(self, keys: list[MessageKey]) -> dict[MessageKey, tuple[int, str | None]]:
         """The id and edit ts of the stored messages among `keys`, one query per channel."""
