@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
 from askfirst.store import Store
 from askfirst.store.tables import Channel, ChannelKind, Message, Org, Workspace
@@ -34,14 +35,18 @@ def channels(store: Store) -> list[tuple[object, ...]]:
         return [tuple(row) for row in session.execute(select(*columns).order_by(Channel.slack_id))]
 
 
+def channel_writer(session: Session) -> BulkInsert:
+    return BulkInsert(
+        session.connection(),
+        TABLES["channels"],
+        CHANNEL_COLUMNS,
+        lambda statement: statement.on_conflict_do_nothing(),
+    )
+
+
 def bulk(store: Store, rows: list[tuple[object, ...]]) -> int:
     with store.transaction() as session:
-        writer = BulkInsert(
-            session.connection(),
-            TABLES["channels"],
-            CHANNEL_COLUMNS,
-            lambda statement: statement.on_conflict_do_nothing(),
-        )
+        writer = channel_writer(session)
         return writer.run(rows[:1_000]) + writer.run(rows[1_000:])  # the staging table reused
 
 
@@ -70,12 +75,7 @@ def test_a_failure_after_the_copy_rolls_every_row_back(store: Store) -> None:
     workspace = a_workspace(store)
     rows = [(workspace, *row[1:]) for row in ROWS]
     with pytest.raises(RuntimeError, match="late failure"), store.transaction() as session:
-        writer = BulkInsert(
-            session.connection(),
-            TABLES["channels"],
-            CHANNEL_COLUMNS,
-            lambda statement: statement.on_conflict_do_nothing(),
-        )
+        writer = channel_writer(session)
         assert writer.run(rows) == len(rows)
         raise RuntimeError("late failure")
     assert channels(store) == []
@@ -87,12 +87,7 @@ def test_new_rows_copied_straight_in_are_the_rows_the_orm_writes(store: Store) -
     workspace = a_workspace(store)
     rows = [(workspace, *row[1:]) for row in ROWS]
     with store.transaction() as session:
-        writer = BulkInsert(
-            session.connection(),
-            TABLES["channels"],
-            CHANNEL_COLUMNS,
-            lambda statement: statement.on_conflict_do_nothing(),
-        )
+        writer = channel_writer(session)
         assert writer.copy_new(rows[:1_000]) + writer.copy_new(rows[1_000:]) == len(rows)
     by_copy = channels(store)
     with store.transaction() as session:
@@ -109,12 +104,7 @@ def test_a_stored_row_given_as_new_is_refused_and_the_transaction_rolls_back(
     rows = [(workspace, *row[1:]) for row in ROWS]
     bulk(store, rows[:10])
     with pytest.raises(AlreadyStored, match="channels"), store.transaction() as session:
-        writer = BulkInsert(
-            session.connection(),
-            TABLES["channels"],
-            CHANNEL_COLUMNS,
-            lambda statement: statement.on_conflict_do_nothing(),
-        )
+        writer = channel_writer(session)
         writer.copy_new(rows[10:20])
         writer.copy_new(rows[5:30])  # rows 5 to 9 are stored
     assert len(channels(store)) == 10

@@ -43,10 +43,11 @@ class SpilledIds:
         return self._size
 
     def extend(self, ids: Iterable[int]) -> None:
+        held = len(self._buffer)
         self._buffer.extend(ids)
+        self._size += len(self._buffer) - held
         if len(self._buffer) >= self.run:
             self._spill()
-        self._size = sum(count for _, count in self._runs) + len(self._buffer)
 
     def ascending(self) -> Iterator[Ids]:
         """Every id, ascending, in blocks (a value's repeats may straddle two blocks)."""
