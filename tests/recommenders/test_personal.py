@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import polars as pl
 
-from askfirst.recommenders.personal import MESSAGES_PER_MEMBER, PersonalEmoji, personal_counts
+from askfirst.recommenders.personal import (
+    MESSAGES_PER_MEMBER,
+    PersonalEmoji,
+    personal_counts,
+    personal_counts_by_member,
+)
 
 
 def messages(*texts: str) -> pl.DataFrame:
@@ -28,6 +33,20 @@ def test_only_the_newest_messages_count() -> None:
     counts, used = personal_counts(messages(*many))
     assert used == MESSAGES_PER_MEMBER
     assert counts["e:fire"] == 1 and "w:word0|tada" not in counts
+
+
+def test_members_counted_together_get_what_each_gets_alone() -> None:
+    # Three members' messages interleaved: one past the newest-messages cap, one without emoji.
+    rows = [(7, i, f"ship it{i % 3} :rocket:" if i % 2 else "lunch :pizza:") for i in range(9)]
+    rows += [(8, 100 + i, f"old word{i} :tada:") for i in range(MESSAGES_PER_MEMBER)]
+    rows += [(8, 5000, "latest deploy :fire:"), (9, 6000, "no emoji at all")]
+    frame = pl.DataFrame(rows, schema=["member_id", "message_id", "text"], orient="row")
+    together = personal_counts_by_member(frame.sample(fraction=1.0, shuffle=True, seed=3))
+    assert set(together) == {7, 8}  # 9 wrote no emoji: nothing to learn
+    for member in (7, 8):
+        own = frame.filter(pl.col("member_id") == member).select("message_id", "text")
+        assert together[member] == personal_counts(own)
+    assert together[8][1] == MESSAGES_PER_MEMBER and "e:fire" in together[8][0]
 
 
 def test_a_known_word_ranks_its_emoji_first_and_unknown_words_say_nothing() -> None:

@@ -30,30 +30,43 @@ SMOOTHING = 1.0
 def personal_counts(messages: pl.DataFrame) -> tuple[dict[str, int], int]:
     """One member's key counts from their messages (message_id, text, posted order), and how
     many messages with a known inline emoji they came from."""
-    coded = message_emoji(
-        messages.select(
-            "message_id", member_id=pl.lit(0), channel_name=pl.lit(""), text=pl.col("text")
-        )
-    ).select("message_id", "emoji")
-    used = coded["message_id"].unique()
-    if len(used) > MESSAGES_PER_MEMBER:
-        used = used.sort(descending=True).head(MESSAGES_PER_MEMBER)
-        coded = coded.filter(pl.col("message_id").is_in(used.to_list()))
+    return personal_counts_by_member(messages.with_columns(member_id=pl.lit(0))).get(0, ({}, 0))
+
+
+def personal_counts_by_member(
+    messages: pl.DataFrame,
+) -> dict[int, tuple[dict[str, int], int]]:
+    """Each member's key counts from their own messages (member_id, message_id, text), and how
+    many messages with a known inline emoji they came from; members without any are absent.
+
+    One member's counts depend on their own messages only: the same as counting them alone.
+    """
+    messages = messages.select("member_id", "message_id", "text")
+    message = ["member_id", "message_id"]
+    coded = message_emoji(messages).select(*message, "emoji")
+    newest_first = pl.col("message_id").rank("ordinal", descending=True).over("member_id")
+    used = coded.select(message).unique().filter(newest_first <= MESSAGES_PER_MEMBER)
+    coded = coded.join(used, on=message, how="semi")
     words = (
-        messages.filter(pl.col("message_id").is_in(used.to_list()))
-        .select("message_id", word=words_expr(pl.col("text").fill_null("")))
+        messages.join(used, on=message, how="semi")
+        .select(*message, word=words_expr(pl.col("text").fill_null("")))
         .explode("word")
         .drop_nulls("word")
         .filter(keep_word(pl.col("word")))
         .unique()
     )
-    pairs = words.join(coded, on="message_id").select(
-        key=pl.concat_str(pl.lit("w:"), "word", pl.lit("|"), "emoji")
+    pairs = words.join(coded, on=message).select(
+        "member_id", key=pl.concat_str(pl.lit("w:"), "word", pl.lit("|"), "emoji")
     )
-    singles = coded.select(key=pl.concat_str(pl.lit("e:"), "emoji"))
-    counted = pl.concat([pairs, singles]).group_by("key").len()
-    counts = dict(zip(counted["key"].to_list(), counted["len"].to_list(), strict=True))
-    return counts, len(used)
+    singles = coded.select("member_id", key=pl.concat_str(pl.lit("e:"), "emoji"))
+    counted = pl.concat([pairs, singles]).group_by("member_id", "key").len()
+    found: dict[int, tuple[dict[str, int], int]] = {
+        member: ({}, messages_used)
+        for member, messages_used in used.group_by("member_id").len().iter_rows()
+    }
+    for member, key, times in counted.iter_rows():
+        found[member][0][key] = times
+    return found
 
 
 @dataclass(frozen=True)
