@@ -23,7 +23,7 @@ PERSONAL = "personal_emoji"
 
 
 def suggested(
-    chat: Chat, settings: Settings, member: int | None, text: str
+    chat: Chat, settings: Settings, member: int | None, text: str, channel: str | None = None
 ) -> list[tuple[str, str]]:
     found = suggest_emoji(
         chat.store,
@@ -34,6 +34,7 @@ def suggested(
         k=3,
         member_id=member,
         purposes=chat.purposes,
+        channel=channel,
     )
     return [(s.name, s.source) for s in found.suggestions]
 
@@ -88,6 +89,23 @@ def test_a_no_stops_the_model_at_once_and_deletes_it_in_the_next_pass(
     assert [e.member_id for e in deleted] == [me]
     assert statuses[-1] == "complete"
     assert report.completed and not report.failures
+
+
+def test_the_draft_s_channel_brings_the_emoji_the_member_writes_there(
+    store: Store, chat: Chat, settings: Settings
+) -> None:
+    me = chat.member()
+    chat.channel("ops", ChannelKind.PUBLIC, me)
+    chat.channel("random", ChannelKind.PUBLIC, me)
+    for _ in range(12):
+        chat.post(me, "random", "friday :hedgehog:", ago=timedelta(minutes=5))
+    for _ in range(8):
+        chat.post(me, "ops", "done :owl:", ago=timedelta(minutes=5))
+    chat.grant(me, PERSONAL)
+    reconcile(store, clock=chat.clock, settings=settings, purposes=chat.purposes)
+    assert suggested(chat, settings, me, "qwxz", channel="random")[0] == ("hedgehog", "personal")
+    assert suggested(chat, settings, me, "qwxz", channel="ops")[0] == ("owl", "personal")
+    assert suggested(chat, settings, me, "qwxz")[0] == ("hedgehog", "personal")
 
 
 def test_a_rebuilt_model_is_used_from_the_next_suggestion_on(

@@ -192,7 +192,7 @@ def build(
         session, workspace_id=workspace_id, purpose_key=purpose.key, at=at
     )
     query = (
-        select(Message.author_id, Message.id, Message.text)
+        select(Message.author_id, Message.id, Channel.name, Message.text)
         .join(Channel, Channel.id == Message.channel_id)
         .where(
             Channel.workspace_id == workspace_id,
@@ -203,8 +203,13 @@ def build(
         )
     )
     messages = pl.DataFrame(
-        [(row.author_id, row.id, row.text or "") for row in session.execute(query)],
-        schema={"member_id": pl.Int64, "message_id": pl.Int64, "text": pl.String},
+        [(row.author_id, row.id, row.name, row.text or "") for row in session.execute(query)],
+        schema={
+            "member_id": pl.Int64,
+            "message_id": pl.Int64,
+            "channel_name": pl.String,
+            "text": pl.String,
+        },
         orient="row",
     ).with_columns(pl.col("text").str.replace_all(MENTION.pattern, MENTION_PLACEHOLDER))
     counted = personal_counts_by_member(messages)
