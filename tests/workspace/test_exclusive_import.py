@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from askfirst.cli import app
 from askfirst.store import Store
 from askfirst.store.tables.workspace import Channel, File, Member, Message, Reaction, Workspace
-from askfirst.workspace.exclusive_load import foreign_keys_checked_at_the_end
+from askfirst.workspace.exclusive_load import TablesBusy, foreign_keys_checked_at_the_end
 from askfirst.workspace.export_archive import ExportError
 from askfirst.workspace.importer import import_export
 from askfirst.workspace.stats import workspace_stats
@@ -213,13 +213,42 @@ def test_a_row_breaking_a_key_is_refused_naming_the_export_and_the_key(store: St
     before, stats = constraints(store), workspace_stats(store)
     with pytest.raises(ExportError) as raised, store.transaction() as session:
         connection = session.connection()
+        lock_timeout = text("SHOW lock_timeout")
+        usual = connection.execute(lock_timeout).scalar_one()
         with foreign_keys_checked_at_the_end(connection, "exports/team.zip"):
+            assert connection.execute(lock_timeout).scalar_one() == usual  # the 30 s is over
             connection.execute(text("INSERT INTO reactions VALUES (999999, 1, 'tada')"))
     message = str(raised.value)
     assert message.startswith("exports/team.zip: a row written to reactions breaks its foreign")
     assert "fk_reactions_message_id_messages" in message
     assert "Key (message_id)=(999999) is not present" in message
     assert "Nothing was imported" in message
+    assert constraints(store) == before
+    assert workspace_stats(store) == stats
+
+
+@POSTGRES_ONLY
+def test_tables_in_use_stop_an_exclusive_import_before_it_writes_with_what_to_do(
+    store: Store, database_url: str
+) -> None:
+    import_export(store, VIEWER)
+    before, stats = constraints(store), workspace_stats(store)
+    reader = create_engine(database_url)
+    try:
+        with reader.connect() as other, other.begin():  # a page reading members meanwhile
+            other.execute(text("SELECT count(*) FROM members")).scalar_one()
+            with pytest.raises(TablesBusy) as raised, store.transaction() as session:
+                connection = session.connection()
+                with foreign_keys_checked_at_the_end(connection, "team.zip", lock_wait="200ms"):
+                    pytest.fail("the body ran without the locks")
+    finally:
+        reader.dispose()
+    assert str(raised.value) == (
+        "team.zip: the tables channels, files, members, messages, reactions stayed in use for "
+        "200ms, so the exclusive import could not lock them. Import again when the service is "
+        "idle (a maintenance window), or without --exclusive, which shares the tables with the "
+        "service"
+    )
     assert constraints(store) == before
     assert workspace_stats(store) == stats
 

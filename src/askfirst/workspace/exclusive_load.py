@@ -61,20 +61,24 @@ def locked_tables(keys: list[ForeignKey], tables: tuple[str, ...] = BULK_TABLES)
 
 
 @contextmanager
-def foreign_keys_checked_at_the_end(connection: Connection, source: str) -> Iterator[None]:
+def foreign_keys_checked_at_the_end(
+    connection: Connection, source: str, lock_wait: str = LOCK_WAIT
+) -> Iterator[None]:
     """On PostgreSQL, lock the bulk tables and drop their foreign keys; add them back after.
 
     Meant as the first and last thing of an import's transaction: the body writes freely, and
     on leaving without an error every key is added back, validating each row against it. A
     row that violates one raises `ExportError` naming `source` (the export); the caller's
     transaction then rolls back, keys included. On an error in the body the keys are not added
-    back here: the rollback restores them. SQLite: nothing happens.
+    back here: the rollback restores them. If the tables stay in use for `lock_wait` (a
+    PostgreSQL interval), raises `TablesBusy` before anything is written. SQLite: nothing
+    happens.
     """
     if connection.dialect.name != "postgresql":
         yield
         return
     keys = foreign_keys(connection)
-    _lock(connection, locked_tables(keys), source)
+    _lock(connection, locked_tables(keys), source, lock_wait)
     for key in keys:
         connection.exec_driver_sql(f"ALTER TABLE {key.table} DROP CONSTRAINT {key.name}")
     yield
@@ -91,10 +95,10 @@ def exclusive_if(
     return foreign_keys_checked_at_the_end(connection, source)
 
 
-def _lock(connection: Connection, tables: list[str], source: str) -> None:
+def _lock(connection: Connection, tables: list[str], source: str, wait: str) -> None:
     """All of `tables` at once, so the import never waits holding some of them."""
     previous = connection.execute(text("SELECT current_setting('lock_timeout')")).scalar_one()
-    connection.execute(text("SELECT set_config('lock_timeout', :wait, true)"), {"wait": LOCK_WAIT})
+    connection.execute(text("SELECT set_config('lock_timeout', :wait, true)"), {"wait": wait})
     try:
         connection.exec_driver_sql(f"LOCK TABLE {', '.join(tables)} IN ACCESS EXCLUSIVE MODE")
     except DBAPIError as error:
@@ -102,7 +106,7 @@ def _lock(connection: Connection, tables: list[str], source: str) -> None:
             raise
         raise TablesBusy(
             source,
-            f"the tables {', '.join(tables)} stayed in use for {LOCK_WAIT}, so the exclusive "
+            f"the tables {', '.join(tables)} stayed in use for {wait}, so the exclusive "
             "import could not lock them",
             "Import again when the service is idle (a maintenance window), or without "
             "--exclusive, which shares the tables with the service",
