@@ -289,5 +289,5 @@ def test_the_import_command_takes_exclusive_on_sqlite_and_says_what_it_costs(
     assert "158 messages added (0 edited) of 158 read from 17 day files" in result.output
     shown = CliRunner().invoke(app, ["import", "--help"], env={**env, "COLUMNS": "200"})
     words = " ".join(re.sub(r"[│╭╮╰╯─]", " ", shown.output).split())
-    assert "sign-ins and training wait until it ends" in words
+    assert "consent changes, withdrawals and training wait until it ends" in words
     assert "SQLite: accepted, changes nothing" in words

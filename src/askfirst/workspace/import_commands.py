@@ -54,10 +54,10 @@ def import_command(
         False,
         "--exclusive",
         help="PostgreSQL: lock messages, reactions, files, members and channels for the whole "
-        "import (the service's pages, sign-ins and training wait until it ends) and check "
-        "their foreign keys once at the end: about twice as fast, for first imports of "
-        "big exports or maintenance windows. SQLite: accepted, changes nothing (its import "
-        "holds the database's write lock already).",
+        "import (the chat page, consent changes, withdrawals and training wait until it ends) "
+        "and check their foreign keys once at the end: half the server's work, for first "
+        "imports of big exports or maintenance windows. SQLite: accepted, changes nothing "
+        "(its import holds the database's write lock already).",
     ),
 ) -> None:
     """Import a Slack or Mattermost export; bad or hostile files change nothing."""
