@@ -280,7 +280,7 @@ def measure_fold(
         "prior": [
             hit([s.name for s in prior.suggest(d, channel=c, k=TOP)], y) for _, c, d, y in rows
         ],
-        "personal": [hit(top_personal(personal[m], d), y) for m, _, d, y in rows],
+        "personal": [hit(top_personal(personal[m], d, c), y) for m, c, d, y in rows],
     }
     keys: dict[str, dict[str, int]] = {}
     for setting in settings:
@@ -326,7 +326,7 @@ def answer_shared(
     for member, channel, draft, labels in rows:
         candidates = shared.suggest(draft, channel=channel, k=TOP + PERSONAL_CANDIDATES)
         alone.append(hit([s.name for s in candidates[:TOP]], labels))
-        blended = blend(candidates, personal[member], draft, k=TOP)
+        blended = blend(candidates, personal[member], draft, k=TOP, channel=channel)
         combined.append(hit([s.name for s in blended], labels))
     return alone, combined
 
@@ -346,7 +346,7 @@ def test_examples(
     )
     personal = {member: PersonalEmoji.from_counts({}, 0) for member in test}
     for (member,), own in ordered.filter("learned").partition_by("member_id", as_dict=True).items():
-        counts, used = personal_counts(own.select("message_id", "text"))
+        counts, used = personal_counts(own.select("message_id", "channel_name", "text"))
         personal[int(member)] = PersonalEmoji.from_counts(counts, used)
     learned_from = {member: model.messages for member, model in personal.items()}
     written = dict(ordered.group_by("member_id").agg(pl.len()).iter_rows())
@@ -365,9 +365,9 @@ def test_examples(
     return examples, personal
 
 
-def top_personal(model: PersonalEmoji, draft: str) -> list[str]:
+def top_personal(model: PersonalEmoji, draft: str, channel: str) -> list[str]:
     """The personal model alone: its top 3 (none when the member wrote no emoji yet)."""
-    scores, _ = model.scores(draft)
+    scores, _ = model.scores(draft, channel)
     return sorted(scores, key=lambda name: (-scores[name], name))[:TOP]
 
 

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import polars as pl
 
-from askfirst.recommenders.personal import MESSAGES_PER_MEMBER, PersonalEmoji, personal_counts
+from askfirst.recommenders.personal import (
+    MESSAGES_PER_MEMBER,
+    PersonalEmoji,
+    personal_counts,
+    personal_counts_by_member,
+)
 
 
-def messages(*texts: str) -> pl.DataFrame:
+def messages(*texts: str, channel: str = "general") -> pl.DataFrame:
     return pl.DataFrame(
-        {"message_id": list(range(len(texts))), "text": list(texts)},
-        schema={"message_id": pl.Int64, "text": pl.String},
+        {
+            "message_id": list(range(len(texts))),
+            "channel_name": [channel] * len(texts),
+            "text": list(texts),
+        },
+        schema={"message_id": pl.Int64, "channel_name": pl.String, "text": pl.String},
     )
 
 
@@ -21,6 +30,7 @@ def test_counts_are_messages_per_word_and_emoji_pair() -> None:
     assert used == 2
     assert counts["w:release|rocket"] == 2 and counts["w:release|pencil"] == 1
     assert counts["e:rocket"] == 2 and "w:emoji|rocket" not in counts
+    assert counts["c:general|rocket"] == 2 and counts["c:general|pencil"] == 1
 
 
 def test_only_the_newest_messages_count() -> None:
@@ -28,6 +38,23 @@ def test_only_the_newest_messages_count() -> None:
     counts, used = personal_counts(messages(*many))
     assert used == MESSAGES_PER_MEMBER
     assert counts["e:fire"] == 1 and "w:word0|tada" not in counts
+
+
+def test_members_counted_together_get_what_each_gets_alone() -> None:
+    # Three members' messages interleaved: one past the newest-messages cap, one without emoji.
+    rows = [
+        (7, i, "ops", f"ship it{i % 3} :rocket:" if i % 2 else "lunch :pizza:") for i in range(9)
+    ]
+    rows += [(8, 100 + i, "random", f"old word{i} :tada:") for i in range(MESSAGES_PER_MEMBER)]
+    rows += [(8, 5000, "ops", "latest deploy :fire:"), (9, 6000, "ops", "no emoji at all")]
+    columns = ["member_id", "message_id", "channel_name", "text"]
+    frame = pl.DataFrame(rows, schema=columns, orient="row")
+    together = personal_counts_by_member(frame.sample(fraction=1.0, shuffle=True, seed=3))
+    assert set(together) == {7, 8}  # 9 wrote no emoji: nothing to learn
+    for member in (7, 8):
+        own = frame.filter(pl.col("member_id") == member).drop("member_id")
+        assert together[member] == personal_counts(own)
+    assert together[8][1] == MESSAGES_PER_MEMBER and "e:fire" in together[8][0]
 
 
 def test_a_known_word_ranks_its_emoji_first_and_unknown_words_say_nothing() -> None:
@@ -39,6 +66,20 @@ def test_a_known_word_ranks_its_emoji_first_and_unknown_words_say_nothing() -> N
     favourites, evidence = model.scores("something else entirely")
     assert not evidence and max(favourites, key=favourites.__getitem__) == "tada"
     assert abs(sum(scores.values()) - 1.0) < 1e-9
+
+
+def test_the_channel_of_a_draft_leads_to_the_emoji_written_there() -> None:
+    model = PersonalEmoji.from_counts(
+        {"e:tada": 12, "e:rocket": 8, "c:ops|rocket": 8, "c:random|tada": 12}, 20
+    )
+
+    def top(channel: str | None) -> str:
+        scores, _ = model.scores("nothing known", channel)
+        return max(scores, key=scores.__getitem__)
+
+    assert top(None) == "tada" and top("random") == "tada"
+    assert top("ops") == "rocket"
+    assert top("a channel they never wrote in") == "tada"
 
 
 def test_no_emoji_habits_means_no_scores() -> None:

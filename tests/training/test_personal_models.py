@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select, text
 from training_chat import Chat
 
+from askfirst.clock import ManualClock
 from askfirst.journal import entries
 from askfirst.settings import Settings
 from askfirst.store import Store
 from askfirst.store.tables import ChannelKind, PersonalModel
+from askfirst.training import personal_models
+from askfirst.training.personal_models import sync_personal_models
 from askfirst.training.serving import suggest_emoji
 from askfirst.training.withdrawals import reconcile
 
@@ -18,7 +23,7 @@ PERSONAL = "personal_emoji"
 
 
 def suggested(
-    chat: Chat, settings: Settings, member: int | None, text: str
+    chat: Chat, settings: Settings, member: int | None, text: str, channel: str | None = None
 ) -> list[tuple[str, str]]:
     found = suggest_emoji(
         chat.store,
@@ -29,6 +34,7 @@ def suggested(
         k=3,
         member_id=member,
         purposes=chat.purposes,
+        channel=channel,
     )
     return [(s.name, s.source) for s in found.suggestions]
 
@@ -85,6 +91,23 @@ def test_a_no_stops_the_model_at_once_and_deletes_it_in_the_next_pass(
     assert report.completed and not report.failures
 
 
+def test_the_draft_s_channel_brings_the_emoji_the_member_writes_there(
+    store: Store, chat: Chat, settings: Settings
+) -> None:
+    me = chat.member()
+    chat.channel("ops", ChannelKind.PUBLIC, me)
+    chat.channel("random", ChannelKind.PUBLIC, me)
+    for _ in range(12):
+        chat.post(me, "random", "friday :hedgehog:", ago=timedelta(minutes=5))
+    for _ in range(8):
+        chat.post(me, "ops", "done :owl:", ago=timedelta(minutes=5))
+    chat.grant(me, PERSONAL)
+    reconcile(store, clock=chat.clock, settings=settings, purposes=chat.purposes)
+    assert suggested(chat, settings, me, "qwxz", channel="random")[0] == ("hedgehog", "personal")
+    assert suggested(chat, settings, me, "qwxz", channel="ops")[0] == ("owl", "personal")
+    assert suggested(chat, settings, me, "qwxz")[0] == ("hedgehog", "personal")
+
+
 def test_a_rebuilt_model_is_used_from_the_next_suggestion_on(
     store: Store, chat: Chat, settings: Settings
 ) -> None:
@@ -132,3 +155,38 @@ def test_a_yes_forged_with_sql_builds_no_model_and_stops_nothing_else(
     ]
     with store.reading() as session:
         assert session.scalars(select(PersonalModel.member_id)).all() == [me]
+
+
+@dataclass
+class TickingClock(ManualClock):
+    """A clock one second later at every reading: a pass's steps happen at distinct times."""
+
+    def now(self) -> datetime:
+        return self.advance(timedelta(seconds=1))
+
+
+def test_a_no_said_during_a_long_pass_is_honoured_between_its_batches(
+    store: Store, chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(personal_models, "BATCH", 1)
+    me, _other = habits(chat)
+    chat.grant(me, PERSONAL)
+    sync_personal_models(store, clock=chat.clock, purposes=chat.purposes)
+    waiting = [chat.member() for _ in range(4)]
+    chat.join("general", *waiting)
+    for member in waiting:
+        chat.post(member, "general", "hello :wave:")
+        chat.grant(member, PERSONAL)
+    granted = chat.clock.now()
+    chat.clock.advance(timedelta(seconds=4))
+    chat.withdraw(me, PERSONAL)  # said while the pass below builds its second batch
+    report = sync_personal_models(store, clock=TickingClock(granted), purposes=chat.purposes)
+    assert report.built == sorted(waiting)
+    assert report.deleted == [me]  # not left for the next pass
+    with store.reading() as session:
+        kinds = [(e.kind, e.member_id) for e in entries(session) if e.kind.startswith("personal")]
+    order = kinds[-5:]
+    # Deleted between batches: after the first build, before the last.
+    assert order[0] == ("personal_model.built", waiting[0])
+    assert order[-1] == ("personal_model.built", waiting[-1])
+    assert ("personal_model.deleted", me) in order[1:-1]

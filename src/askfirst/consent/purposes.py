@@ -111,8 +111,8 @@ BUILT_IN_PURPOSES: dict[str, Purpose] = {
         title="Personal emoji suggestions",
         reads=("public_messages",),
         private_reads=("private_messages", "direct_messages"),
-        trains="counts of which emoji you yourself write with which words, from your own "
-        "messages only, used for your suggestions only",
+        trains="counts of which emoji you yourself write with which words and in which "
+        "channels, from your own messages only, used for your suggestions only",
         personal=True,
     ),
 }

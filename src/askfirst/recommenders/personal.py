@@ -3,11 +3,13 @@
 The counts are exact: the model is learned from one member's messages and shown to that member
 alone, so it tells them nothing they did not write themselves (docs/privacy-model.md, "Personal
 suggestions"). "w:<word>|<emoji>" counts the member's messages where they wrote the word with
-the emoji inline, "e:<emoji>" their messages with the emoji.
+the emoji inline, "c:<channel>|<emoji>" those they wrote in the channel with the emoji, and
+"e:<emoji>" all their messages with the emoji.
 
-An emoji e scores log P(e) + Σ_w log(P(e | w) / P(e)) over the draft's words w, with P(e | w)
-shrunk toward the member's own P(e) by `SMOOTHING` messages: a word they never wrote with an
-emoji says nothing, and their favourite emoji lead when the draft has nothing they know.
+An emoji e scores log P(e) + log(P(e | c) / P(e)) + Σ_w log(P(e | w) / P(e)) over the draft's
+channel c and words w, with P(e | w) shrunk toward the member's own P(e) by `SMOOTHING`
+messages and P(e | c) by `CHANNEL_SMOOTHING`: a word or channel they never wrote an emoji in
+says nothing, and their favourite emoji lead when the draft has nothing they know.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -25,35 +27,55 @@ from askfirst.recommenders.features import keep_word, tokenize, words_expr
 # Messages with inline emoji read per member: their newest ones.
 MESSAGES_PER_MEMBER = 1000
 SMOOTHING = 1.0
+# Chosen on generated workspaces of seed 2 (50, 400 and 3,000 people; 0.5-8 tried), measured on
+# seed 1 (docs/benchmarks.md, section 6): people write different emoji in different channels.
+CHANNEL_SMOOTHING = 2.0
 
 
 def personal_counts(messages: pl.DataFrame) -> tuple[dict[str, int], int]:
-    """One member's key counts from their messages (message_id, text, posted order), and how
+    """One member's key counts from their messages (message_id, channel_name, text), and how
     many messages with a known inline emoji they came from."""
-    coded = message_emoji(
-        messages.select(
-            "message_id", member_id=pl.lit(0), channel_name=pl.lit(""), text=pl.col("text")
-        )
-    ).select("message_id", "emoji")
-    used = coded["message_id"].unique()
-    if len(used) > MESSAGES_PER_MEMBER:
-        used = used.sort(descending=True).head(MESSAGES_PER_MEMBER)
-        coded = coded.filter(pl.col("message_id").is_in(used.to_list()))
+    return personal_counts_by_member(messages.with_columns(member_id=pl.lit(0))).get(0, ({}, 0))
+
+
+def personal_counts_by_member(
+    messages: pl.DataFrame,
+) -> dict[int, tuple[dict[str, int], int]]:
+    """Each member's key counts from their own messages (member_id, message_id, channel_name,
+    text), and how
+    many messages with a known inline emoji they came from; members without any are absent.
+
+    One member's counts depend on their own messages only: the same as counting them alone.
+    """
+    messages = messages.select("member_id", "message_id", "channel_name", "text")
+    message = ["member_id", "message_id"]
+    coded = message_emoji(messages).select(*message, "channel_name", "emoji")
+    newest_first = pl.col("message_id").rank("ordinal", descending=True).over("member_id")
+    used = coded.select(message).unique().filter(newest_first <= MESSAGES_PER_MEMBER)
+    coded = coded.join(used, on=message, how="semi")
     words = (
-        messages.filter(pl.col("message_id").is_in(used.to_list()))
-        .select("message_id", word=words_expr(pl.col("text").fill_null("")))
+        messages.join(used, on=message, how="semi")
+        .select(*message, word=words_expr(pl.col("text").fill_null("")))
         .explode("word")
         .drop_nulls("word")
         .filter(keep_word(pl.col("word")))
         .unique()
     )
-    pairs = words.join(coded, on="message_id").select(
-        key=pl.concat_str(pl.lit("w:"), "word", pl.lit("|"), "emoji")
+    pairs = words.join(coded, on=message).select(
+        "member_id", key=pl.concat_str(pl.lit("w:"), "word", pl.lit("|"), "emoji")
     )
-    singles = coded.select(key=pl.concat_str(pl.lit("e:"), "emoji"))
-    counted = pl.concat([pairs, singles]).group_by("key").len()
-    counts = dict(zip(counted["key"].to_list(), counted["len"].to_list(), strict=True))
-    return counts, len(used)
+    singles = coded.select("member_id", key=pl.concat_str(pl.lit("e:"), "emoji"))
+    places = coded.select(
+        "member_id", key=pl.concat_str(pl.lit("c:"), "channel_name", pl.lit("|"), "emoji")
+    )
+    counted = pl.concat([pairs, singles, places]).group_by("member_id", "key").len()
+    found: dict[int, tuple[dict[str, int], int]] = {
+        member: ({}, messages_used)
+        for member, messages_used in used.group_by("member_id").len().iter_rows()
+    }
+    for member, key, times in counted.iter_rows():
+        found[member][0][key] = times
+    return found
 
 
 @dataclass(frozen=True)
@@ -63,32 +85,42 @@ class PersonalEmoji:
     words: dict[str, dict[str, int]]  # word -> emoji -> messages
     emoji: dict[str, int]  # emoji -> messages
     messages: int
+    # channel -> emoji -> messages (empty in models built before channels were counted)
+    channels: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @classmethod
     def from_counts(cls, counts: Mapping[str, int], messages: int) -> PersonalEmoji:
         words: dict[str, dict[str, int]] = defaultdict(dict)
+        channels: dict[str, dict[str, int]] = defaultdict(dict)
         emoji: dict[str, int] = {}
         for key, count in counts.items():
             kind, _, rest = key.partition(":")
             if kind == "e":
                 emoji[rest] = int(count)
-            elif kind == "w":
-                word, _, name = rest.rpartition("|")
-                words[word][name] = int(count)
-        return cls(dict(words), emoji, messages)
+            elif kind in ("w", "c"):
+                where, _, name = rest.rpartition("|")
+                (words if kind == "w" else channels)[where][name] = int(count)
+        return cls(dict(words), emoji, messages, dict(channels))
 
-    def scores(self, text: str) -> tuple[dict[str, float], bool]:
-        """A distribution over the member's emoji for `text`, and whether any word of the
-        draft is one they have written with an emoji."""
+    def scores(self, text: str, channel: str | None = None) -> tuple[dict[str, float], bool]:
+        """A distribution over the member's emoji for `text` in `channel`, and whether any
+        word of the draft is one they have written with an emoji."""
         total = sum(self.emoji.values())
         if total == 0:
             return {}, False
         known = [word for word in tokenize(text) if word in self.words]
         with_word = {word: sum(self.words[word].values()) for word in known}
+        here = self.channels.get(channel, {}) if channel is not None else {}
+        in_channel = sum(here.values())
         log_scores: dict[str, float] = {}
         for name, used in self.emoji.items():
             prior = used / total
             score = math.log(prior)
+            if in_channel:
+                given = (here.get(name, 0) + CHANNEL_SMOOTHING * prior) / (
+                    in_channel + CHANNEL_SMOOTHING
+                )
+                score += math.log(given / prior)
             for word in known:
                 together = self.words[word].get(name, 0)
                 given = (together + SMOOTHING * prior) / (with_word[word] + SMOOTHING)

@@ -4,7 +4,8 @@ A personal purpose (`Purpose.personal`) is learned from one member's own message
 to that member alone. `sync_personal_models` runs in every `reconcile` pass: first it deletes
 the model of every member whose consent no longer holds (so a withdrawal completes only after
 its model is gone), then it builds one for every consenting member who has none, and rebuilds
-models older than the purpose's `refresh_days`. Each build and each deletion is journaled
+models older than the purpose's `refresh_days`, a batch of members per transaction, deleting
+again between batches. Each build and each deletion is journaled
 with the member's id, so it shows in their own journal and timeline. Serving checks consent
 again at every request (`personal_model_for`), so a model is never used after a no, even
 between passes.
@@ -15,9 +16,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import groupby
+from operator import itemgetter
 
 import polars as pl
 from sqlalchemy import and_, bindparam, delete, or_, select
@@ -27,17 +30,20 @@ from askfirst.clock import Clock
 from askfirst.consent import (
     ConsentStateError,
     eligible_channel_kinds,
-    members_for_training,
     members_with_effective_consent,
 )
+from askfirst.consent.agreement import disagreements, refuse_state_unlike_journal
 from askfirst.consent.purposes import Purpose
 from askfirst.journal import append
-from askfirst.recommenders.personal import PersonalEmoji, personal_counts
+from askfirst.recommenders.personal import PersonalEmoji, personal_counts_by_member
 from askfirst.store import Store
 from askfirst.store.tables import Channel, ConsentAnswer, Member, Message, PersonalModel
 from askfirst.training.snapshots import MEMBER_WRITTEN_SUBTYPES, MENTION, MENTION_PLACEHOLDER
 
 log = logging.getLogger(__name__)
+# Members whose models one transaction builds (each costs about a millisecond in a batch; alone,
+# a transaction, its consent checks and its journal head cost tens).
+BATCH = 200
 # Read at every suggestion, so built once: building a statement costs more than running it.
 _ONE_MODEL = and_(
     PersonalModel.member_id == bindparam("member_id"),
@@ -63,22 +69,36 @@ def personal_purposes(purposes: Mapping[str, Purpose]) -> list[Purpose]:
 def sync_personal_models(
     store: Store, *, clock: Clock, purposes: Mapping[str, Purpose]
 ) -> PersonalReport:
-    """Delete models whose member no longer consents, then build the missing and stale ones."""
+    """Delete models whose member no longer consents, then build the missing and stale ones,
+    `BATCH` members a transaction, deleting again after each batch: a no said during a long
+    pass (a purpose's first yes of a whole workspace, a refresh) waits one batch, not the pass.
+    """
     report = PersonalReport()
     for purpose in personal_purposes(purposes):
         with store.transaction() as session:
             report.deleted += forget(session, purpose, at=clock.now(), purposes=purposes)
         with store.reading() as session:
             pending = due(session, purpose, at=clock.now(), purposes=purposes)
-        for member_id, workspace_id in pending:
-            try:
-                with store.transaction() as session:
-                    if build(session, purpose, member_id, workspace_id, clock.now(), purposes):
-                        report.built.append(member_id)
-            except ConsentStateError as refused:  # one member's: the others' work goes on
-                log.warning("personal model not built: %s", refused)
-                report.refused.append(str(refused))
+        for workspace_id, members in _batches(pending):
+            with store.transaction() as session:
+                built, refused = build(
+                    session, purpose, workspace_id, members, at=clock.now(), purposes=purposes
+                )
+            report.built += built
+            report.refused += refused
+            for reason in refused:
+                log.warning("personal model not built: %s", reason)
+            with store.transaction() as session:
+                report.deleted += forget(session, purpose, at=clock.now(), purposes=purposes)
     return report
+
+
+def _batches(pending: list[tuple[int, int]]) -> Iterator[tuple[int, list[int]]]:
+    """(workspace, up to BATCH members) from (member, workspace) pairs, in their order."""
+    for workspace_id, pairs in groupby(pending, key=itemgetter(1)):
+        members = [member_id for member_id, _ in pairs]
+        for start in range(0, len(members), BATCH):
+            yield workspace_id, members[start : start + BATCH]
 
 
 def forget(
@@ -137,66 +157,87 @@ def due(
 def build(
     session: Session,
     purpose: Purpose,
-    member_id: int,
     workspace_id: int,
+    member_ids: Sequence[int],
+    *,
     at: datetime,
     purposes: Mapping[str, Purpose],
-) -> bool:
-    """Build (or rebuild) one member's model from their own messages, if they still consent."""
-    consenting = members_for_training(
-        session,
-        workspace_id=workspace_id,
-        purpose_key=purpose.key,
-        at=at,
-        purposes=purposes,
-        member_id=member_id,
+) -> tuple[list[int], list[str]]:
+    """Build (or rebuild) the models of those of `member_ids` who still consent, each from
+    their own messages; returns the members built and why others were refused.
+
+    A member whose consent rows differ from the journal is refused alone (the others are
+    built); a workspace policy unlike the journal refuses every one of them.
+    """
+    refused: list[str] = []
+    agreeing = list(member_ids)
+    if disagreements(session, workspace_id=workspace_id, purpose_key=purpose.key):
+        agreeing = []
+        for member_id in member_ids:  # rare: name each refused member as a build of one would
+            try:
+                refuse_state_unlike_journal(
+                    session, workspace_id=workspace_id, purpose_key=purpose.key, member_id=member_id
+                )
+            except ConsentStateError as refusal:
+                refused.append(str(refusal))
+                continue
+            agreeing.append(member_id)
+    consenting = members_with_effective_consent(
+        session, workspace_id=workspace_id, purpose_key=purpose.key, at=at, purposes=purposes
     )
-    if member_id not in consenting:
-        return False
+    building = [member_id for member_id in agreeing if member_id in consenting]
+    if not building:
+        return [], refused
     kinds = eligible_channel_kinds(
         session, workspace_id=workspace_id, purpose_key=purpose.key, at=at
     )
     query = (
-        select(Message.id, Message.text)
+        select(Message.author_id, Message.id, Channel.name, Message.text)
         .join(Channel, Channel.id == Message.channel_id)
         .where(
             Channel.workspace_id == workspace_id,
             Channel.kind.in_(sorted(kinds)),
-            Message.author_id == member_id,
+            Message.author_id.in_(building),
             Message.posted_at <= at,
             or_(Message.subtype.is_(None), Message.subtype.in_(MEMBER_WRITTEN_SUBTYPES)),
         )
     )
-    rows = session.execute(query).all()
     messages = pl.DataFrame(
-        [(row.id, row.text or "") for row in rows],
-        schema={"message_id": pl.Int64, "text": pl.String},
+        [(row.author_id, row.id, row.name, row.text or "") for row in session.execute(query)],
+        schema={
+            "member_id": pl.Int64,
+            "message_id": pl.Int64,
+            "channel_name": pl.String,
+            "text": pl.String,
+        },
         orient="row",
     ).with_columns(pl.col("text").str.replace_all(MENTION.pattern, MENTION_PLACEHOLDER))
-    counts, used = personal_counts(messages)
+    counted = personal_counts_by_member(messages)
     session.execute(
         delete(PersonalModel).where(
-            PersonalModel.member_id == member_id, PersonalModel.purpose_key == purpose.key
+            PersonalModel.member_id.in_(building), PersonalModel.purpose_key == purpose.key
         )
     )
-    session.add(
-        PersonalModel(
+    for member_id in building:
+        counts, used = counted.get(member_id, ({}, 0))
+        session.add(
+            PersonalModel(
+                member_id=member_id,
+                purpose_key=purpose.key,
+                built_at=at,
+                message_count=used,
+                counts=counts,
+            )
+        )
+        append(
+            session,
+            "personal_model.built",
+            {"purpose": purpose.key, "messages": used, "keys": len(counts)},
+            at=at,
+            workspace_id=workspace_id,
             member_id=member_id,
-            purpose_key=purpose.key,
-            built_at=at,
-            message_count=used,
-            counts=counts,
         )
-    )
-    append(
-        session,
-        "personal_model.built",
-        {"purpose": purpose.key, "messages": used, "keys": len(counts)},
-        at=at,
-        workspace_id=workspace_id,
-        member_id=member_id,
-    )
-    return True
+    return building, refused
 
 
 def personal_model_for(

@@ -228,16 +228,21 @@ def suggest_emoji(
     if personal is None:
         return EmojiSuggestions(suggester.suggest(text, channel=channel, k=k), release_id)
     shared = suggester.suggest(text, channel=channel, k=k + PERSONAL_CANDIDATES)
-    return EmojiSuggestions(blend(shared, personal, text, k=k), release_id)
+    return EmojiSuggestions(blend(shared, personal, text, k=k, channel=channel), release_id)
 
 
 def blend(
-    shared: list[Suggestion], personal: PersonalEmoji, text: str, *, k: int
+    shared: list[Suggestion],
+    personal: PersonalEmoji,
+    text: str,
+    *,
+    k: int,
+    channel: str | None = None,
 ) -> list[Suggestion]:
     """The top-k of shared and personal scores mixed by how much the member's own habits say:
     their weight grows with their messages, and is lower when no word of the draft is one
-    they have used with an emoji (then it is only their favourites)."""
-    scores, evidence = personal.scores(text)
+    they have used with an emoji (then it is only their favourites, in `channel`'s mix)."""
+    scores, evidence = personal.scores(text, channel)
     trust = personal.messages / (personal.messages + PERSONAL_HALF_TRUST)
     weight = trust * (PERSONAL_WEIGHT_WITH_EVIDENCE if evidence else PERSONAL_WEIGHT_WITHOUT)
     prior = emoji_prior()
