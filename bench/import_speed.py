@@ -16,6 +16,11 @@ a table and writes bench/results/import_speed.json (or the file given with --out
     .venv/bin/python bench/import_speed.py --out bench/results/import_speed-before.json
     .venv/bin/python bench/import_speed.py --limit-export   # also an export at the entry limit:
                                                             # 999,998 day files of one message
+    .venv/bin/python bench/import_speed.py --formats slack --sizes 1000000 \
+        --databases postgresql --exclusive    # PostgreSQL normal, then `import --exclusive`
+
+On PostgreSQL the import's server CPU time is read too, from /proc of its backends (a server
+on this machine only).
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from measured import server_cpu_seconds, with_application_name
+
 BENCH = Path(__file__).resolve().parent
 CACHE = BENCH / ".cache"
 RESULTS = BENCH / "results" / "import_speed.json"
@@ -44,6 +51,7 @@ MEMBERS = 2_000
 SEED = 1
 SIZES = (100_000, 1_000_000)
 FORMATS = ("slack", "mattermost")
+DATABASES = ("sqlite", "postgresql")
 # The export at the limit of 1,000,000 zip entries: 1,000 channels of 1,000 days, one message a day.
 LIMIT_CHANNELS = LIMIT_DAYS = 1_000
 LIMIT_EXPORT = CACHE / "limit-entries-1000000.zip"
@@ -64,6 +72,9 @@ class Measurement:
     cpu_seconds: float  # the whole subprocess's CPU time, start-up and migrations included
     peak_rss_mb: float  # the subprocess's maximum resident set size
     load_average: float  # the machine's 1-minute load average when the step ended
+    mode: str = "normal"  # or "exclusive": `askfirst import --exclusive`
+    # The PostgreSQL backends' CPU time during the import (NaN elsewhere, or unreadable).
+    server_cpu_seconds: float = NAN
 
     @property
     def per_second(self) -> float:
@@ -89,6 +100,14 @@ def main() -> None:
     parser.add_argument(
         "--formats", nargs="+", choices=FORMATS, default=list(FORMATS), help="export formats"
     )
+    parser.add_argument(
+        "--databases", nargs="+", choices=DATABASES, default=list(DATABASES), help="stores"
+    )
+    parser.add_argument(
+        "--exclusive",
+        action="store_true",
+        help="after each PostgreSQL import, the same import with --exclusive (docs/importing.md)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON goes")
     parser.add_argument("--label", default="", help="a note kept in the JSON: what was measured")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -106,8 +125,12 @@ def main() -> None:
         for source in args.formats:
             for _ in range(args.repeat):
                 measurements.append(_run("read", "-", size, ["read", str(exports[source])]))
-                measurements.append(_import_sqlite(exports[source], size))
-                measurements.append(_import_postgres(exports[source], size))
+                if "sqlite" in args.databases:
+                    measurements.append(_import_sqlite(exports[source], size))
+                if "postgresql" in args.databases:
+                    measurements.append(_import_postgres(exports[source], size, "normal"))
+                if "postgresql" in args.databases and args.exclusive:
+                    measurements.append(_import_postgres(exports[source], size, "exclusive"))
     if args.limit_export:
         export = _limit_export()
         for _ in range(args.repeat):
@@ -181,7 +204,7 @@ def _import_sqlite(export: Path, size: int) -> Measurement:
         return _run("import", "sqlite", size, ["import", str(export), url, data_dir])
 
 
-def _import_postgres(export: Path, size: int) -> Measurement:
+def _import_postgres(export: Path, size: int, mode: str) -> Measurement:
     from sqlalchemy import create_engine, text
 
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
@@ -191,7 +214,8 @@ def _import_postgres(export: Path, size: int) -> Measurement:
     try:
         url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
         with tempfile.TemporaryDirectory(prefix="askfirst-bench-") as data_dir:
-            return _run("import", "postgresql", size, ["import", str(export), url, data_dir])
+            child = ["import", str(export), url, data_dir, mode]
+            return _run("import", "postgresql", size, child)
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
@@ -214,6 +238,7 @@ def _run(step: str, database: str, size: int, child_args: list[str]) -> Measurem
     if report["messages"] != size and source == "slack":
         raise SystemExit(f"{step} on {database} handled {report['messages']} of {size} messages")
     cpu = usage.ru_utime + usage.ru_stime
+    mode = child_args[4] if len(child_args) > 4 else "normal"
     # ru_maxrss is in kilobytes on Linux.
     return Measurement(
         step,
@@ -225,6 +250,8 @@ def _run(step: str, database: str, size: int, child_args: list[str]) -> Measurem
         cpu,
         usage.ru_maxrss / 1024,
         os.getloadavg()[0],
+        mode,
+        report.get("server_cpu_seconds", NAN),
     )
 
 
@@ -248,15 +275,27 @@ def _child(args: list[str]) -> dict[str, Any]:
     from askfirst.workspace.mattermost_importer import import_mattermost
 
     export, url, data_dir = Path(args[1]), args[2], Path(args[3])
+    exclusive = args[4:] == ["exclusive"]
+    postgres = url.startswith("postgresql")
+    backends = f"askfirst-bench-{os.getpid()}"
+    if postgres:
+        url = with_application_name(url, backends)
     store = open_store(Settings(data_dir=data_dir, database_url=url))
+    server_before = server_cpu_seconds(POSTGRES_URL, backends) if postgres else NAN
     started, cpu_started = time.perf_counter(), time.process_time()
     if export.suffix == ".jsonl":
-        messages = import_mattermost(store, export).messages_read
+        messages = import_mattermost(store, export, exclusive=exclusive).messages_read
     else:
-        messages = import_export(store, export).messages_added
+        messages = import_export(store, export, exclusive=exclusive).messages_added
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    server = server_cpu_seconds(POSTGRES_URL, backends) - server_before if postgres else NAN
     store.engine.dispose()
-    return {"messages": messages, "seconds": seconds, "cpu_seconds": cpu_seconds}
+    return {
+        "messages": messages,
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "server_cpu_seconds": server,
+    }
 
 
 def _read(export: Path) -> dict[str, Any]:
@@ -291,20 +330,23 @@ def _read_mattermost(export: Path) -> dict[str, Any]:
 
 def _print_table(measurements: list[Measurement]) -> None:
     header = (
-        f"{'step':<9}{'source':<11}{'database':<12}{'messages':>11}{'seconds':>9}{'msg/s':>9}"
-        f"{'CPU s':>8}{'msg/CPU s':>11}{'peak MB':>9}{'load':>6}"
+        f"{'step':<9}{'source':<11}{'database':<12}{'mode':<10}{'messages':>11}{'seconds':>9}"
+        f"{'msg/s':>9}{'CPU s':>8}{'msg/CPU s':>11}{'server s':>10}{'peak MB':>9}{'load':>6}"
     )
     print(header)
     print("-" * len(header))
     for m in measurements:
+        mode = m.mode if m.step == "import" else "-"
         print(
-            f"{m.step:<9}{m.source:<11}{m.database:<12}{m.messages:>11,}{m.seconds:>9.2f}{m.per_second:>9,.0f}"
-            f"{m.work_cpu_seconds:>8.2f}{m.per_cpu_second:>11,.0f}{m.peak_rss_mb:>9.0f}"
+            f"{m.step:<9}{m.source:<11}{m.database:<12}{mode:<10}{m.messages:>11,}"
+            f"{m.seconds:>9.2f}{m.per_second:>9,.0f}{m.work_cpu_seconds:>8.2f}"
+            f"{m.per_cpu_second:>11,.0f}{m.server_cpu_seconds:>10.2f}{m.peak_rss_mb:>9.0f}"
             f"{m.load_average:>6.1f}"
         )
     print(
         "\nseconds and msg/s: wall clock; CPU s: the step's own CPU time (on PostgreSQL the "
-        "server's is not counted); load: the 1-minute load average (2 would fill this machine)."
+        "server's is not counted: server s is the import's backends' CPU time); "
+        "load: the 1-minute load average (2 would fill this machine)."
     )
 
 

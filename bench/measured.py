@@ -87,3 +87,32 @@ def print_table(header: list[str], rows: list[list[str]]) -> None:
     print("-" * len(line(header)))
     for row in rows:
         print(line(row))
+
+
+def with_application_name(url: str, name: str) -> str:
+    """`url` with PostgreSQL's application_name set, so `server_cpu_seconds` finds its backends."""
+    return f"{url}{'&' if '?' in url else '?'}application_name={name}"
+
+
+def server_cpu_seconds(admin_url: str, name: str) -> float:
+    """CPU seconds (user + system) the PostgreSQL backends named `name` have used so far.
+
+    Read from /proc, so only for a server on this machine; NaN when it cannot be read. Take it
+    before and after the work and subtract: backends that ended in between are not counted.
+    """
+    import psycopg
+
+    dsn = admin_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn) as connection:
+        pids = connection.execute(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = %s", (name,)
+        ).fetchall()
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for (pid,) in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return float("nan")
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime and stime, in ticks
+    return total

@@ -11,6 +11,7 @@ a table and writes bench/results/scale_10m.json (or `--out`).
 
     .venv/bin/python bench/scale_10m.py --messages 1000000 --db both
     .venv/bin/python bench/scale_10m.py --db postgresql             # 10,000,000 messages
+    .venv/bin/python bench/scale_10m.py --db postgresql --exclusive # `import --exclusive`
 """
 
 from __future__ import annotations
@@ -66,6 +67,11 @@ def main() -> None:
     )
     parser.add_argument("--db", choices=("postgresql", "sqlite", "both"), default="both")
     parser.add_argument("--engines", default=",".join(ENGINES), help="local, spark or both")
+    parser.add_argument(
+        "--exclusive",
+        action="store_true",
+        help="import as `askfirst import --exclusive` does (PostgreSQL; no change on SQLite)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -77,10 +83,11 @@ def main() -> None:
     export = export_zip(args.members, args.messages, SEED)
     databases = ("postgresql", "sqlite") if args.db == "both" else (args.db,)
     engines = tuple(e for e in args.engines.split(",") if e)
+    mode = "exclusive" if args.exclusive else "normal"
     for database in databases:
-        steps.extend(_one_database(database, export, args.messages, engines))
+        steps.extend(_one_database(database, export, args.messages, engines, mode))
     _print(steps)
-    _write(steps, args.out, args.members, args.messages, started_load)
+    _write(steps, args.out, args.members, args.messages, started_load, mode)
 
 
 def _generated(members: int, messages: int) -> Step:
@@ -92,14 +99,15 @@ def _generated(members: int, messages: int) -> Step:
 
 
 def _one_database(
-    database: str, export: Path, messages: int, engines: tuple[str, ...]
+    database: str, export: Path, messages: int, engines: tuple[str, ...], mode: str
 ) -> list[Step]:
     with (
         tempfile.TemporaryDirectory(prefix="askfirst-scale-", dir=BENCH / ".cache") as folder,
         _database_url(database, Path(folder)) as url,
     ):
         place = [url, folder]
-        steps = [_run(database, "import", messages, ["import", *place, str(export)])]
+        name = "import" if mode == "normal" else f"import ({mode})"
+        steps = [_run(database, name, messages, ["import", *place, str(export), mode])]
         steps.append(_run(database, "consent", 0, ["consent", *place]))
         # The emoji snapshot alone, read through the sieve training uses: what memory holds.
         steps.append(_run(database, "read emoji snapshot", messages, ["read", *place]))
@@ -180,7 +188,7 @@ def _child(args: list[str]) -> dict[str, Any]:
     purposes = load_purposes(settings)
     try:
         if step == "import":
-            return _import(store, Path(rest[2]))
+            return _import(store, Path(rest[2]), exclusive=rest[3] == "exclusive")
         if step == "consent":
             return _timed(lambda: {"people": len(consent_everyone(store, purposes)[1])})
         if step == "train":
@@ -202,11 +210,11 @@ def _timed(work: Any) -> dict[str, Any]:
     }
 
 
-def _import(store: Any, export: Path) -> dict[str, Any]:
+def _import(store: Any, export: Path, *, exclusive: bool) -> dict[str, Any]:
     from askfirst.workspace.importer import import_export
 
     def work() -> dict[str, Any]:
-        summary = import_export(store, export, WORKSPACE)
+        summary = import_export(store, export, WORKSPACE, exclusive=exclusive)
         return {"messages_added": summary.messages_added, "reactions": summary.reactions_added}
 
     return _timed(work)
@@ -382,13 +390,20 @@ def _print(steps: list[Step]) -> None:
 
 
 def _write(
-    steps: list[Step], out: Path, members: int, messages: int, started_load: tuple[float, ...]
+    steps: list[Step],
+    out: Path,
+    members: int,
+    messages: int,
+    started_load: tuple[float, ...],
+    import_mode: str,
 ) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     results = {
         "benchmark": "scale_10m",
         "machine": machine(),
         "workspace": {"members": members, "messages": messages, "seed": SEED},
+        # "exclusive": imported as `askfirst import --exclusive` (docs/importing.md).
+        "import_mode": import_mode,
         "load_average_at_start": started_load,
         "load_average_at_end": os.getloadavg(),
         "steps": [

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from askfirst.cli import app
@@ -162,6 +162,30 @@ def test_importing_the_same_export_again_adds_nothing(store: Store, tmp_path: Pa
         "reactions": 0,
         "files": 0,
     }
+
+
+def test_an_exclusive_import_stores_what_a_normal_one_does_and_keeps_the_keys(
+    store: Store, tmp_path: Path
+) -> None:
+    """`--exclusive` on Mattermost: the same rows; on PostgreSQL its keys are back afterwards."""
+    keys = text(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f'"
+        " AND conrelid IN ('messages'::regclass, 'reactions'::regclass, 'files'::regclass)"
+        " ORDER BY 1"
+    )
+    postgres = store.dialect == "postgresql"
+    before = rows(store, keys) if postgres else []
+    path = write_export(tmp_path / "export.jsonl", export_lines())
+    summary = import_mattermost(store, path, exclusive=True)
+    assert summary.messages_read == 6
+    counts = workspace_stats(store)
+    assert (counts["messages"], counts["reactions"], counts["files"]) == (6, 2, 1)
+    again = import_mattermost(store, path, exclusive=True)
+    assert workspace_stats(store) == counts
+    assert set(again.added.values()) == {0}
+    if postgres:
+        assert len(before) == 5
+        assert rows(store, keys) == before
 
 
 def test_a_zip_with_attachments_imports_as_the_jsonl_does(store: Store, tmp_path: Path) -> None:

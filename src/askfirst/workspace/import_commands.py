@@ -50,16 +50,28 @@ def import_command(
         help="Delete stored messages of the export's channels and days that it no longer "
         "holds (journaled); without it they are kept and counted.",
     ),
+    exclusive: bool = typer.Option(
+        False,
+        "--exclusive",
+        help="PostgreSQL: lock messages, reactions, files, members and channels for the whole "
+        "import (the chat page, consent changes, withdrawals and training wait until it ends) "
+        "and check their foreign keys once at the end: half the server's work, for first "
+        "imports of big exports or maintenance windows. SQLite: accepted, changes nothing "
+        "(its import holds the database's write lock already).",
+    ),
 ) -> None:
     """Import a Slack or Mattermost export; bad or hostile files change nothing."""
     store = open_store(load_settings())
     limits = Limits(max_day_file_bytes=max_day_file_mb * MB)
     try:
         if is_mattermost_export(path):
-            typer.echo(import_mattermost(store, path, workspace, mirror=mirror).line())
+            imported = import_mattermost(store, path, workspace, mirror=mirror, exclusive=exclusive)
+            typer.echo(imported.line())
             return
         with import_progress(path, limits) as progress:
-            summary = import_export(store, path, workspace, progress, limits=limits, mirror=mirror)
+            summary = import_export(
+                store, path, workspace, progress, limits=limits, mirror=mirror, exclusive=exclusive
+            )
     except ExportError as error:
         typer.echo(f"{error}\nnothing was imported.", err=True)
         raise typer.Exit(1) from None

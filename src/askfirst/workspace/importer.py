@@ -23,6 +23,7 @@ from askfirst.clock import Clock, SystemClock
 from askfirst.store import Store
 from askfirst.store.tables.workspace import Org, Workspace
 from askfirst.workspace.bulk_insert import AlreadyStored
+from askfirst.workspace.exclusive_load import exclusive_if
 from askfirst.workspace.export_archive import Limits
 from askfirst.workspace.mirror import MirrorOutcome, mirror_range
 from askfirst.workspace.slack_export import SlackExport, folder_conversations, open_export
@@ -70,14 +71,19 @@ def import_export(
     clock: Clock | None = None,
     limits: Limits | None = None,
     mirror: bool = False,
+    exclusive: bool = False,
 ) -> ImportSummary:
     """Import the Slack export at `path` (.zip or folder) into the workspace named `workspace`.
 
     `progress` is called after each day file with the number of messages read so far. With
-    `mirror`, stored messages of the export's range that it does not hold are deleted. Any
-    problem raises `ExportError` and leaves the store exactly as it was.
+    `mirror`, stored messages of the export's range that it does not hold are deleted. With
+    `exclusive`, on PostgreSQL, the bulk tables' foreign keys are checked once at the end, the
+    tables locked meanwhile (`askfirst.workspace.exclusive_load`). Any problem raises
+    `ExportError` and leaves the store exactly as it was.
     """
-    run = _ImportRun(store, workspace, progress, clock or SystemClock(), mirror)
+    run = _ImportRun(
+        store, workspace, progress, clock or SystemClock(), mirror, exclusive, str(path)
+    )
     with open_export(path, limits) as export, _cycle_collector_paused():
         try:
             return run.once(export, direct=True)
@@ -94,6 +100,8 @@ class _ImportRun:
     progress: Callable[[int], None] | None
     clock: Clock
     mirror: bool
+    exclusive: bool
+    source: str  # the export's path, as errors name it
 
     def once(self, export: SlackExport, *, direct: bool) -> ImportSummary:
         """The import in one transaction; `direct` as `WorkspaceWriter` takes it."""
@@ -102,6 +110,7 @@ class _ImportRun:
         with (
             self.store.transaction() as session,
             _large_page_cache(session.connection()),
+            exclusive_if(self.exclusive, session.connection(), self.source),
             _write_pipeline(session.connection()) as pipeline,
         ):
             connection = session.connection()

@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 from askfirst.clock import Clock, SystemClock
 from askfirst.store import Store
 from askfirst.workspace.bulk_insert import BulkInsert
+from askfirst.workspace.exclusive_load import exclusive_if
 from askfirst.workspace.export_archive import ExportError, Limits
 from askfirst.workspace.importer import _cycle_collector_paused, _workspace_id, erased_words
 from askfirst.workspace.mattermost_export import Line, MattermostExport, open_mattermost_export
@@ -70,10 +71,12 @@ def import_mattermost(
     clock: Clock | None = None,
     limits: Limits | None = None,
     mirror: bool = False,
+    exclusive: bool = False,
 ) -> MattermostSummary:
     """Import the Mattermost export at `path` (.jsonl or .zip); a problem changes nothing.
 
-    With `mirror`, stored messages of the export's range that it does not hold are deleted."""
+    With `mirror`, stored messages of the export's range that it does not hold are deleted.
+    With `exclusive`, as `import_export` takes it (`askfirst.workspace.exclusive_load`)."""
     clock = clock or SystemClock()
     limits = limits or Limits()
     with (
@@ -81,10 +84,11 @@ def import_mattermost(
         _cycle_collector_paused(),
         store.transaction() as session,
     ):
-        loader = _Loader(session.connection(), export, workspace, clock, limits)
-        for line in export.lines():
-            loader.take(line)
-        loader.finish()
+        with exclusive_if(exclusive, session.connection(), str(path)):
+            loader = _Loader(session.connection(), export, workspace, clock, limits)
+            for line in export.lines():
+                loader.take(line)
+            loader.finish()
         mirrored = mirror_range(
             session, list(loader.writers.values()), mirror=mirror, at=clock.now()
         )
