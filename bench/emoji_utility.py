@@ -21,6 +21,11 @@ Published macro-F1 on the test split, for scale: FastText 25.8, SVM 29.3, RoBERT
     .venv/bin/python bench/emoji_utility.py --model dpgd   # DP softmax regression (emoji_dpgd)
     .venv/bin/python bench/emoji_utility.py --tune-dpgd    # its grid, on the train split only
     .venv/bin/python bench/emoji_utility.py --sizes-dpgd   # counting vs dpgd by team size
+    .venv/bin/python bench/emoji_utility.py --model embed  # frozen encoder + DP head (emoji_embed)
+    .venv/bin/python bench/emoji_utility.py --tune-embed   # its grid, on the train split only
+    .venv/bin/python bench/emoji_utility.py --sizes-embed  # counting, dpgd, embed by team size
+
+The embed rows need the optional extra: `.venv/bin/pip install -e '.[embed]'`.
 """
 
 from __future__ import annotations
@@ -85,13 +90,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--model",
-        choices=("counting", "dpgd"),
+        choices=("counting", "dpgd", "embed"),
         default="counting",
-        help="counting (the product's release) or dpgd (DP softmax regression, emoji_dpgd.py)",
+        help="counting (the product's release), dpgd (DP softmax regression, emoji_dpgd.py) "
+        "or embed (a DP head on frozen sentence vectors, emoji_embed.py)",
     )
     parser.add_argument("--tune-dpgd", action="store_true", help="dpgd's grid, train only")
     parser.add_argument(
         "--sizes-dpgd", action="store_true", help="counting vs dpgd by members, train only"
+    )
+    parser.add_argument("--tune-embed", action="store_true", help="embed's grid, train only")
+    parser.add_argument(
+        "--sizes-embed", action="store_true", help="counting, dpgd, embed by members, train only"
     )
     args = parser.parse_args()
     names = label_names(args.data)
@@ -103,6 +113,9 @@ def main() -> None:
         import emoji_dpgd
 
         emoji_dpgd.team_sizes(train, names, args.seed)
+        return
+    if args.model == "embed" or args.tune_embed or args.sizes_embed:
+        encoder_head(train, validation, names, args)
         return
     if args.model == "dpgd" or args.tune_dpgd:
         regression(train, validation, names, args.seed, tuning=args.tune_dpgd)
@@ -140,6 +153,29 @@ def regression(
     emoji_dpgd.print_rows(results["rows"])
     results["load_average_end"] = load_average()
     write_results("emoji_utility_dpgd", results)
+
+
+def encoder_head(
+    train: Tweets, validation: Tweets, names: list[str], args: argparse.Namespace
+) -> None:
+    """The frozen encoder's DP head (bench/emoji_embed.py): grid, team sizes or validation."""
+    import emoji_embed
+
+    if args.tune_embed:
+        emoji_embed.tune(train, names, args.seed)
+        return
+    if args.sizes_embed:
+        emoji_embed.team_sizes(train, names, args.seed)
+        return
+    results: dict[str, Any] = {"model": "embed", "load_average_start": load_average()}
+    print("\nembed, as given:")
+    results["rows"] = emoji_embed.evaluate(train, validation, names, args.seed)
+    emoji_embed.print_rows(results["rows"])
+    results["embedding"] = emoji_embed.embedding_records(train, validation)
+    results["serving"] = emoji_embed.serving_cost(validation.texts[: emoji_embed.SERVING_DRAFTS])
+    print(f"embedding at serving time, one draft at a time: {results['serving']}")
+    results["load_average_end"] = load_average()
+    write_results("emoji_utility_embed", results)
 
 
 def evaluate_variant(
@@ -304,9 +340,14 @@ def tune(train: Tweets, names: list[str], rng: np.random.Generator) -> None:
 
 def split(tweets: Tweets, rng: np.random.Generator) -> tuple[Tweets, Tweets]:
     """The training tweets cut in two: a part to fit on and CHECK_SHARE tweets to check on."""
-    order = rng.permutation(len(tweets.texts))
-    check, fit_part = sorted(order[:CHECK_SHARE]), sorted(order[CHECK_SHARE:])
+    fit_part, check = split_indices(len(tweets.texts), rng)
     return _subset(tweets, fit_part), _subset(tweets, check)
+
+
+def split_indices(count: int, rng: np.random.Generator) -> tuple[list[int], list[int]]:
+    """`split`'s rows: the fit part's and the check part's indices, each in order."""
+    order = rng.permutation(count)
+    return sorted(order[CHECK_SHARE:].tolist()), sorted(order[:CHECK_SHARE].tolist())
 
 
 def label_names(data: Path) -> list[str]:
