@@ -17,7 +17,6 @@ NumPy generator so that a run repeats exactly (the product's sampler is OpenDP's
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -104,6 +103,7 @@ NO_NOISE = ((320, 16.0), (320, 32.0), (640, 16.0), (640, 32.0))
 WORD_SHARES = (0.25, 0.5)
 WORD_EPSILONS = (1.0, 8.0)
 SERVING_DRAFTS = 300
+NOISE_SEEDS = (1, 2, 3, 4, 5)
 
 
 def embedded(tweets: Tweets, split_name: str) -> Embedded:
@@ -259,28 +259,64 @@ def team_sizes(train: Tweets, names: list[str], seed: int) -> None:
     print_table(["members", "ε", "counting", "hashed words", "encoder head"], rows)
 
 
+def noise_spread(train: Tweets, names: list[str], seed: int) -> None:
+    """The tuned settings at ε = 1 and 8 over several noise draws (the split stays `seed`'s):
+    how far one run's figures can move by luck, on the check part (training tweets only)."""
+    whole = embedded(train, "train")
+    fit_rows, check_rows = split_indices(len(train.texts), np.random.default_rng(seed))
+    fitting, checking = whole.subset(fit_rows), whole.subset(check_rows)
+    rows = []
+    for epsilon in (1.0, 8.0):
+        for draw in NOISE_SEEDS:
+            found = fitted(fitting, checking, names, epsilon, SETTINGS[epsilon], draw)
+            alpha = max(
+                BALANCE_GRID, key=lambda a: score(found, checking.tweets, names, a).macro_f1
+            )
+            product, balanced = (score(found, checking.tweets, names, a) for a in (0.0, alpha))
+            rows.append(
+                [str(epsilon), str(draw), f"{product.top3:.3f}", f"{balanced.macro_f1:.1f}"]
+            )
+            print("  ".join(rows[-1]), flush=True)
+    print_table(["ε", "noise seed", "top-3", "F1 balanced"], rows)
+
+
 def serving_cost(drafts: list[str]) -> dict[str, Any]:
-    """What embedding one draft at a time costs here: load time, ms per draft, peak memory."""
+    """What embedding one draft at a time costs here: load time, then wall and CPU ms per
+    draft with torch on 1 thread and on 2 (a busy machine stalls a 2-thread pool), and the
+    process's peak memory."""
     import resource
+
+    import torch
 
     started = load_average()
     encoder, loading = timed(load_encoder)
     encoder.encode(drafts[:5])  # warm-up: the first calls allocate
-    spent = []
-    for draft in drafts:
-        begun = time.perf_counter()
-        encoder.encode([draft])
-        spent.append((time.perf_counter() - begun) * 1000)
-    median, p95 = np.percentile(spent, [50, 95])
+    per_thread_count = {}
+    for threads in (1, 2):
+        torch.set_num_threads(threads)
+        wall, cpu = [], []
+        for draft in drafts:
+            _, timing = timed(lambda d=draft: encoder.encode([d]))
+            wall.append(timing.wall * 1000)
+            cpu.append(timing.cpu * 1000)
+        per_thread_count[f"{threads}_thread"] = {
+            "wall_ms": percentiles(wall),
+            "cpu_ms": percentiles(cpu),
+        }
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "load": loading.as_dict(),
         "drafts": len(drafts),
-        "ms_per_draft": {"median": round(float(median), 2), "p95": round(float(p95), 2)},
+        "per_draft": per_thread_count,
         "peak_rss_mb": round(peak, 1),
         "load_average_start": started,
         "load_average_end": load_average(),
     }
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    median, p95 = np.percentile(values, [50, 95])
+    return {"median": round(float(median), 2), "p95": round(float(p95), 2)}
 
 
 def embedding_records(train: Tweets, validation: Tweets) -> dict[str, Any]:

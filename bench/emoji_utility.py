@@ -24,6 +24,8 @@ Published macro-F1 on the test split, for scale: FastText 25.8, SVM 29.3, RoBERT
     .venv/bin/python bench/emoji_utility.py --model embed  # frozen encoder + DP head (emoji_embed)
     .venv/bin/python bench/emoji_utility.py --tune-embed   # its grid, on the train split only
     .venv/bin/python bench/emoji_utility.py --sizes-embed  # counting, dpgd, embed by team size
+    .venv/bin/python bench/emoji_utility.py --seeds-embed  # embed's spread over noise draws
+    .venv/bin/python bench/emoji_utility.py --serving-embed  # embedding one draft: ms, memory
 
 The embed rows need the optional extra: `.venv/bin/pip install -e '.[embed]'`.
 """
@@ -103,8 +105,22 @@ def main() -> None:
     parser.add_argument(
         "--sizes-embed", action="store_true", help="counting, dpgd, embed by members, train only"
     )
+    parser.add_argument(
+        "--seeds-embed", action="store_true", help="embed over noise seeds, train only"
+    )
+    parser.add_argument(
+        "--serving-embed", action="store_true", help="embedding one draft at a time: ms, memory"
+    )
     args = parser.parse_args()
     names = label_names(args.data)
+    if args.serving_embed:  # alone in its process, so that its memory is the encoder's
+        import emoji_embed
+
+        drafts = load(args.data, "val", names).texts[: emoji_embed.SERVING_DRAFTS]
+        serving = emoji_embed.serving_cost(drafts)
+        print(f"embedding one draft at a time: {serving}")
+        write_results("emoji_embed_serving", serving)
+        return
     train, validation = load(args.data, "train", names), load(args.data, "val", names)
     if args.tune:
         tune(train, names, np.random.default_rng(args.seed))
@@ -114,7 +130,7 @@ def main() -> None:
 
         emoji_dpgd.team_sizes(train, names, args.seed)
         return
-    if args.model == "embed" or args.tune_embed or args.sizes_embed:
+    if args.model == "embed" or args.tune_embed or args.sizes_embed or args.seeds_embed:
         encoder_head(train, validation, names, args)
         return
     if args.model == "dpgd" or args.tune_dpgd:
@@ -167,13 +183,14 @@ def encoder_head(
     if args.sizes_embed:
         emoji_embed.team_sizes(train, names, args.seed)
         return
+    if args.seeds_embed:
+        emoji_embed.noise_spread(train, names, args.seed)
+        return
     results: dict[str, Any] = {"model": "embed", "load_average_start": load_average()}
     print("\nembed, as given:")
     results["rows"] = emoji_embed.evaluate(train, validation, names, args.seed)
     emoji_embed.print_rows(results["rows"])
     results["embedding"] = emoji_embed.embedding_records(train, validation)
-    results["serving"] = emoji_embed.serving_cost(validation.texts[: emoji_embed.SERVING_DRAFTS])
-    print(f"embedding at serving time, one draft at a time: {results['serving']}")
     results["load_average_end"] = load_average()
     write_results("emoji_utility_embed", results)
 
