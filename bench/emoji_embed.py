@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -106,9 +107,9 @@ SERVING_DRAFTS = 300
 NOISE_SEEDS = (1, 2, 3, 4, 5)
 
 
-def embedded(tweets: Tweets, split_name: str) -> Embedded:
+def embedded(tweets: Tweets, split_name: str, data: Path) -> Embedded:
     """The tweets of TweetEval's `split_name` file ("train", "val") with their vectors."""
-    return Embedded(tweets, file_vectors(DATA / f"{split_name}_text.txt", tweets.texts))
+    return Embedded(tweets, file_vectors(data / f"{split_name}_text.txt", tweets.texts))
 
 
 def fitted(
@@ -137,10 +138,10 @@ def fitted(
 
 
 def evaluate(
-    train: Tweets, validation: Tweets, names: list[str], seed: int
+    train: Tweets, validation: Tweets, names: list[str], seed: int, data: Path = DATA
 ) -> list[dict[str, Any]]:
     """One row per ε (None: no noise): top-k and macro-F1 on validation (alpha: check part)."""
-    whole, held_out = embedded(train, "train"), embedded(validation, "val")
+    whole, held_out = embedded(train, "train", data), embedded(validation, "val", data)
     fit_rows, check_rows = split_indices(len(train.texts), np.random.default_rng(seed))
     fitting, checking = whole.subset(fit_rows), whole.subset(check_rows)
     rows = []
@@ -168,9 +169,9 @@ def evaluate(
     return rows
 
 
-def tune(train: Tweets, names: list[str], seed: int) -> None:
+def tune(train: Tweets, names: list[str], seed: int, data: Path = DATA) -> None:
     """The grid `SETTINGS` came from: training tweets only (fit part, then check part)."""
-    whole = embedded(train, "train")
+    whole = embedded(train, "train", data)
     fit_rows, check_rows = split_indices(len(train.texts), np.random.default_rng(seed))
     fitting, checking = whole.subset(fit_rows), whole.subset(check_rows)
     rows: list[list[str]] = []
@@ -222,14 +223,14 @@ def grid(epsilon: float | None) -> list[Choice]:
     return [Choice(steps, rate) for steps in STEPS for rate in RATES]
 
 
-def team_sizes(train: Tweets, names: list[str], seed: int) -> None:
+def team_sizes(train: Tweets, names: list[str], seed: int, data: Path = DATA) -> None:
     """Counting, the hashed-word regression and the encoder's head when fewer members consent:
     the first n tweets of the fit part, checked on the check part (training tweets only)."""
     import emoji_dpgd
     from emoji_utility import EmojiSuggester, _subset, fit
     from emoji_utility import score as counting_score
 
-    whole = embedded(train, "train")
+    whole = embedded(train, "train", data)
     fit_rows, check_rows = split_indices(len(train.texts), np.random.default_rng(seed))
     fitting, checking = whole.subset(fit_rows), whole.subset(check_rows)
     rows = []
@@ -259,10 +260,10 @@ def team_sizes(train: Tweets, names: list[str], seed: int) -> None:
     print_table(["members", "ε", "counting", "hashed words", "encoder head"], rows)
 
 
-def noise_spread(train: Tweets, names: list[str], seed: int) -> None:
+def noise_spread(train: Tweets, names: list[str], seed: int, data: Path = DATA) -> None:
     """The tuned settings at ε = 1 and 8 over several noise draws (the split stays `seed`'s):
     how far one run's figures can move by luck, on the check part (training tweets only)."""
-    whole = embedded(train, "train")
+    whole = embedded(train, "train", data)
     fit_rows, check_rows = split_indices(len(train.texts), np.random.default_rng(seed))
     fitting, checking = whole.subset(fit_rows), whole.subset(check_rows)
     rows = []
@@ -319,11 +320,11 @@ def percentiles(values: list[float]) -> dict[str, float]:
     return {"median": round(float(median), 2), "p95": round(float(p95), 2)}
 
 
-def embedding_records(train: Tweets, validation: Tweets) -> dict[str, Any]:
+def embedding_records(train: Tweets, validation: Tweets, data: Path = DATA) -> dict[str, Any]:
     """How long embedding each file took when it was first cached."""
     return {
-        "train": file_record(DATA / "train_text.txt", len(train.texts)),
-        "val": file_record(DATA / "val_text.txt", len(validation.texts)),
+        "train": file_record(data / "train_text.txt", len(train.texts)),
+        "val": file_record(data / "val_text.txt", len(validation.texts)),
     }
 
 

@@ -178,19 +178,19 @@ def encoder_head(
     import emoji_embed
 
     if args.tune_embed:
-        emoji_embed.tune(train, names, args.seed)
+        emoji_embed.tune(train, names, args.seed, args.data)
         return
     if args.sizes_embed:
-        emoji_embed.team_sizes(train, names, args.seed)
+        emoji_embed.team_sizes(train, names, args.seed, args.data)
         return
     if args.seeds_embed:
-        emoji_embed.noise_spread(train, names, args.seed)
+        emoji_embed.noise_spread(train, names, args.seed, args.data)
         return
     results: dict[str, Any] = {"model": "embed", "load_average_start": load_average()}
     print("\nembed, as given:")
-    results["rows"] = emoji_embed.evaluate(train, validation, names, args.seed)
+    results["rows"] = emoji_embed.evaluate(train, validation, names, args.seed, args.data)
     emoji_embed.print_rows(results["rows"])
-    results["embedding"] = emoji_embed.embedding_records(train, validation)
+    results["embedding"] = emoji_embed.embedding_records(train, validation, args.data)
     results["load_average_end"] = load_average()
     write_results("emoji_utility_embed", results)
 
