@@ -21,6 +21,13 @@ Published macro-F1 on the test split, for scale: FastText 25.8, SVM 29.3, RoBERT
     .venv/bin/python bench/emoji_utility.py --model dpgd   # DP softmax regression (emoji_dpgd)
     .venv/bin/python bench/emoji_utility.py --tune-dpgd    # its grid, on the train split only
     .venv/bin/python bench/emoji_utility.py --sizes-dpgd   # counting vs dpgd by team size
+    .venv/bin/python bench/emoji_utility.py --model embed  # frozen encoder + DP head (emoji_embed)
+    .venv/bin/python bench/emoji_utility.py --tune-embed   # its grid, on the train split only
+    .venv/bin/python bench/emoji_utility.py --sizes-embed  # counting, dpgd, embed by team size
+    .venv/bin/python bench/emoji_utility.py --seeds-embed  # embed's spread over noise draws
+    .venv/bin/python bench/emoji_utility.py --serving-embed  # embedding one draft: ms, memory
+
+The embed rows need the optional extra: `.venv/bin/pip install -e '.[embed]'`.
 """
 
 from __future__ import annotations
@@ -85,16 +92,35 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--model",
-        choices=("counting", "dpgd"),
+        choices=("counting", "dpgd", "embed"),
         default="counting",
-        help="counting (the product's release) or dpgd (DP softmax regression, emoji_dpgd.py)",
+        help="counting (the product's release), dpgd (DP softmax regression, emoji_dpgd.py) "
+        "or embed (a DP head on frozen sentence vectors, emoji_embed.py)",
     )
     parser.add_argument("--tune-dpgd", action="store_true", help="dpgd's grid, train only")
     parser.add_argument(
         "--sizes-dpgd", action="store_true", help="counting vs dpgd by members, train only"
     )
+    parser.add_argument("--tune-embed", action="store_true", help="embed's grid, train only")
+    parser.add_argument(
+        "--sizes-embed", action="store_true", help="counting, dpgd, embed by members, train only"
+    )
+    parser.add_argument(
+        "--seeds-embed", action="store_true", help="embed over noise seeds, train only"
+    )
+    parser.add_argument(
+        "--serving-embed", action="store_true", help="embedding one draft at a time: ms, memory"
+    )
     args = parser.parse_args()
     names = label_names(args.data)
+    if args.serving_embed:  # alone in its process, so that its memory is the encoder's
+        import emoji_embed
+
+        drafts = load(args.data, "val", names).texts[: emoji_embed.SERVING_DRAFTS]
+        serving = emoji_embed.serving_cost(drafts)
+        print(f"embedding one draft at a time: {serving}")
+        write_results("emoji_embed_serving", serving)
+        return
     train, validation = load(args.data, "train", names), load(args.data, "val", names)
     if args.tune:
         tune(train, names, np.random.default_rng(args.seed))
@@ -103,6 +129,9 @@ def main() -> None:
         import emoji_dpgd
 
         emoji_dpgd.team_sizes(train, names, args.seed)
+        return
+    if args.model == "embed" or args.tune_embed or args.sizes_embed or args.seeds_embed:
+        encoder_head(train, validation, names, args)
         return
     if args.model == "dpgd" or args.tune_dpgd:
         regression(train, validation, names, args.seed, tuning=args.tune_dpgd)
@@ -140,6 +169,30 @@ def regression(
     emoji_dpgd.print_rows(results["rows"])
     results["load_average_end"] = load_average()
     write_results("emoji_utility_dpgd", results)
+
+
+def encoder_head(
+    train: Tweets, validation: Tweets, names: list[str], args: argparse.Namespace
+) -> None:
+    """The frozen encoder's DP head (bench/emoji_embed.py): grid, team sizes or validation."""
+    import emoji_embed
+
+    if args.tune_embed:
+        emoji_embed.tune(train, names, args.seed, args.data)
+        return
+    if args.sizes_embed:
+        emoji_embed.team_sizes(train, names, args.seed, args.data)
+        return
+    if args.seeds_embed:
+        emoji_embed.noise_spread(train, names, args.seed, args.data)
+        return
+    results: dict[str, Any] = {"model": "embed", "load_average_start": load_average()}
+    print("\nembed, as given:")
+    results["rows"] = emoji_embed.evaluate(train, validation, names, args.seed, args.data)
+    emoji_embed.print_rows(results["rows"])
+    results["embedding"] = emoji_embed.embedding_records(train, validation, args.data)
+    results["load_average_end"] = load_average()
+    write_results("emoji_utility_embed", results)
 
 
 def evaluate_variant(
@@ -304,9 +357,14 @@ def tune(train: Tweets, names: list[str], rng: np.random.Generator) -> None:
 
 def split(tweets: Tweets, rng: np.random.Generator) -> tuple[Tweets, Tweets]:
     """The training tweets cut in two: a part to fit on and CHECK_SHARE tweets to check on."""
-    order = rng.permutation(len(tweets.texts))
-    check, fit_part = sorted(order[:CHECK_SHARE]), sorted(order[CHECK_SHARE:])
+    fit_part, check = split_indices(len(tweets.texts), rng)
     return _subset(tweets, fit_part), _subset(tweets, check)
+
+
+def split_indices(count: int, rng: np.random.Generator) -> tuple[list[int], list[int]]:
+    """`split`'s rows: the fit part's and the check part's indices, each in order."""
+    order = rng.permutation(count)
+    return sorted(order[CHECK_SHARE:].tolist()), sorted(order[:CHECK_SHARE].tolist())
 
 
 def label_names(data: Path) -> list[str]:

@@ -12,6 +12,7 @@ from scipy import stats
 from askfirst.privacy.gradient_descent import (
     COUNT_SHARE,
     DescentSettings,
+    Features,
     SoftmaxWeights,
     VectorNoise,
     bounded_examples,
@@ -24,7 +25,7 @@ from askfirst.privacy.gradient_descent import (
 
 
 def descend(
-    features: sparse.csr_matrix,
+    features: Features,
     labels: np.ndarray,
     settings: DescentSettings,
     *,
@@ -49,7 +50,7 @@ def descend(
 
 
 def member_gradient_norm(
-    features: sparse.csr_matrix, labels: np.ndarray, limit: int, clip: float, bias: float = 1.0
+    features: Features, labels: np.ndarray, limit: int, clip: float, bias: float = 1.0
 ) -> float:
     """The L2 norm of the summed clipped gradient one member's rows give (weights and bias)."""
     rng = np.random.default_rng(0)
@@ -69,6 +70,9 @@ def test_an_adversarial_member_moves_the_gradient_sum_by_at_most_the_clip() -> N
     labels = rng.integers(0, 3, size=500)
     for limit, clip, bias in ((1, 1.0, 1.0), (4, 0.5, 0.25), (16, 2.0, 3.0)):
         assert member_gradient_norm(features, labels, limit, clip, bias) <= clip * (1 + 1e-9)
+        # Dense rows (sentence vectors) are clipped by the same bound.
+        dense = features.toarray()
+        assert member_gradient_norm(dense, labels, limit, clip, bias) <= clip * (1 + 1e-9)
     # Identical examples point one way, so their clipped sum reaches the bound exactly:
     # clipping, not luck, holds it.
     same = sparse.csr_matrix(np.tile(rng.uniform(50, 100, size=40), (500, 1)))
@@ -212,3 +216,19 @@ def test_fewer_members_than_the_reference_take_smaller_steps() -> None:
 
     assert np.allclose(weights(2000), weights(0) * 500 / 2000)
     assert np.array_equal(weights(100), weights(0))  # more members than the reference
+
+
+def test_dense_rows_train_exactly_as_the_same_rows_sparse() -> None:
+    features, labels = strong_signal(1000, 11)
+    settings = DescentSettings(steps=10, clip=1.0, learning_rate=20.0)
+    as_sparse = descend(features, labels, settings, rho=0.5)
+    as_dense = descend(features.toarray(), labels, settings, rho=0.5)
+    assert np.allclose(as_dense.weights, as_sparse.weights)
+    assert np.allclose(as_dense.bias, as_sparse.bias)
+    assert np.allclose(as_dense.scores(features.toarray()), as_sparse.scores(features))
+
+
+def test_features_that_are_not_rows_are_refused() -> None:
+    labels = np.zeros(5, dtype=np.int64)
+    with pytest.raises(ValueError, match="must be 2-D"):
+        descend(np.ones(5), labels, DescentSettings(steps=1))

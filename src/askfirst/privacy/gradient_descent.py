@@ -11,8 +11,9 @@ count of members (a share of ρ), so nothing released depends on the exact membe
 Momentum and the average of the later iterates only read noisy gradients: post-processing.
 
 For softmax regression the gradient of example i is xᵢ ⊗ (pᵢ − yᵢ), whose L2 norm is
-‖xᵢ‖·‖pᵢ − yᵢ‖: clipping is exact and costs one sparse product per step, never a per-example
-gradient in memory.
+‖xᵢ‖·‖pᵢ − yᵢ‖: clipping is exact and costs one matrix product per step, never a per-example
+gradient in memory. Rows may be sparse (hashed words) or dense (sentence vectors): the same
+arithmetic, the same bound.
 """
 
 from __future__ import annotations
@@ -22,13 +23,15 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import scipy.sparse as sparse
 
 Floats = np.ndarray[Any, np.dtype[np.float64]]
 Ints = np.ndarray[Any, np.dtype[np.int64]]
+# One row per example: sparse (hashed words) or a dense array (sentence vectors).
+Features: TypeAlias = sparse.csr_matrix | Floats
 # (how many draws, scale) -> Gaussian noise of that standard deviation.
 VectorNoise = Callable[[int, float], Floats]
 # A share of ρ spent on the noisy member count the step size is divided by.
@@ -124,7 +127,7 @@ class SoftmaxWeights:
     weights: Floats  # features by classes
     bias: Floats  # classes
 
-    def scores(self, features: sparse.csr_matrix) -> Floats:
+    def scores(self, features: Features) -> Floats:
         scores: Floats = np.asarray(features @ self.weights) + self.bias
         return scores
 
@@ -158,8 +161,27 @@ def bounded_examples(members: Ints, limit: int, rng: np.random.Generator) -> Int
     return np.sort(order[rank < limit])
 
 
+def float_rows(features: Features, rows: Ints) -> Features:
+    """The chosen rows as float64, sparse rows kept sparse (CSR) and dense rows dense."""
+    if sparse.issparse(features):
+        return sparse.csr_matrix(features[rows], dtype=np.float64)
+    dense = np.asarray(features, dtype=np.float64)
+    if dense.ndim != 2:
+        raise ValueError(f"features of shape {dense.shape} must be 2-D: one row per example")
+    chosen: Floats = dense[rows]
+    return chosen
+
+
+def squared_row_norms(features: Features) -> Floats:
+    """‖xᵢ‖² of each row, sparse or dense."""
+    if sparse.issparse(features):
+        return np.asarray(sparse.csr_matrix(features).power(2).sum(axis=1)).ravel()
+    squares: Floats = np.einsum("ij,ij->i", features, features)
+    return squares
+
+
 def clipped_gradient_sum(
-    features: sparse.csr_matrix,
+    features: Features,
     targets: Floats,
     probabilities: Floats,
     example_clip: float,
@@ -168,7 +190,7 @@ def clipped_gradient_sum(
     """Σᵢ clip(xᵢ ⊗ (pᵢ − yᵢ), example_clip) over weights and bias, the bias being the weight
     of a constant feature `bias_feature` that every example has."""
     residual = probabilities - targets
-    squares = np.asarray(features.multiply(features).sum(axis=1)).ravel()
+    squares = squared_row_norms(features)
     norms = np.sqrt(squares + bias_feature**2) * np.linalg.norm(residual, axis=1)
     factors = np.minimum(1.0, example_clip / np.maximum(norms, 1e-12))
     scaled = residual * factors[:, None]
@@ -192,7 +214,7 @@ def softmax(scores: Floats) -> Floats:
 
 
 def train_softmax(
-    features: sparse.csr_matrix,
+    features: Features,
     labels: Ints,
     members: Ints,
     classes: int,
@@ -205,15 +227,16 @@ def train_softmax(
 ) -> SoftmaxWeights:
     """Softmax regression over `classes` labels by DP gradient descent at ρ-zCDP per member.
 
-    Rows are examples; `members[i]` owns row i. `offsets` (examples by classes), if given, are
-    fixed scores the weights are learned on top of: another release's log-probabilities, say,
-    computed from DP outputs and the example's own features only (so clipping still bounds
-    each example). `rho` None trains without noise (benchmarks' "no privacy" row only).
+    Rows are examples (sparse or dense); `members[i]` owns row i. `offsets` (examples by
+    classes), if given, are fixed scores the weights are learned on top of: another release's
+    log-probabilities, say, computed from DP outputs and the example's own features only (so
+    clipping still bounds each example). `rho` None trains without noise (benchmarks' "no
+    privacy" row only).
     """
     if features.shape[0] != len(labels) or len(labels) != len(members):
         raise ValueError("features, labels and members must have one row per example")
     kept = bounded_examples(members, settings.examples_per_member, rng)
-    x = sparse.csr_matrix(features[kept], dtype=np.float64)
+    x = float_rows(features, kept)
     targets = np.eye(classes)[labels[kept]]
     fixed = np.zeros((len(kept), classes)) if offsets is None else offsets[kept]
     member_count = float(len(np.unique(members[kept])))
