@@ -14,6 +14,7 @@ sampler is OpenDP's, about 80 µs a draw: too slow for a grid).
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -70,14 +71,33 @@ def evaluate(
 ) -> list[dict[str, Any]]:
     """One row per ε (None: no noise): top-k and macro-F1 on validation (alpha: check part)."""
     fitting, checking = split(train, np.random.default_rng(seed))
+    return validation_rows(
+        SETTINGS,
+        lambda epsilon, choice: fitted(fitting, checking, names, epsilon, choice, seed),
+        lambda epsilon, choice: fitted(train, validation, names, epsilon, choice, seed),
+        checking,
+        validation,
+        names,
+    )
+
+
+def validation_rows(
+    settings: Mapping[float | None, Any],
+    on_check: Callable[[float | None, Any], Fitted],
+    on_validation: Callable[[float | None, Any], Fitted],
+    checking: Tweets,
+    validation: Tweets,
+    names: list[str],
+) -> list[dict[str, Any]]:
+    """Per ε of `settings` (None first), the choice's validation row: fitted on the fit part
+    and scored on the check part to choose the balanced rule's alpha (`on_check`), then on all
+    training tweets and scored once on validation (`on_validation`)."""
     rows = []
     for epsilon in (None, *EPSILONS):
-        choice = SETTINGS[epsilon]
-        tuned = fitted(fitting, checking, names, epsilon, choice, seed)
+        choice = settings[epsilon]
+        tuned = on_check(epsilon, choice)
         balance = max(BALANCE_GRID, key=lambda a: score(tuned, checking, names, a).macro_f1)
-        final, timing = timed(
-            lambda e=epsilon, c=choice: fitted(train, validation, names, e, c, seed)
-        )
+        final, timing = timed(lambda e=epsilon, c=choice: on_validation(e, c))
         product, balanced = (score(final, validation, names, a) for a in (0.0, balance))
         rows.append(
             {

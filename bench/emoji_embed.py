@@ -17,7 +17,7 @@ NumPy generator so that a run repeats exactly (the product's sampler is OpenDP's
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ from askfirst.privacy.gradient_descent import (
 from askfirst.recommenders.domains import domain_words
 from askfirst.recommenders.emoji_regression import DIMENSION
 from askfirst.recommenders.hashed_features import hashed_features
-from emoji_dpgd import REFERENCE, SIZES, Fitted, score
+from emoji_dpgd import REFERENCE, SIZES, Fitted, score, validation_rows
 from emoji_utility import BALANCE_GRID, DATA, DELTA, EPSILONS, Tweets, split_indices
 from measured import load_average, print_table, timed
 from sentence_vectors import file_record, file_vectors, load_encoder
@@ -144,29 +144,14 @@ def evaluate(
     whole, held_out = embedded(train, "train", data), embedded(validation, "val", data)
     fit_rows, check_rows = split_indices(len(train.texts), np.random.default_rng(seed))
     fitting, checking = whole.subset(fit_rows), whole.subset(check_rows)
-    rows = []
-    for epsilon in (None, *EPSILONS):
-        choice = SETTINGS[epsilon]
-        tuned = fitted(fitting, checking, names, epsilon, choice, seed)
-        balance = max(BALANCE_GRID, key=lambda a: score(tuned, checking.tweets, names, a).macro_f1)
-        final, timing = timed(
-            lambda e=epsilon, c=choice: fitted(whole, held_out, names, e, c, seed)
-        )
-        product, balanced = (score(final, validation, names, a) for a in (0.0, balance))
-        rows.append(
-            {
-                "epsilon": epsilon,
-                "rho": None if epsilon is None else rho_for_epsilon(epsilon, DELTA),
-                "choice": asdict(choice),
-                "settings": asdict(choice.settings()),
-                "fit_seconds": round(timing.wall, 2),
-                "product_rule": asdict(product),
-                "balance_alpha": balance,
-                "balanced_rule": asdict(balanced),
-            }
-        )
-        print(f"  ε={epsilon or '∞'}: top-3 {product.top3:.3f}, F1 {balanced.macro_f1:.1f}")
-    return rows
+    return validation_rows(
+        SETTINGS,
+        lambda epsilon, choice: fitted(fitting, checking, names, epsilon, choice, seed),
+        lambda epsilon, choice: fitted(whole, held_out, names, epsilon, choice, seed),
+        checking.tweets,
+        validation,
+        names,
+    )
 
 
 def tune(train: Tweets, names: list[str], seed: int, data: Path = DATA) -> None:
