@@ -7,6 +7,7 @@ import polars as pl
 import pytest
 from training_chat import Chat
 
+import askfirst.training.eligible_rows as eligible_rows
 import askfirst.training.snapshots as snapshots
 from askfirst.privacy.bounding import Bounds
 from askfirst.recommenders.contributions import (
@@ -15,7 +16,8 @@ from askfirst.recommenders.contributions import (
     emoji_contributions,
 )
 from askfirst.store.tables import ChannelKind
-from askfirst.training.snapshots import MESSAGE_SCHEMA, read_snapshot
+from askfirst.training.eligible_rows import MESSAGE_SCHEMA
+from askfirst.training.snapshots import read_snapshot
 
 EMOJI = "emoji_suggestions"
 BOUNDS = Bounds(l0=25, records_per_member=5, words_per_message=3, emoji_per_message=2)
@@ -66,7 +68,7 @@ def test_the_fit_makes_the_same_contributions_from_what_the_sieve_kept() -> None
 def test_a_sieved_snapshot_counts_and_contains_every_gated_message(
     chat: Chat, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(snapshots, "CHUNK_ROWS", 3)  # many chunks from a small workspace
+    monkeypatch.setattr(eligible_rows, "CHUNK_ROWS", 3)  # many chunks from a small workspace
     a, b, c = chat.members
     chat.channel("general", ChannelKind.PUBLIC, a, b, c)
     chat.channel("secret", ChannelKind.PRIVATE, a, c)

@@ -23,21 +23,23 @@ from sqlalchemy import Select, case, select, union_all
 from sqlalchemy.orm import Session
 
 from askfirst.store.tables import Channel, Membership, Message
-from askfirst.training.snapshots import (
+from askfirst.training.eligible_rows import (
     CHUNK_ROWS,
     MEMBERSHIP_SCHEMA,
     MESSAGE_SCHEMA,
-    MessageSieve,
-    SnapshotFrames,
-    WorkspaceGate,
     eligible_channels,
     eligible_messages,
-    gated,
-    kept_messages,
     memberships_query,
     mentions_replaced,
     messages_query,
     read_rows,
+)
+from askfirst.training.snapshots import (
+    MessageSieve,
+    SnapshotFrames,
+    WorkspaceGate,
+    gated,
+    kept_messages,
 )
 from askfirst.training.store_partitions import partitioned_rows
 

@@ -22,8 +22,7 @@ from datetime import datetime, timedelta
 from itertools import groupby
 from operator import itemgetter
 
-import polars as pl
-from sqlalchemy import and_, bindparam, delete, or_, select
+from sqlalchemy import and_, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from askfirst.clock import Clock
@@ -37,8 +36,13 @@ from askfirst.consent.purposes import Purpose
 from askfirst.journal import append
 from askfirst.recommenders.personal import PersonalEmoji, personal_counts_by_member
 from askfirst.store import Store
-from askfirst.store.tables import Channel, ConsentAnswer, Member, Message, PersonalModel
-from askfirst.training.snapshots import MEMBER_WRITTEN_SUBTYPES, MENTION, MENTION_PLACEHOLDER
+from askfirst.store.tables import ConsentAnswer, Member, Message, PersonalModel
+from askfirst.training.eligible_rows import (
+    MESSAGE_SCHEMA,
+    mentions_replaced,
+    messages_query,
+    read_rows,
+)
 
 log = logging.getLogger(__name__)
 # Members whose models one transaction builds (each costs about a millisecond in a batch; alone,
@@ -191,27 +195,8 @@ def build(
     kinds = eligible_channel_kinds(
         session, workspace_id=workspace_id, purpose_key=purpose.key, at=at
     )
-    query = (
-        select(Message.author_id, Message.id, Channel.name, Message.text)
-        .join(Channel, Channel.id == Message.channel_id)
-        .where(
-            Channel.workspace_id == workspace_id,
-            Channel.kind.in_(sorted(kinds)),
-            Message.author_id.in_(building),
-            Message.posted_at <= at,
-            or_(Message.subtype.is_(None), Message.subtype.in_(MEMBER_WRITTEN_SUBTYPES)),
-        )
-    )
-    messages = pl.DataFrame(
-        [(row.author_id, row.id, row.name, row.text or "") for row in session.execute(query)],
-        schema={
-            "member_id": pl.Int64,
-            "message_id": pl.Int64,
-            "channel_name": pl.String,
-            "text": pl.String,
-        },
-        orient="row",
-    ).with_columns(pl.col("text").str.replace_all(MENTION.pattern, MENTION_PLACEHOLDER))
+    query = messages_query(workspace_id, kinds, at).where(Message.author_id.in_(building))
+    messages = mentions_replaced(read_rows(session, query, MESSAGE_SCHEMA))
     counted = personal_counts_by_member(messages)
     session.execute(
         delete(PersonalModel).where(

@@ -14,15 +14,14 @@ fitted members' messages and memberships in the store (`partitioned_snapshots`).
 
 from __future__ import annotations
 
-import re
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
 import numpy as np
 import polars as pl
-from sqlalchemy import ColumnElement, Select, and_, func, insert, or_, select
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.orm import Session
 
 from askfirst.consent import Purpose, eligible_channel_kinds, members_for_training
@@ -36,26 +35,24 @@ from askfirst.store.tables import (
     Member,
     Membership,
     Message,
-    Reaction,
     SnapshotMember,
 )
 from askfirst.store.tables import Snapshot as SnapshotRow
 from askfirst.training.budgets import members_who_can_pay, spent_by_member
-
-# Messages a member wrote themselves; join notices, bot posts and other system subtypes are not.
-MEMBER_WRITTEN_SUBTYPES = ("thread_broadcast", "file_share", "me_message")
-# A mention names another member, who may not consent: the gate replaces it with a placeholder.
-MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
-MENTION_PLACEHOLDER = "@member"
-
-MESSAGE_COLUMNS = {"message_id": pl.Int64, "member_id": pl.Int64, "channel_name": pl.String}
-MESSAGE_SCHEMA = {**MESSAGE_COLUMNS, "text": pl.String}
-REACTION_SCHEMA = {**MESSAGE_COLUMNS, "emoji": pl.String}
-REACTION_READ_SCHEMA = {**REACTION_SCHEMA, "author_id": pl.Int64}
-MEMBERSHIP_SCHEMA = {"member_id": pl.Int64, "channel_name": pl.String}
-TALLY_SCHEMA = {"member_id": pl.Int64, "channel_name": pl.String, "messages": pl.Int64}
-# Messages are read this many rows at a time, so reading never holds every row as Python objects.
-CHUNK_ROWS = 100_000
+from askfirst.training.eligible_rows import (
+    MEMBERSHIP_SCHEMA,
+    MESSAGE_SCHEMA,
+    REACTION_READ_SCHEMA,
+    TALLY_SCHEMA,
+    eligible_channels,
+    memberships_query,
+    message_chunks,
+    messages_query,
+    public_channels_query,
+    reactions_query,
+    read_rows,
+    tally_query,
+)
 
 
 class MessageSieve(Protocol):
@@ -439,7 +436,7 @@ def read_frames(
     conversation_members = read_rows(
         session, memberships_query(workspace_id, closed_kinds, at), MEMBERSHIP_SCHEMA
     )
-    names = session.scalars(_public_channels_query(workspace_id, at))
+    names = session.scalars(public_channels_query(workspace_id, at))
     frames = SnapshotFrames(
         pl.DataFrame(schema=MESSAGE_SCHEMA),
         reactions,
@@ -456,7 +453,7 @@ def read_frames(
         found = _tally(*place) if defer else _read_messages(*place, sieve)
         frames = replace(frames, **found)
     if "_reactions" in reads:
-        query = _reactions_query(workspace_id, kinds, at)
+        query = reactions_query(workspace_id, kinds, at)
         frames = replace(frames, reactions=read_rows(session, query, REACTION_READ_SCHEMA))
     if "_memberships" in reads and defer:
         tally = _membership_tally(session, workspace_id, kinds, at, members, closed)
@@ -495,7 +492,7 @@ def kept_messages(
     kept = pl.DataFrame(schema=MESSAGE_SCHEMA)
     if sieve is not None:
         query = query.where(Message.text.like(sieve.text_pattern))
-    chunks = (gated(chunk, set(members), closed) for chunk in _chunks(session, query))
+    chunks = (gated(chunk, set(members), closed) for chunk in message_chunks(session, query))
     if sieve is None:
         return pl.concat([kept, *chunks])
     for chunk in chunks:
@@ -513,7 +510,7 @@ def _tally(
 ) -> dict[str, Any]:
     """How many gated messages there are, and their authors: counted and named by the
     database, per author and channel, so no message need come here."""
-    query = _tally_query(workspace_id, kinds, at)
+    query = tally_query(workspace_id, kinds, at)
     tally = gated(read_rows(session, query, TALLY_SCHEMA), members, closed)
     return {
         "messages_read": int(tally["messages"].sum()),
@@ -544,108 +541,3 @@ def _membership_tally(
         "memberships_read": int(tally["memberships"].sum()),
         "membership_holders": frozenset(tally["member_id"].to_list()),
     }
-
-
-def _chunks(session: Session, query: Select[*tuple[Any, ...]]) -> Iterator[pl.DataFrame]:
-    """The messages of `query`, `CHUNK_ROWS` at a time, mentions replaced (a server-side
-    cursor on PostgreSQL; SQLite's cursor steps through its rows anyway)."""
-    result = session.connection().execute(query.execution_options(yield_per=CHUNK_ROWS))
-    with result:
-        for rows in result.partitions():
-            chunk = pl.DataFrame([tuple(row) for row in rows], schema=MESSAGE_SCHEMA, orient="row")
-            yield mentions_replaced(chunk)
-
-
-def mentions_replaced(messages: pl.DataFrame) -> pl.DataFrame:
-    return messages.with_columns(
-        pl.col("text").str.replace_all(MENTION.pattern, MENTION_PLACEHOLDER)
-    )
-
-
-def _public_channels_query(workspace_id: int, at: datetime) -> Select[Any]:
-    """Public, unarchived channels that exist at `at`, newest first."""
-    return (
-        select(Channel.name)
-        .where(
-            eligible_channels(workspace_id, frozenset({ChannelKind.PUBLIC}), at),
-            Channel.is_archived.is_(False),
-        )
-        .order_by(Channel.created_at.desc().nulls_last(), Channel.id.desc())
-    )
-
-
-def eligible_channels(
-    workspace_id: int, kinds: frozenset[ChannelKind], at: datetime
-) -> ColumnElement[bool]:
-    return and_(
-        Channel.workspace_id == workspace_id,
-        Channel.kind.in_(sorted(kinds)),
-        or_(Channel.created_at.is_(None), Channel.created_at <= at),
-    )
-
-
-def eligible_messages(
-    workspace_id: int, kinds: frozenset[ChannelKind], at: datetime
-) -> ColumnElement[bool]:
-    return and_(
-        eligible_channels(workspace_id, kinds, at),
-        Message.posted_at <= at,
-        Message.author_id.is_not(None),
-        or_(Message.subtype.is_(None), Message.subtype.in_(MEMBER_WRITTEN_SUBTYPES)),
-    )
-
-
-def messages_query(
-    workspace_id: int, kinds: frozenset[ChannelKind], at: datetime
-) -> Select[*tuple[Any, ...]]:
-    return (
-        select(Message.id, Message.author_id, Channel.name, Message.text)
-        .join(Channel, Channel.id == Message.channel_id)
-        .where(eligible_messages(workspace_id, kinds, at))
-    )
-
-
-def _tally_query(
-    workspace_id: int, kinds: frozenset[ChannelKind], at: datetime
-) -> Select[*tuple[Any, ...]]:
-    """How many eligible messages each author wrote in each channel."""
-    return (
-        select(Message.author_id, Channel.name, func.count())
-        .join(Channel, Channel.id == Message.channel_id)
-        .where(eligible_messages(workspace_id, kinds, at))
-        .group_by(Message.author_id, Channel.name)
-    )
-
-
-def _reactions_query(
-    workspace_id: int, kinds: frozenset[ChannelKind], at: datetime
-) -> Select[*tuple[Any, ...]]:
-    return (
-        select(
-            Reaction.message_id, Reaction.member_id, Channel.name, Reaction.emoji, Message.author_id
-        )
-        .join(Message, Message.id == Reaction.message_id)
-        .join(Channel, Channel.id == Message.channel_id)
-        .where(eligible_messages(workspace_id, kinds, at))
-    )
-
-
-def memberships_query(
-    workspace_id: int, kinds: frozenset[ChannelKind], at: datetime
-) -> Select[*tuple[Any, ...]]:
-    return (
-        select(Membership.member_id, Channel.name)
-        .join(Channel, Channel.id == Membership.channel_id)
-        .where(eligible_channels(workspace_id, kinds, at))
-    )
-
-
-def read_rows(
-    session: Session, query: Select[*tuple[Any, ...]], schema: Mapping[str, Any]
-) -> pl.DataFrame:
-    # The driver's own rows: these columns (ids, names, text) need no SQLAlchemy type
-    # processing, and skipping Row objects reads a million-message snapshot ~35% faster.
-    result = session.connection().execute(query)
-    rows = result.cursor.fetchall() if result.cursor is not None else []
-    result.close()
-    return pl.DataFrame(rows, schema=dict(schema), orient="row")
