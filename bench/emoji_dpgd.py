@@ -206,15 +206,18 @@ def grid(epsilon: float | None) -> list[Choice]:
     return [Choice(*values) for values in itertools.product(*GRID.values())]
 
 
-def print_rows(rows: list[dict[str, Any]]) -> None:
+def print_rows(rows: list[dict[str, Any]], feature: tuple[str, str] = ("words", "words")) -> None:
+    """`validation_rows`' rows as a table; `feature` is (heading, choice key) of the column
+    that says what the model weighs besides steps and learning rate."""
+    heading, key = feature
     print_table(
-        ["ε", "steps", "lr", "words", "top-1", "top-3", "alpha", "F1 balanced", "fit s"],
+        ["ε", "steps", "lr", heading, "top-1", "top-3", "alpha", "F1 balanced", "fit s"],
         [
             [
                 "none" if row["epsilon"] is None else str(row["epsilon"]),
                 str(row["choice"]["steps"]),
                 str(row["choice"]["learning_rate"]),
-                str(row["choice"]["words"]),
+                str(row["choice"][key]),
                 f"{row['product_rule']['top1']:.3f}",
                 f"{row['product_rule']['top3']:.3f}",
                 str(row["balance_alpha"]),

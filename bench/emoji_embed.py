@@ -311,23 +311,3 @@ def embedding_records(train: Tweets, validation: Tweets, data: Path = DATA) -> d
         "train": file_record(data / "train_text.txt", len(train.texts)),
         "val": file_record(data / "val_text.txt", len(validation.texts)),
     }
-
-
-def print_rows(rows: list[dict[str, Any]]) -> None:
-    print_table(
-        ["ε", "steps", "lr", "word share", "top-1", "top-3", "alpha", "F1 balanced", "fit s"],
-        [
-            [
-                "none" if row["epsilon"] is None else str(row["epsilon"]),
-                str(row["choice"]["steps"]),
-                str(row["choice"]["learning_rate"]),
-                str(row["choice"]["word_share"]),
-                f"{row['product_rule']['top1']:.3f}",
-                f"{row['product_rule']['top3']:.3f}",
-                str(row["balance_alpha"]),
-                f"{row['balanced_rule']['macro_f1']:.1f}",
-                f"{row['fit_seconds']:.1f}",
-            ]
-            for row in rows
-        ],
-    )

@@ -175,6 +175,7 @@ def encoder_head(
     train: Tweets, validation: Tweets, names: list[str], args: argparse.Namespace
 ) -> None:
     """The frozen encoder's DP head (bench/emoji_embed.py): grid, team sizes or validation."""
+    import emoji_dpgd
     import emoji_embed
 
     if args.tune_embed:
@@ -189,7 +190,7 @@ def encoder_head(
     results: dict[str, Any] = {"model": "embed", "load_average_start": load_average()}
     print("\nembed, as given:")
     results["rows"] = emoji_embed.evaluate(train, validation, names, args.seed, args.data)
-    emoji_embed.print_rows(results["rows"])
+    emoji_dpgd.print_rows(results["rows"], ("word share", "word_share"))
     results["embedding"] = emoji_embed.embedding_records(train, validation, args.data)
     results["load_average_end"] = load_average()
     write_results("emoji_utility_embed", results)

@@ -42,8 +42,8 @@ def personal_counts_by_member(
     messages: pl.DataFrame,
 ) -> dict[int, tuple[dict[str, int], int]]:
     """Each member's key counts from their own messages (member_id, message_id, channel_name,
-    text), and how
-    many messages with a known inline emoji they came from; members without any are absent.
+    text), and how many messages with a known inline emoji they came from; members without
+    any are absent.
 
     One member's counts depend on their own messages only: the same as counting them alone.
     """
@@ -117,16 +117,19 @@ class PersonalEmoji:
             prior = used / total
             score = math.log(prior)
             if in_channel:
-                given = (here.get(name, 0) + CHANNEL_SMOOTHING * prior) / (
-                    in_channel + CHANNEL_SMOOTHING
-                )
-                score += math.log(given / prior)
+                score += _log_lift(here.get(name, 0), in_channel, prior, CHANNEL_SMOOTHING)
             for word in known:
                 together = self.words[word].get(name, 0)
-                given = (together + SMOOTHING * prior) / (with_word[word] + SMOOTHING)
-                score += math.log(given / prior)
+                score += _log_lift(together, with_word[word], prior, SMOOTHING)
             log_scores[name] = score
         top = max(log_scores.values())
         weights = {name: math.exp(score - top) for name, score in log_scores.items()}
         norm = sum(weights.values())
         return {name: weight / norm for name, weight in weights.items()}, bool(known)
+
+
+def _log_lift(together: int, seen: int, prior: float, smoothing: float) -> float:
+    """log(P(e | x) / P(e)) for a word or channel x seen in `seen` messages with an emoji,
+    `together` of them with e, P(e | x) shrunk toward the member's P(e) by `smoothing`."""
+    given = (together + smoothing * prior) / (seen + smoothing)
+    return math.log(given / prior)

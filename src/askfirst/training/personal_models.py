@@ -5,8 +5,8 @@ to that member alone. `sync_personal_models` runs in every `reconcile` pass: fir
 the model of every member whose consent no longer holds (so a withdrawal completes only after
 its model is gone), then it builds one for every consenting member who has none, and rebuilds
 models older than the purpose's `refresh_days`, a batch of members per transaction, deleting
-again between batches. Each build and each deletion is journaled
-with the member's id, so it shows in their own journal and timeline. Serving checks consent
+again between batches. Each build and each deletion is journaled with the member's id, so it
+shows in their own journal and timeline. Serving checks consent
 again at every request (`personal_model_for`), so a model is never used after a no, even
 between passes.
 """
@@ -34,6 +34,7 @@ from askfirst.consent import (
 from askfirst.consent.agreement import disagreements, refuse_state_unlike_journal
 from askfirst.consent.purposes import Purpose
 from askfirst.journal import append
+from askfirst.recommenders.contributions import EmojiMessageSieve
 from askfirst.recommenders.personal import PersonalEmoji, personal_counts_by_member
 from askfirst.store import Store
 from askfirst.store.tables import ConsentAnswer, Member, Message, PersonalModel
@@ -195,7 +196,10 @@ def build(
     kinds = eligible_channel_kinds(
         session, workspace_id=workspace_id, purpose_key=purpose.key, at=at
     )
-    query = messages_query(workspace_id, kinds, at).where(Message.author_id.in_(building))
+    # Only a text with two colons can hold an inline `:emoji:`, the one thing counted here.
+    query = messages_query(workspace_id, kinds, at).where(
+        Message.author_id.in_(building), Message.text.like(EmojiMessageSieve.text_pattern)
+    )
     messages = mentions_replaced(read_rows(session, query, MESSAGE_SCHEMA))
     counted = personal_counts_by_member(messages)
     session.execute(
