@@ -68,6 +68,33 @@ def test_a_known_word_ranks_its_emoji_first_and_unknown_words_say_nothing() -> N
     assert abs(sum(scores.values()) - 1.0) < 1e-9
 
 
+def test_each_known_word_proposes_its_own_emoji() -> None:
+    # "gaming" came with :video_game: 15 times; two other words of the draft point to :game_die:.
+    # The member's emoji usually belongs to one word of a message, so :video_game: stays in
+    # their top 3 instead of being voted down by the words that never came with it.
+    words = {
+        "gaming": {"video_game": 15, "chess_pawn": 3, "game_die": 2},
+        "catan": {"game_die": 6, "thumbsup": 3, "chess_pawn": 1},
+        "dungeons": {"game_die": 6, "video_game": 1, "joystick": 1, "chess_pawn": 1},
+    }
+    counts = {f"w:{word}|{name}": n for word, used in words.items() for name, n in used.items()}
+    emoji = {"video_game": 40, "joystick": 29, "game_die": 27, "chess_pawn": 25, "thumbsup": 9}
+    counts |= {f"e:{name}": n for name, n in emoji.items()}
+    scores, evidence = PersonalEmoji.from_counts(counts, 130).scores("catan dungeons and gaming")
+    top2 = sorted(scores, key=scores.__getitem__, reverse=True)[:2]
+    assert evidence and top2 == ["game_die", "video_game"] and scores["video_game"] > 0.2
+
+
+def test_a_word_written_with_many_emoji_barely_speaks() -> None:
+    # "really" came twice each with five emoji, "deploy" twice with :rocket:: the draft's
+    # weight goes to the word that names one emoji.
+    spread = ("tada", "fire", "eyes", "heart", "bug")
+    counts = {f"w:really|{name}": 2 for name in spread} | {f"e:{name}": 2 for name in spread}
+    counts |= {"w:deploy|rocket": 2, "e:rocket": 2}
+    scores, _ = PersonalEmoji.from_counts(counts, 12).scores("really deploy")
+    assert scores["rocket"] > 0.6
+
+
 def test_the_channel_of_a_draft_leads_to_the_emoji_written_there() -> None:
     model = PersonalEmoji.from_counts(
         {"e:tada": 12, "e:rocket": 8, "c:ops|rocket": 8, "c:random|tada": 12}, 20

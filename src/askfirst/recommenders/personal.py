@@ -6,10 +6,15 @@ suggestions"). "w:<word>|<emoji>" counts the member's messages where they wrote 
 the emoji inline, "c:<channel>|<emoji>" those they wrote in the channel with the emoji, and
 "e:<emoji>" all their messages with the emoji.
 
-An emoji e scores log P(e) + log(P(e | c) / P(e)) + Σ_w log(P(e | w) / P(e)) over the draft's
-channel c and words w, with P(e | w) shrunk toward the member's own P(e) by `SMOOTHING`
-messages and P(e | c) by `CHANNEL_SMOOTHING`: a word or channel they never wrote an emoji in
-says nothing, and their favourite emoji lead when the draft has nothing they know.
+An emoji e scores log P(e | words) + log(P(e | c) / P(e)) for the draft's channel c, where
+P(e | words) mixes P(e | w) over the draft's words w they have written with an emoji: an emoji
+usually belongs to one word of a message, so each word proposes its own emoji rather than all
+words voting on every emoji. A word weighs by how sure its counts are (n / (n + `SMOOTHING`)
+for n messages) times how focused they are (the share of its most used emoji, squared): a word
+they wrote with one emoji each time speaks clearly, a word they wrote with many ("really",
+"today") barely speaks. P(e | w) is shrunk toward the member's own P(e) by `SMOOTHING`
+messages and P(e | c) by `CHANNEL_SMOOTHING`. With no known word, P(e | words) is P(e): their
+favourite emoji lead, in the channel's mix.
 """
 
 from __future__ import annotations
@@ -26,10 +31,11 @@ from askfirst.recommenders.features import keep_word, tokenize, words_expr
 
 # Messages with inline emoji read per member: their newest ones.
 MESSAGES_PER_MEMBER = 1000
-SMOOTHING = 1.0
-# Chosen on generated workspaces of seed 2 (50, 400 and 3,000 people; 0.5-8 tried), measured on
-# seed 1 (docs/benchmarks.md, section 6): people write different emoji in different channels.
-CHANNEL_SMOOTHING = 2.0
+# Chosen on generated workspaces of seed 2 (50, 400 and 3,000 people), measured on seed 1
+# (docs/benchmarks.md, section 6).
+SMOOTHING = 0.5
+CHANNEL_SMOOTHING = 4.0
+FOCUS_POWER = 2
 
 
 def personal_counts(messages: pl.DataFrame) -> tuple[dict[str, int], int]:
@@ -108,28 +114,44 @@ class PersonalEmoji:
         total = sum(self.emoji.values())
         if total == 0:
             return {}, False
-        known = [word for word in tokenize(text) if word in self.words]
-        with_word = {word: sum(self.words[word].values()) for word in known}
+        known = [word for word in dict.fromkeys(tokenize(text)) if word in self.words]
         here = self.channels.get(channel, {}) if channel is not None else {}
         in_channel = sum(here.values())
+        seen = {word: sum(self.words[word].values()) for word in known}
+        weights = {word: _word_weight(self.words[word], seen[word]) for word in known}
+        weight_sum = sum(weights.values())
         log_scores: dict[str, float] = {}
         for name, used in self.emoji.items():
             prior = used / total
-            score = math.log(prior)
+            if known:
+                mixed = sum(
+                    weight * _shrunk(self.words[word].get(name, 0), seen[word], prior, SMOOTHING)
+                    for word, weight in weights.items()
+                )
+                score = math.log(mixed / weight_sum)
+            else:
+                score = math.log(prior)
             if in_channel:
                 score += _log_lift(here.get(name, 0), in_channel, prior, CHANNEL_SMOOTHING)
-            for word in known:
-                together = self.words[word].get(name, 0)
-                score += _log_lift(together, with_word[word], prior, SMOOTHING)
             log_scores[name] = score
         top = max(log_scores.values())
-        weights = {name: math.exp(score - top) for name, score in log_scores.items()}
-        norm = sum(weights.values())
-        return {name: weight / norm for name, weight in weights.items()}, bool(known)
+        exp_scores = {name: math.exp(score - top) for name, score in log_scores.items()}
+        norm = sum(exp_scores.values())
+        return {name: value / norm for name, value in exp_scores.items()}, bool(known)
+
+
+def _word_weight(emoji: Mapping[str, int], seen: int) -> float:
+    """How much a word speaks: sure (seen often) and focused (mostly with one emoji)."""
+    focus = max(emoji.values()) / seen
+    return seen / (seen + SMOOTHING) * focus**FOCUS_POWER
+
+
+def _shrunk(together: int, seen: int, prior: float, smoothing: float) -> float:
+    """P(e | x) for a word or channel x seen in `seen` messages with an emoji, `together` of
+    them with e, shrunk toward the member's P(e) by `smoothing` messages."""
+    return (together + smoothing * prior) / (seen + smoothing)
 
 
 def _log_lift(together: int, seen: int, prior: float, smoothing: float) -> float:
-    """log(P(e | x) / P(e)) for a word or channel x seen in `seen` messages with an emoji,
-    `together` of them with e, P(e | x) shrunk toward the member's P(e) by `smoothing`."""
-    given = (together + smoothing * prior) / (seen + smoothing)
-    return math.log(given / prior)
+    """log(P(e | x) / P(e)), P(e | x) as `_shrunk` gives it."""
+    return math.log(_shrunk(together, seen, prior, smoothing) / prior)
