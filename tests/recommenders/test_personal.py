@@ -111,3 +111,8 @@ def test_the_channel_of_a_draft_leads_to_the_emoji_written_there() -> None:
 
 def test_no_emoji_habits_means_no_scores() -> None:
     assert PersonalEmoji.from_counts({}, 0).scores("anything") == ({}, False)
+
+
+def test_counts_of_zero_say_nothing() -> None:
+    model = PersonalEmoji.from_counts({"e:tada": 0, "e:fire": 3, "w:deploy|tada": 0}, 3)
+    assert model.scores("deploy now") == ({"fire": 1.0}, False)

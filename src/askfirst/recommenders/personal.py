@@ -114,14 +114,20 @@ class PersonalEmoji:
         total = sum(self.emoji.values())
         if total == 0:
             return {}, False
-        known = [word for word in dict.fromkeys(tokenize(text)) if word in self.words]
+        seen = {
+            word: sum(self.words[word].values())
+            for word in dict.fromkeys(tokenize(text))
+            if word in self.words
+        }
+        known = [word for word, times in seen.items() if times > 0]
         here = self.channels.get(channel, {}) if channel is not None else {}
         in_channel = sum(here.values())
-        seen = {word: sum(self.words[word].values()) for word in known}
         weights = {word: _word_weight(self.words[word], seen[word]) for word in known}
         weight_sum = sum(weights.values())
         log_scores: dict[str, float] = {}
         for name, used in self.emoji.items():
+            if used <= 0:
+                continue
             prior = used / total
             if known:
                 mixed = sum(
