@@ -46,7 +46,8 @@ from askfirst.recommenders.fitting import (
     fit_emoji,
 )
 from askfirst.store import open_store
-from askfirst.training.snapshots import Snapshot, SnapshotFrames, read_snapshot
+from askfirst.training.snapshot_frames import SnapshotFrames
+from askfirst.training.snapshots import Snapshot, read_snapshot
 from consenting_workspace import consenting_copy, workspace_id
 from measured import load_average, print_table, write_results
 

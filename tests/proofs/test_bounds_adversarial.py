@@ -30,7 +30,8 @@ from askfirst.recommenders.contributions import (
 from askfirst.recommenders.fitting import CHANNEL_BOUNDS, EMOJI_BOUNDS
 from askfirst.store import Store
 from askfirst.store.tables import Message, Reaction
-from askfirst.training.snapshots import SnapshotFrames, read_snapshot
+from askfirst.training.snapshot_frames import SnapshotFrames
+from askfirst.training.snapshots import read_snapshot
 
 pytestmark = pytest.mark.slow
 

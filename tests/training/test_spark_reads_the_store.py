@@ -24,7 +24,8 @@ from askfirst.recommenders.contributions import (
 from askfirst.recommenders.fitting import FitResult, fit_channels, fit_emoji
 from askfirst.store.tables import ChannelKind, Member, Org, Workspace
 from askfirst.training.partitioned_snapshots import gathered_messages
-from askfirst.training.snapshots import Snapshot, SnapshotFrames, read_snapshot
+from askfirst.training.snapshot_frames import SnapshotFrames
+from askfirst.training.snapshots import Snapshot, read_snapshot
 from askfirst.training.store_partitions import read_sqlite_range
 
 EMOJI = "emoji_suggestions"

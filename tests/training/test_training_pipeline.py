@@ -35,8 +35,8 @@ from askfirst.training.fitters import Fitter, fit_emoji_suggestions
 from askfirst.training.gates import PromotionGate
 from askfirst.training.pipeline import TrainingOutcome, train
 from askfirst.training.releases import TrainedModel, served
+from askfirst.training.snapshot_frames import SnapshotFrames
 from askfirst.training.snapshots import Snapshot as SnapshotView
-from askfirst.training.snapshots import SnapshotFrames
 
 EMOJI = "emoji_suggestions"
 

@@ -12,7 +12,8 @@ from askfirst.consent import set_policy
 from askfirst.journal import entries
 from askfirst.store import Store
 from askfirst.store.tables import ChannelKind, SnapshotMember
-from askfirst.training.snapshots import Snapshot, SnapshotFrames, read_snapshot, take_snapshot
+from askfirst.training.snapshot_frames import SnapshotFrames
+from askfirst.training.snapshots import Snapshot, read_snapshot, take_snapshot
 
 EMOJI = "emoji_suggestions"
 CHANNELS = "channel_recommendations"

@@ -31,7 +31,8 @@ from askfirst.recommenders.contributions import (
 from askfirst.recommenders.fitting import CHANNEL_BOUNDS, EMOJI_BOUNDS, fit_channels, fit_emoji
 from askfirst.training.fitters import Fitter, trained_model
 from askfirst.training.releases import TrainedModel
-from askfirst.training.snapshots import Snapshot, SnapshotFrames
+from askfirst.training.snapshot_frames import SnapshotFrames
+from askfirst.training.snapshots import Snapshot
 
 # What a release with no privacy at all claims: no finite ε holds for exact counts.
 NO_PRIVACY_EPSILON = 1e9

@@ -64,7 +64,8 @@ from askfirst.training.artifacts import artifact_bytes, read_artifact, read_stat
 from askfirst.training.fitters import Fitter, fitter_for
 from askfirst.training.pipeline import train
 from askfirst.training.releases import TrainedModel
-from askfirst.training.snapshots import Snapshot, SnapshotFrames
+from askfirst.training.snapshot_frames import SnapshotFrames
+from askfirst.training.snapshots import Snapshot
 
 DEFAULT_CANARIES = 1000
 Planter = Callable[[ScratchWorkspace, int, np.random.Generator], list[Canary]]

@@ -22,7 +22,8 @@ from askfirst.recommenders.fitting import (
 )
 from askfirst.training.errors import MechanismOverBudgetError, NoTrainerError
 from askfirst.training.releases import ReleaseState, TrainedModel
-from askfirst.training.snapshots import MessageSieve, Snapshot, SnapshotFrames
+from askfirst.training.snapshot_frames import MessageSieve, SnapshotFrames
+from askfirst.training.snapshots import Snapshot
 
 # Float slack when comparing OpenDP's reported ρ with the plan's.
 RHO_SLACK = 1e-9

@@ -34,7 +34,7 @@ from askfirst.training.eligible_rows import (
     messages_query,
     read_rows,
 )
-from askfirst.training.snapshots import (
+from askfirst.training.snapshot_frames import (
     MessageSieve,
     SnapshotFrames,
     WorkspaceGate,
