@@ -32,7 +32,7 @@ def read_everything(path: Path, limits: Limits | None = None) -> None:
     with open_export(path, limits) as export:
         list(export.users())
         conversations = list(export.conversations())
-        folder_conversations(export.day_files, conversations)
+        folder_conversations(export.day_files.folders, conversations)
         all_messages(export)
 
 
@@ -58,7 +58,7 @@ def test_the_whole_sample_export_reads_as_slack_wrote_it() -> None:
         users = list(export.users())
         conversations = list(export.conversations())
         messages = all_messages(export)
-        folders = folder_conversations(export.day_files, conversations)
+        folders = folder_conversations(export.day_files.folders, conversations)
     assert [(u.slack_id, u.name, u.real_name) for u in users] == [
         ("U0BMYT2FL", "abilinski", "Harry Potter"),
         ("U0BMS113R", "doubledeez", "Hermione Granger"),
@@ -132,7 +132,7 @@ def test_zulip_shapes_give_every_conversation_kind_threads_and_broadcasts(tmp_pa
     with open_export(root) as export:
         assert list(export.users()) == []
         conversations = list(export.conversations())
-        folders = folder_conversations(export.day_files, conversations)
+        folders = folder_conversations(export.day_files.folders, conversations)
         by_ts = {m.ts: m for _, m in all_messages(export)}
     assert Counter(c.kind for c in conversations) == {
         ChannelKind.PUBLIC: 4,

@@ -266,9 +266,11 @@ class WorkspaceWriter:
     def _write(self, messages: dict[MessageKey, SlackMessage], strangers: Strangers) -> None:
         """Write the members first met in `messages`, the messages, their reactions and files."""
         self._add_strangers(strangers)
-        ids, new = self._write_messages(messages)
+        # Each message's instant, once: for its row and for the span the export covers.
+        instants = list(map(ts_micros, [ts for _channel, ts in messages]))
+        ids, new = self._write_messages(messages, instants)
         self.exported_ids.extend(ids.values())
-        self._widen_span(messages)
+        self._widen_span(min(instants), max(instants))
         fresh = set(new) if self.direct else set()  # no reaction or file can be on these yet
         linked = [
             (key in fresh, ids[key], m) for key, m in messages.items() if m.reactions or m.files
@@ -277,12 +279,18 @@ class WorkspaceWriter:
             self._write_reactions_and_files(linked)
 
     def _write_messages(
-        self, messages: dict[MessageKey, SlackMessage]
+        self, messages: dict[MessageKey, SlackMessage], instants: list[int]
     ) -> tuple[dict[MessageKey, int], list[MessageKey]]:
         """Insert the new messages, bring stored ones a newer edit; every message's store id,
-        and the keys of those that were not stored."""
+        and the keys of those that were not stored. `instants` are the messages' ts_micros."""
         stored = self._stored([key for key in messages if key[0] in self._stored_channels])
-        new = [key for key in messages if key not in stored]
+        if stored:
+            kept = [
+                (key, at) for key, at in zip(messages, instants, strict=True) if key not in stored
+            ]
+            new, instants = [key for key, _at in kept], [at for _key, at in kept]
+        else:  # a first import: every message is new
+            new = list(messages)
         ids = dict(zip(new, self._reserve_ids(len(new)), strict=True))
         members = self.members
         zone = "" if self.connection.dialect.name == "sqlite" else "+00:00"
@@ -294,13 +302,13 @@ class WorkspaceWriter:
                     channel_id,
                     None if m.author_id is None else members[m.author_id],
                     ts,
-                    stored_instant(ts, zone),
+                    instant_text(at, zone),
                     m.thread_ts,
                     m.subtype,
                     m.text,
                     m.edited_ts,
                 )
-                for (channel_id, ts), message_id in ids.items()
+                for ((channel_id, ts), message_id), at in zip(ids.items(), instants, strict=True)
                 for m in (messages[channel_id, ts],)
             ]
         )
@@ -311,9 +319,7 @@ class WorkspaceWriter:
         self._bring_newer_edits(messages, stored)
         return ids, new
 
-    def _widen_span(self, messages: dict[MessageKey, SlackMessage]) -> None:
-        stamps = [ts_micros(ts) for _channel, ts in messages]
-        first, last = min(stamps), max(stamps)
+    def _widen_span(self, first: int, last: int) -> None:
         if self.first_micros is None or first < self.first_micros:
             self.first_micros = first
         if self.last_micros is None or last > self.last_micros:
@@ -335,6 +341,11 @@ class WorkspaceWriter:
         if newer:
             self.connection.execute(NEWER_EDIT, newer)
             self.edited += len(newer)
+
+    @property
+    def messages_written(self) -> int:
+        """How many messages this writer has inserted so far (batches still queued not)."""
+        return self._added["messages"]
 
     def after_other_writers(self) -> None:
         """Give new messages ids after those another writer on this connection has written."""
@@ -487,11 +498,15 @@ def stored_instant(ts: str, zone: str = "") -> str:
     Without `zone` it is the text SQLAlchemy stores on SQLite for that instant, so SQL
     comparisons with the timestamps the ORM binds hold; PostgreSQL needs `zone` "+00:00".
     """
-    seconds, _, fraction = ts.partition(".")
-    day, second = divmod(int(seconds), 86400)
+    return instant_text(ts_micros(ts), zone)
+
+
+def instant_text(micros: int, zone: str = "") -> str:
+    """Microseconds since 1970 (not before) as `stored_instant` writes them."""
+    seconds, micro = divmod(micros, 1_000_000)
+    day, second = divmod(seconds, 86400)
     minute, second = divmod(second, 60)
-    micros = fraction[:6].ljust(6, "0")
-    return f"{_day_text(day)} {MINUTES[minute]}:{SECONDS[second]}.{micros}{zone}"
+    return f"{_day_text(day)} {MINUTES[minute]}:{SECONDS[second]}.{micro:06}{zone}"
 
 
 def ts_micros(ts: str) -> int:
