@@ -8,11 +8,14 @@ from typing import Any
 import pytest
 from slack_samples import VIEWER, write_json
 from sqlalchemy import Connection
+from test_mattermost_import import export_lines
+from test_mattermost_import import write_export as write_mattermost
 
 from askfirst.store import Store
 from askfirst.workspace.deferred_indexes import deferred_indexes, secondary_indexes
 from askfirst.workspace.export_archive import ExportError
 from askfirst.workspace.importer import import_export
+from askfirst.workspace.mattermost_importer import import_mattermost
 from askfirst.workspace.stats import workspace_stats
 
 pytestmark = pytest.mark.sqlite_only  # PostgreSQL keeps its indexes (dropping one locks readers)
@@ -128,3 +131,12 @@ def test_a_large_import_that_fails_late_leaves_rows_and_indexes_as_they_were(
     assert workspace_stats(store) == counts
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
+
+
+def test_a_mattermost_import_ends_with_the_indexes_it_began_with(
+    store: Store, tmp_path: Path
+) -> None:
+    before = schema_indexes(store)
+    path = write_mattermost(tmp_path / "export.jsonl", export_lines())
+    assert import_mattermost(store, path).added["messages"]
+    assert schema_indexes(store) == before
