@@ -32,7 +32,7 @@ def read_everything(path: Path, limits: Limits | None = None) -> None:
     with open_export(path, limits) as export:
         list(export.users())
         conversations = list(export.conversations())
-        folder_conversations(export.day_files, conversations)
+        folder_conversations(export.day_files.folders, conversations)
         all_messages(export)
 
 
@@ -58,7 +58,7 @@ def test_the_whole_sample_export_reads_as_slack_wrote_it() -> None:
         users = list(export.users())
         conversations = list(export.conversations())
         messages = all_messages(export)
-        folders = folder_conversations(export.day_files, conversations)
+        folders = folder_conversations(export.day_files.folders, conversations)
     assert [(u.slack_id, u.name, u.real_name) for u in users] == [
         ("U0BMYT2FL", "abilinski", "Harry Potter"),
         ("U0BMS113R", "doubledeez", "Hermione Granger"),
@@ -132,7 +132,7 @@ def test_zulip_shapes_give_every_conversation_kind_threads_and_broadcasts(tmp_pa
     with open_export(root) as export:
         assert list(export.users()) == []
         conversations = list(export.conversations())
-        folders = folder_conversations(export.day_files, conversations)
+        folders = folder_conversations(export.day_files.folders, conversations)
         by_ts = {m.ts: m for _, m in all_messages(export)}
     assert Counter(c.kind for c in conversations) == {
         ChannelKind.PUBLIC: 4,
@@ -187,11 +187,21 @@ def test_a_damaged_day_file_is_named_with_the_place(
         ({"text": ["a", "list"]}, '"text" must be a string, not a list'),
         ({"user": 7}, '"user" must be a string'),
         ({"thread_ts": True}, '"thread_ts" must be a string'),
+        ({"thread_ts": "1704200000.5x"}, '"thread_ts" must be a string like'),
         ({"edited": {"ts": 5}}, '"edited.ts" must be a string'),
+        ({"edited": {"ts": "soon"}}, '"edited.ts" must be a string like'),
+        ({"edited": "1704200001.000100"}, '"edited" must be a JSON object'),
         (
             {"reactions": [{"name": "tada", "users": "U1"}]},
             '"reactions\\[\\].users" must be a list',
         ),
+        ({"reactions": ["tada"]}, "a reaction must be a JSON object"),
+        ({"reactions": [{"name": "", "users": ["U1"]}]}, '"reactions\\[\\].name" is missing'),
+        ({"reactions": [{"name": "x" * 101, "users": ["U1"]}]}, "longer than 100 characters"),
+        ({"reactions": [{"name": "tada", "users": ["U1", 7]}]}, "must be a list of Slack ids"),
+        ({"reactions": [{"name": "tada", "users": ["U1", ""]}]}, "must be a list of Slack ids"),
+        ({"reactions": [{"name": "tada", "users": ["U" * 65]}]}, "an id longer than 64"),
+        ({"reactions": {"name": "tada"}}, '"reactions" must be a list'),
         ({"files": [{"id": "F1", "size": "big"}]}, '"files\\[\\].size" must be a whole number'),
     ],
 )
@@ -204,6 +214,22 @@ def test_a_message_of_the_wrong_shape_is_named_by_its_index(
     assert raised.value.entry == "general/2024-01-02.json"
     assert raised.value.position == "message [1] (line 8)"
     assert "general/2024-01-02.json, message [1] (line 8): " in str(raised.value)
+
+
+def test_reactions_keep_each_member_once_and_may_name_nobody(tmp_path: Path) -> None:
+    reactions = [
+        {"name": "tada", "users": ["U1", "U2", "U1"]},
+        {"name": "eyes", "users": []},
+        {"name": "fire"},
+    ]
+    root = minimal_export(tmp_path, [message(reactions=reactions)])
+    with open_export(root) as export:
+        ((_day, read),) = all_messages(export)
+    assert [(r.emoji, r.member_ids) for r in read.reactions] == [
+        ("tada", ("U1", "U2")),
+        ("eyes", ()),
+        ("fire", ()),
+    ]
 
 
 def test_a_message_that_is_not_an_object_is_refused(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from askfirst.clock import Clock, SystemClock
 from askfirst.store import Store
 from askfirst.store.tables.workspace import Org, Workspace
 from askfirst.workspace.bulk_insert import AlreadyStored
+from askfirst.workspace.deferred_indexes import deferred_indexes
 from askfirst.workspace.exclusive_load import exclusive_if
 from askfirst.workspace.export_archive import Limits
 from askfirst.workspace.mirror import MirrorOutcome, mirror_range
@@ -106,7 +107,7 @@ class _ImportRun:
     def once(self, export: SlackExport, *, direct: bool) -> ImportSummary:
         """The import in one transaction; `direct` as `WorkspaceWriter` takes it."""
         conversations = list(export.conversations())
-        folders = folder_conversations(export.day_files, conversations)
+        folders = folder_conversations(export.day_files.folders, conversations)
         with (
             self.store.transaction() as session,
             _large_page_cache(session.connection()),
@@ -120,14 +121,16 @@ class _ImportRun:
             writer.write_conversations(conversations)
             read = 0
             warnings = [] if export.has_users else [MISSING_USERS]
-            for day_file in export.day_files:
-                channel_id = writer.channels[folders[day_file.folder]]
-                warned = len(warnings)
-                messages = first_of_each_ts(day_file.name, export.messages(day_file), warnings)
-                read += writer.add_messages(channel_id, messages) + len(warnings) - warned
-                if self.progress is not None:
-                    self.progress(read)
-            writer.flush()
+            with deferred_indexes(connection) as indexes:
+                for day_file in export.day_files:
+                    channel_id = writer.channels[folders[day_file.folder]]
+                    warned = len(warnings)
+                    messages = first_of_each_ts(day_file.name, export.messages(day_file), warnings)
+                    read += writer.add_messages(channel_id, messages) + len(warnings) - warned
+                    indexes.written(writer.messages_written)
+                    if self.progress is not None:
+                        self.progress(read)
+                writer.flush()
             mirrored = mirror_range(session, [writer], mirror=self.mirror, at=self.clock.now())
         day_files = len(export.day_files)
         return _summary(self.workspace, day_files, read, writer, mirrored, tuple(warnings))

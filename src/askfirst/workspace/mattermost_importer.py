@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 from askfirst.clock import Clock, SystemClock
 from askfirst.store import Store
 from askfirst.workspace.bulk_insert import BulkInsert
+from askfirst.workspace.deferred_indexes import deferred_indexes
 from askfirst.workspace.exclusive_load import exclusive_if
 from askfirst.workspace.export_archive import ExportError, Limits
 from askfirst.workspace.importer import _cycle_collector_paused, _workspace_id, erased_words
@@ -37,6 +38,9 @@ from askfirst.workspace.mattermost_records import (
 from askfirst.workspace.mirror import MirrorOutcome, mirror_range
 from askfirst.workspace.slack_records import RecordError, SlackConversation, SlackUser
 from askfirst.workspace.workspace_writer import TABLES, WorkspaceWriter
+
+# Lines between two looks at how many messages the import has written (`DeferredIndexes`).
+CHECK_EVERY = 1_000
 
 
 @dataclass(frozen=True)
@@ -84,10 +88,15 @@ def import_mattermost(
         _cycle_collector_paused(),
         store.transaction() as session,
     ):
-        with exclusive_if(exclusive, session.connection(), str(path)):
+        with (
+            exclusive_if(exclusive, session.connection(), str(path)),
+            deferred_indexes(session.connection()) as indexes,
+        ):
             loader = _Loader(session.connection(), export, workspace, clock, limits)
             for line in export.lines():
                 loader.take(line)
+                if not loader.lines % CHECK_EVERY:
+                    indexes.written(sum(w.messages_written for w in loader.writers.values()))
             loader.finish()
         mirrored = mirror_range(
             session, list(loader.writers.values()), mirror=mirror, at=clock.now()

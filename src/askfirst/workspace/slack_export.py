@@ -100,6 +100,7 @@ class DayFiles(MadeWhenRead[DayFile]):
             day = entry.file_name
             dates.append(int(day[0:4] + day[5:7] + day[8:10]))
         names = list(folders)
+        self.folders = sorted(names)  # each conversation folder that holds a day file, once
         rank_of_number = np.empty(len(names), dtype=np.int64)
         rank_of_number[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
         keys = rank_of_number[np.frombuffer(folder_numbers, dtype=np.int64)] * DATE_SPAN
@@ -121,15 +122,13 @@ class SlackExport:
     def __init__(self, archive: Archive, limits: Limits):
         self.archive = archive
         self.limits = limits
-        self.lists = {entry.name: entry for entry in archive.entries if "/" not in entry.name}
+        self.lists = _top_files(archive.entries, limits)
         if not self.lists.keys() & {"users.json", "channels.json"}:
             raise ExportError(
                 "the export",
                 "has no users.json or channels.json at its top",
                 "Give the .zip Slack sent, or the folder it unpacks to.",
             )
-        _refuse_nested_day_files(archive.entries)
-        _refuse_large_day_files(archive.entries, limits)
         self.day_files = DayFiles(archive.entries)
         self.has_users = "users.json" in self.lists
 
@@ -165,26 +164,27 @@ def open_export(path: Path, limits: Limits | None = None) -> Iterator[SlackExpor
 
 
 def folder_conversations(
-    day_files: Iterable[DayFile], conversations: Iterable[SlackConversation]
+    folders: Iterable[str], conversations: Iterable[SlackConversation]
 ) -> dict[str, str]:
-    """The conversation id of each day-file folder, named by channel name or conversation id."""
+    """The conversation id of each day-file folder (`DayFiles.folders`), named by channel name
+    or conversation id."""
     by_name = {}
     for conversation in conversations:
         by_name[conversation.slack_id] = conversation.slack_id
         if conversation.kind is not ChannelKind.DIRECT:
             by_name.setdefault(conversation.name, conversation.slack_id)
-    folders = {}
-    for day_file in day_files:
-        slack_id = by_name.get(day_file.folder)
+    ids = {}
+    for folder in folders:
+        slack_id = by_name.get(folder)
         if slack_id is None:
             raise ExportError(
-                f"{day_file.folder}/",
+                f"{folder}/",
                 "is a conversation folder that matches no entry of channels.json, groups.json, "
                 "dms.json or mpims.json",
                 "Restore the conversation's entry in those files, or remove the folder.",
             )
-        folders[day_file.folder] = slack_id
-    return folders
+        ids[folder] = slack_id
+    return ids
 
 
 def json_records(
@@ -285,35 +285,43 @@ def _is_day_file_entry(entry: Entry) -> bool:
     )
 
 
-def _refuse_nested_day_files(entries: Iterable[Entry]) -> None:
-    """Refuse a day file in a folder of a folder: it would not be read, and be lost unseen."""
+def _top_files(entries: Iterable[Entry], limits: Limits) -> dict[str, Entry]:
+    """The files at the export's top, by name; on the way (one pass: an export can hold a
+    million entries) refuses day files askfirst would not read or could not hold."""
+    top = {}
     for entry in entries:
         folder = entry.folder
-        if (
-            "/" in folder
-            and not folder.startswith((".", "__MACOSX"))
-            and DAY_FILE.fullmatch(entry.file_name) is not None
-        ):
-            raise ExportError(
-                entry.name,
-                "is a day file inside a folder of a conversation folder, where askfirst does not"
-                " read: Slack puts a conversation's day files directly in its folder",
-                "Move it up into its conversation's folder (or remove it), then import again.",
-            )
+        if not folder:
+            top[entry.file_name] = entry
+        elif DAY_FILE.fullmatch(entry.file_name) is not None:
+            _refuse_nested_day_file(entry)
+            _refuse_large_day_file(entry, limits)
+    return top
 
 
-def _refuse_large_day_files(entries: Iterable[Entry], limits: Limits) -> None:
+def _refuse_nested_day_file(entry: Entry) -> None:
+    """Refuse a day file in a folder of a folder: it would not be read, and be lost unseen."""
+    folder = entry.folder
+    if "/" in folder and not folder.startswith((".", "__MACOSX")):
+        raise ExportError(
+            entry.name,
+            "is a day file inside a folder of a conversation folder, where askfirst does not"
+            " read: Slack puts a conversation's day files directly in its folder",
+            "Move it up into its conversation's folder (or remove it), then import again.",
+        )
+
+
+def _refuse_large_day_file(entry: Entry, limits: Limits) -> None:
     """Refuse, before anything is read, a day file too large to hold in memory twice."""
     limit = limits.max_day_file_bytes
-    for entry in entries:
-        if entry.size > limit and _is_day_file_entry(entry):
-            raise ExportError(
-                entry.name,
-                f"is a day file of {entry.size:,} bytes, over the limit of {limit:,} for one day"
-                " of one conversation (a day file is read whole)",
-                "If the export is genuine, import it with a higher limit: `askfirst import"
-                f" --max-day-file-mb {-(-entry.size // 2**20)}` (memory grows by 2-5 times that)",
-            )
+    if entry.size > limit and _is_day_file_entry(entry):
+        raise ExportError(
+            entry.name,
+            f"is a day file of {entry.size:,} bytes, over the limit of {limit:,} for one day"
+            " of one conversation (a day file is read whole)",
+            "If the export is genuine, import it with a higher limit: `askfirst import"
+            f" --max-day-file-mb {-(-entry.size // 2**20)}` (memory grows by 2-5 times that)",
+        )
 
 
 def _refuse_non_list(name: str, text: str, what: str) -> None:

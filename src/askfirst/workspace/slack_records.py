@@ -18,6 +18,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # A Slack ts: seconds since 1970 and a fraction, "1453847123.000002". Eleven digits of seconds
 # reach the year 5138; more would pass the last year a datetime holds (9999).
 TS = re.compile(r"[0-9]{1,11}(?:\.[0-9]{1,9})?")
+_TS_MATCH = TS.fullmatch
 STRINGS = frozenset({str})
 # The widths of the store's columns: a longer value is not something Slack writes.
 ID_CHARS = 64
@@ -135,30 +136,40 @@ def conversation_record(value: Any, kind: ChannelKind) -> SlackConversation:
 
 def message_record(value: Any, max_text_chars: int) -> SlackMessage:
     """One message of a day file, with its thread link, edit, reactions and file metadata."""
-    message = _object(value, "a message")
+    # A million messages pass here: each field's common, valid shape is checked inline, and
+    # anything else goes through the checking function, which accepts it or names the problem.
+    message = value if type(value) is dict else _object(value, "a message")
     get = message.get
-    ts = _ts(get("ts"), "ts")
-    text = _message_text(get("text"), max_text_chars)
+    ts = get("ts")
+    if type(ts) is not str or _TS_MATCH(ts) is None:
+        ts = _ts(ts, "ts")
+    text = get("text")
+    if type(text) is not str or len(text) > max_text_chars:
+        text = _message_text(text, max_text_chars)
     subtype = get("subtype")
     if subtype is not None:
         subtype = _optional_str(message, "subtype", SUBTYPE_CHARS)
     user = get("user")
-    if isinstance(user, str) and 0 < len(user) <= ID_CHARS and "user_profile" not in message:
+    if type(user) is str and 0 < len(user) <= ID_CHARS and "user_profile" not in message:
         author: tuple[str | None, str | None, bool] = (user, None, subtype == "bot_message")
-    else:  # the common case above is kept short: a million messages pass here
+    else:
         author = _author(message, subtype)
     thread_ts = get("thread_ts")
+    if thread_ts is not None and (type(thread_ts) is not str or _TS_MATCH(thread_ts) is None):
+        thread_ts = _ts(thread_ts, "thread_ts")
     edited = get("edited")
+    if edited is not None:
+        edited = _edited_ts(edited)
     reactions = get("reactions")
     files = get("files")
     legacy_file = get("file")
     return SlackMessage(  # by position: keywords cost a third of the whole call
         ts,
         *author,
-        None if thread_ts is None else _ts(thread_ts, "thread_ts"),
+        thread_ts,
         subtype,
         text,
-        None if edited is None else _edited_ts(edited),
+        edited,
         () if reactions is None else _reactions(reactions),
         () if files is None and legacy_file is None else _files(files, legacy_file),
     )
@@ -192,7 +203,10 @@ def _message_text(text: Any, max_chars: int) -> str:
 
 
 def _edited_ts(edited: Any) -> str | None:
-    return _optional_ts(_object(edited, '"edited"').get("ts"), "edited.ts")
+    ts = _object(edited, '"edited"').get("ts")
+    if ts is None or (type(ts) is str and _TS_MATCH(ts) is not None):
+        return ts
+    return _ts(ts, "edited.ts")
 
 
 def _author(message: dict[str, Any], subtype: str | None) -> tuple[str | None, str | None, bool]:
@@ -221,11 +235,29 @@ def _reactions(value: Any) -> tuple[SlackReaction, ...]:
         raise RecordError(f'"reactions" must be a list, not {shown(value)}')
     reactions = []
     for reaction in value:
-        reaction = _object(reaction, "a reaction")
-        emoji = _required_str(reaction, "name", EMOJI_CHARS, "reactions[].name")
-        members = _ids(reaction.get("users"), "reactions[].users")
-        reactions.append(SlackReaction(emoji, members))
+        # The usual shape checked inline (as `_ids` checks it); anything else by `_reaction`.
+        if type(reaction) is dict:
+            emoji = reaction.get("name")
+            users = reaction.get("users")
+            if (
+                type(emoji) is str
+                and 0 < len(emoji) <= EMOJI_CHARS
+                and type(users) is list
+                and users
+                and STRINGS.issuperset(map(type, users))
+                and all(users)
+                and max(map(len, users)) <= ID_CHARS
+            ):
+                reactions.append(SlackReaction(emoji, tuple(dict.fromkeys(users))))
+                continue
+        reactions.append(_reaction(reaction))
     return tuple(reactions)
+
+
+def _reaction(value: Any) -> SlackReaction:
+    reaction = _object(value, "a reaction")
+    emoji = _required_str(reaction, "name", EMOJI_CHARS, "reactions[].name")
+    return SlackReaction(emoji, _ids(reaction.get("users"), "reactions[].users"))
 
 
 def _files(files: Any, legacy_file: Any) -> tuple[SlackFile, ...]:
@@ -275,10 +307,6 @@ def _optional_str(record: dict[str, Any], key: str, max_chars: int, label: str =
     if len(value) > max_chars:
         raise RecordError(f'"{label or key}" is longer than {max_chars} characters')
     return value
-
-
-def _optional_ts(value: Any, label: str) -> str | None:
-    return None if value is None else _ts(value, label)
 
 
 def _ts(value: Any, label: str) -> str:

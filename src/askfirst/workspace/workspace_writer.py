@@ -10,13 +10,12 @@ reads on; the writer waits for it before anything else touches the connection.
 
 from __future__ import annotations
 
-import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Connection, Table, bindparam, exists, func, select, update
 
 from askfirst.store.tables.base import Base
@@ -76,9 +75,6 @@ NEWER_EDIT = (
     .where(MESSAGES.c.id == bindparam("message_id"))
     .values(text=bindparam("edited_text"), edited_ts=bindparam("edit"))
 )
-# The text of each minute of a day ("13:07") and each second of a minute ("05"), looked up.
-MINUTES = [f"{hour:02}:{minute:02}" for hour in range(24) for minute in range(60)]
-SECONDS = [f"{second:02}" for second in range(60)]
 # Draws ids from the messages' own sequence, so rows posted later never collide with them.
 NEXT_IDS = "SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, %s)"
 
@@ -266,9 +262,11 @@ class WorkspaceWriter:
     def _write(self, messages: dict[MessageKey, SlackMessage], strangers: Strangers) -> None:
         """Write the members first met in `messages`, the messages, their reactions and files."""
         self._add_strangers(strangers)
-        ids, new = self._write_messages(messages)
+        # Each message's instant, once: for its row and for the span the export covers.
+        instants = list(map(ts_micros, [ts for _channel, ts in messages]))
+        ids, new = self._write_messages(messages, instants)
         self.exported_ids.extend(ids.values())
-        self._widen_span(messages)
+        self._widen_span(min(instants), max(instants))
         fresh = set(new) if self.direct else set()  # no reaction or file can be on these yet
         linked = [
             (key in fresh, ids[key], m) for key, m in messages.items() if m.reactions or m.files
@@ -277,15 +275,21 @@ class WorkspaceWriter:
             self._write_reactions_and_files(linked)
 
     def _write_messages(
-        self, messages: dict[MessageKey, SlackMessage]
+        self, messages: dict[MessageKey, SlackMessage], instants: list[int]
     ) -> tuple[dict[MessageKey, int], list[MessageKey]]:
         """Insert the new messages, bring stored ones a newer edit; every message's store id,
-        and the keys of those that were not stored."""
+        and the keys of those that were not stored. `instants` are the messages' ts_micros."""
         stored = self._stored([key for key in messages if key[0] in self._stored_channels])
-        new = [key for key in messages if key not in stored]
+        if stored:
+            kept = [
+                (key, at) for key, at in zip(messages, instants, strict=True) if key not in stored
+            ]
+            new, instants = [key for key, _at in kept], [at for _key, at in kept]
+        else:  # a first import: every message is new
+            new = list(messages)
         ids = dict(zip(new, self._reserve_ids(len(new)), strict=True))
         members = self.members
-        zone = "" if self.connection.dialect.name == "sqlite" else "+00:00"
+        texts = instant_texts(instants, self.connection.dialect.name)
         insert = self._insert_messages.copy_new if self.direct else self._insert_messages.run
         inserted = insert(
             [
@@ -294,13 +298,15 @@ class WorkspaceWriter:
                     channel_id,
                     None if m.author_id is None else members[m.author_id],
                     ts,
-                    stored_instant(ts, zone),
+                    posted_at,
                     m.thread_ts,
                     m.subtype,
                     m.text,
                     m.edited_ts,
                 )
-                for (channel_id, ts), message_id in ids.items()
+                for ((channel_id, ts), message_id), posted_at in zip(
+                    ids.items(), texts, strict=True
+                )
                 for m in (messages[channel_id, ts],)
             ]
         )
@@ -311,9 +317,7 @@ class WorkspaceWriter:
         self._bring_newer_edits(messages, stored)
         return ids, new
 
-    def _widen_span(self, messages: dict[MessageKey, SlackMessage]) -> None:
-        stamps = [ts_micros(ts) for _channel, ts in messages]
-        first, last = min(stamps), max(stamps)
+    def _widen_span(self, first: int, last: int) -> None:
         if self.first_micros is None or first < self.first_micros:
             self.first_micros = first
         if self.last_micros is None or last > self.last_micros:
@@ -335,6 +339,11 @@ class WorkspaceWriter:
         if newer:
             self.connection.execute(NEWER_EDIT, newer)
             self.edited += len(newer)
+
+    @property
+    def messages_written(self) -> int:
+        """How many messages this writer has inserted so far (batches still queued not)."""
+        return self._added["messages"]
 
     def after_other_writers(self) -> None:
         """Give new messages ids after those another writer on this connection has written."""
@@ -481,17 +490,23 @@ class WorkspaceWriter:
         )
 
 
-def stored_instant(ts: str, zone: str = "") -> str:
-    """The UTC instant of a checked Slack ts as text, made without a datetime.
+def stored_instant(ts: str, dialect: str = "sqlite") -> str:
+    """The UTC instant of a checked Slack ts as the text the import writes for `posted_at`."""
+    return instant_texts([ts_micros(ts)], dialect)[0]
 
-    Without `zone` it is the text SQLAlchemy stores on SQLite for that instant, so SQL
-    comparisons with the timestamps the ORM binds hold; PostgreSQL needs `zone` "+00:00".
+
+def instant_texts(micros: Sequence[int], dialect: str) -> list[str]:
+    """Instants in microseconds since 1970 as text, formatted by NumPy in C, not per datetime.
+
+    On SQLite it is the text SQLAlchemy stores for that instant ("2023-11-14 22:13:20.000100"),
+    so SQL comparisons with the timestamps the ORM binds hold; PostgreSQL reads ISO 8601 in UTC.
     """
-    seconds, _, fraction = ts.partition(".")
-    day, second = divmod(int(seconds), 86400)
-    minute, second = divmod(second, 60)
-    micros = fraction[:6].ljust(6, "0")
-    return f"{_day_text(day)} {MINUTES[minute]}:{SECONDS[second]}.{micros}{zone}"
+    instants = np.array(micros, dtype="datetime64[us]")
+    if dialect == "sqlite":
+        texts: list[str] = np.datetime_as_string(instants, unit="us").tolist()
+        return [text.replace("T", " ") for text in texts]
+    utc: list[str] = np.datetime_as_string(instants, unit="us", timezone="UTC").tolist()
+    return utc
 
 
 def ts_micros(ts: str) -> int:
@@ -507,12 +522,6 @@ def _micros(at: datetime | str) -> int:
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
     return (at - EPOCH) // timedelta(microseconds=1)
-
-
-@lru_cache(maxsize=1024)
-def _day_text(day: int) -> str:
-    """A day counted from 1970-01-01 as 'YYYY-MM-DD'; an export's messages share few days."""
-    return time.strftime("%Y-%m-%d", time.gmtime(day * 86400))
 
 
 def _chunks(rows: Iterable[Row], key: Callable[[Row], Hashable]) -> Iterator[list[Row]]:
