@@ -18,6 +18,9 @@ a table and writes bench/results/import_speed.json (or the file given with --out
                                                             # 999,998 day files of one message
     .venv/bin/python bench/import_speed.py --formats slack --sizes 1000000 \
         --databases postgresql --exclusive    # PostgreSQL normal, then `import --exclusive`
+    .venv/bin/python bench/import_speed.py --formats slack --sizes 1000000 \
+        --readers here process     # each import with its day files parsed here, then by a
+                                   # reader process (default: as the import chooses)
 
 On PostgreSQL the import's server CPU time is read too, from /proc of its backends (a server
 on this machine only).
@@ -29,6 +32,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -52,6 +56,7 @@ SEED = 1
 SIZES = (100_000, 1_000_000)
 FORMATS = ("slack", "mattermost")
 DATABASES = ("sqlite", "postgresql")
+READERS = {"auto": None, "here": False, "process": True}  # import_export's `reader`
 # The export at the limit of 1,000,000 zip entries: 1,000 channels of 1,000 days, one message a day.
 LIMIT_CHANNELS = LIMIT_DAYS = 1_000
 LIMIT_EXPORT = CACHE / "limit-entries-1000000.zip"
@@ -75,6 +80,10 @@ class Measurement:
     mode: str = "normal"  # or "exclusive": `askfirst import --exclusive`
     # The PostgreSQL backends' CPU time during the import (NaN elsewhere, or unreadable).
     server_cpu_seconds: float = NAN
+    # Who parsed a Slack import's day files: "auto" (the import chose), "here" or "process".
+    reader: str = "auto"
+    # The reader process's CPU time (0 when there was none; not in work_cpu_seconds).
+    reader_cpu_seconds: float = 0.0
 
     @property
     def per_second(self) -> float:
@@ -108,6 +117,13 @@ def main() -> None:
         action="store_true",
         help="after each PostgreSQL import, the same import with --exclusive (docs/importing.md)",
     )
+    parser.add_argument(
+        "--readers",
+        nargs="+",
+        choices=READERS,
+        default=["auto"],
+        help="who parses a Slack import's day files: each import runs once with each",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON goes")
     parser.add_argument("--label", default="", help="a note kept in the JSON: what was measured")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -123,19 +139,25 @@ def main() -> None:
         if "mattermost" in args.formats:
             exports["mattermost"] = _as_mattermost(export)
         for source in args.formats:
+            readers = args.readers if source == "slack" else ["auto"]
             for _ in range(args.repeat):
                 measurements.append(_run("read", "-", size, ["read", str(exports[source])]))
-                if "sqlite" in args.databases:
-                    measurements.append(_import_sqlite(exports[source], size))
-                if "postgresql" in args.databases:
-                    measurements.append(_import_postgres(exports[source], size, "normal"))
-                if "postgresql" in args.databases and args.exclusive:
-                    measurements.append(_import_postgres(exports[source], size, "exclusive"))
+                for reader in readers:
+                    if "sqlite" in args.databases:
+                        measurements.append(_import_sqlite(exports[source], size, reader))
+                    if "postgresql" in args.databases:
+                        measurements.append(
+                            _import_postgres(exports[source], size, "normal", reader)
+                        )
+                    if "postgresql" in args.databases and args.exclusive:
+                        measurements.append(
+                            _import_postgres(exports[source], size, "exclusive", reader)
+                        )
     if args.limit_export:
         export = _limit_export()
         for _ in range(args.repeat):
             measurements.append(_run("read", "-", LIMIT_MESSAGES, ["read", str(export)]))
-            measurements.append(_import_sqlite(export, LIMIT_MESSAGES))
+            measurements.append(_import_sqlite(export, LIMIT_MESSAGES, "auto"))
     _print_table(measurements)
     _write_results(measurements, args.out, args.label)
 
@@ -198,13 +220,14 @@ def _limit_export() -> Path:
     return LIMIT_EXPORT
 
 
-def _import_sqlite(export: Path, size: int) -> Measurement:
+def _import_sqlite(export: Path, size: int, reader: str) -> Measurement:
     with tempfile.TemporaryDirectory(prefix="askfirst-bench-") as data_dir:
         url = f"sqlite:///{Path(data_dir) / 'askfirst.sqlite3'}"
-        return _run("import", "sqlite", size, ["import", str(export), url, data_dir])
+        child = ["import", str(export), url, data_dir, "normal", reader]
+        return _run("import", "sqlite", size, child)
 
 
-def _import_postgres(export: Path, size: int, mode: str) -> Measurement:
+def _import_postgres(export: Path, size: int, mode: str, reader: str) -> Measurement:
     from sqlalchemy import create_engine, text
 
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
@@ -214,7 +237,7 @@ def _import_postgres(export: Path, size: int, mode: str) -> Measurement:
     try:
         url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
         with tempfile.TemporaryDirectory(prefix="askfirst-bench-") as data_dir:
-            child = ["import", str(export), url, data_dir, mode]
+            child = ["import", str(export), url, data_dir, mode, reader]
             return _run("import", "postgresql", size, child)
     finally:
         with admin.connect() as connection:
@@ -238,7 +261,7 @@ def _run(step: str, database: str, size: int, child_args: list[str]) -> Measurem
     if report["messages"] != size and source == "slack":
         raise SystemExit(f"{step} on {database} handled {report['messages']} of {size} messages")
     cpu = usage.ru_utime + usage.ru_stime
-    mode = child_args[4] if len(child_args) > 4 else "normal"
+    mode, reader = child_args[4:6] if len(child_args) > 5 else ("normal", "auto")
     # ru_maxrss is in kilobytes on Linux.
     return Measurement(
         step,
@@ -252,6 +275,8 @@ def _run(step: str, database: str, size: int, child_args: list[str]) -> Measurem
         os.getloadavg()[0],
         mode,
         report.get("server_cpu_seconds", NAN),
+        reader,
+        report.get("reader_cpu_seconds", 0.0),
     )
 
 
@@ -274,8 +299,8 @@ def _child(args: list[str]) -> dict[str, Any]:
     from askfirst.workspace.importer import import_export
     from askfirst.workspace.mattermost_importer import import_mattermost
 
-    export, url, data_dir = Path(args[1]), args[2], Path(args[3])
-    exclusive = args[4:] == ["exclusive"]
+    export, url, data_dir, mode, reader = Path(args[1]), args[2], Path(args[3]), args[4], args[5]
+    exclusive = mode == "exclusive"
     postgres = url.startswith("postgresql")
     backends = f"askfirst-bench-{os.getpid()}"
     if postgres:
@@ -283,11 +308,14 @@ def _child(args: list[str]) -> dict[str, Any]:
     store = open_store(Settings(data_dir=data_dir, database_url=url))
     server_before = server_cpu_seconds(POSTGRES_URL, backends) if postgres else NAN
     started, cpu_started = time.perf_counter(), time.process_time()
+    children_started = _children_cpu_seconds()
     if export.suffix == ".jsonl":
         messages = import_mattermost(store, export, exclusive=exclusive).messages_read
     else:
-        messages = import_export(store, export, exclusive=exclusive).messages_added
+        chosen = READERS[reader]
+        messages = import_export(store, export, exclusive=exclusive, reader=chosen).messages_added
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    reader_cpu_seconds = _children_cpu_seconds() - children_started
     server = server_cpu_seconds(POSTGRES_URL, backends) - server_before if postgres else NAN
     store.engine.dispose()
     return {
@@ -295,7 +323,14 @@ def _child(args: list[str]) -> dict[str, Any]:
         "seconds": seconds,
         "cpu_seconds": cpu_seconds,
         "server_cpu_seconds": server,
+        "reader_cpu_seconds": reader_cpu_seconds,
     }
+
+
+def _children_cpu_seconds() -> float:
+    """The CPU time of this process's children that have ended (an import's reader process)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _read(export: Path) -> dict[str, Any]:
@@ -330,22 +365,24 @@ def _read_mattermost(export: Path) -> dict[str, Any]:
 
 def _print_table(measurements: list[Measurement]) -> None:
     header = (
-        f"{'step':<9}{'source':<11}{'database':<12}{'mode':<10}{'messages':>11}{'seconds':>9}"
-        f"{'msg/s':>9}{'CPU s':>8}{'msg/CPU s':>11}{'server s':>10}{'peak MB':>9}{'load':>6}"
+        f"{'step':<9}{'source':<11}{'database':<12}{'mode':<10}{'reader':<8}{'messages':>11}"
+        f"{'seconds':>9}{'msg/s':>9}{'CPU s':>8}{'msg/CPU s':>11}{'reader s':>10}{'server s':>10}"
+        f"{'peak MB':>9}{'load':>6}"
     )
     print(header)
     print("-" * len(header))
     for m in measurements:
-        mode = m.mode if m.step == "import" else "-"
+        mode, reader = (m.mode, m.reader) if m.step == "import" else ("-", "-")
         print(
-            f"{m.step:<9}{m.source:<11}{m.database:<12}{mode:<10}{m.messages:>11,}"
+            f"{m.step:<9}{m.source:<11}{m.database:<12}{mode:<10}{reader:<8}{m.messages:>11,}"
             f"{m.seconds:>9.2f}{m.per_second:>9,.0f}{m.work_cpu_seconds:>8.2f}"
-            f"{m.per_cpu_second:>11,.0f}{m.server_cpu_seconds:>10.2f}{m.peak_rss_mb:>9.0f}"
-            f"{m.load_average:>6.1f}"
+            f"{m.per_cpu_second:>11,.0f}{m.reader_cpu_seconds:>10.2f}"
+            f"{m.server_cpu_seconds:>10.2f}{m.peak_rss_mb:>9.0f}{m.load_average:>6.1f}"
         )
     print(
-        "\nseconds and msg/s: wall clock; CPU s: the step's own CPU time (on PostgreSQL the "
-        "server's is not counted: server s is the import's backends' CPU time); "
+        "\nseconds and msg/s: wall clock; CPU s: the step's own CPU time (a reader process's is "
+        "reader s; on PostgreSQL the server's is not counted: server s is the import's "
+        "backends' CPU time); "
         "load: the 1-minute load average (2 would fill this machine)."
     )
 

@@ -11,7 +11,7 @@ transaction rolls back.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,12 +23,12 @@ from askfirst.clock import Clock, SystemClock
 from askfirst.store import Store
 from askfirst.store.tables.workspace import Org, Workspace
 from askfirst.workspace.bulk_insert import AlreadyStored
+from askfirst.workspace.day_messages import day_messages, wants_reader
 from askfirst.workspace.deferred_indexes import deferred_indexes
 from askfirst.workspace.exclusive_load import exclusive_if
 from askfirst.workspace.export_archive import Limits
 from askfirst.workspace.mirror import MirrorOutcome, mirror_range
 from askfirst.workspace.slack_export import SlackExport, folder_conversations, open_export
-from askfirst.workspace.slack_records import SlackMessage
 from askfirst.workspace.workspace_writer import WorkspaceWriter
 from askfirst.workspace.write_pipeline import WritePipeline
 
@@ -73,19 +73,23 @@ def import_export(
     limits: Limits | None = None,
     mirror: bool = False,
     exclusive: bool = False,
+    reader: bool | None = None,
 ) -> ImportSummary:
     """Import the Slack export at `path` (.zip or folder) into the workspace named `workspace`.
 
     `progress` is called after each day file with the number of messages read so far. With
     `mirror`, stored messages of the export's range that it does not hold are deleted. With
     `exclusive`, on PostgreSQL, the bulk tables' foreign keys are checked once at the end, the
-    tables locked meanwhile (`askfirst.workspace.exclusive_load`). Any problem raises
+    tables locked meanwhile (`askfirst.workspace.exclusive_load`). With `reader`, the day files
+    are parsed by a second process while this one writes (`askfirst.workspace.day_messages`);
+    by default when the export is large and a second core is there. Any problem raises
     `ExportError` and leaves the store exactly as it was.
     """
-    run = _ImportRun(
-        store, workspace, progress, clock or SystemClock(), mirror, exclusive, str(path)
-    )
     with open_export(path, limits) as export, _cycle_collector_paused():
+        parallel = wants_reader(export) if reader is None else reader
+        run = _ImportRun(
+            store, workspace, progress, clock or SystemClock(), mirror, exclusive, path, parallel
+        )
         try:
             return run.once(export, direct=True)
         except AlreadyStored:
@@ -102,58 +106,40 @@ class _ImportRun:
     clock: Clock
     mirror: bool
     exclusive: bool
-    source: str  # the export's path, as errors name it
+    path: Path  # the export's
+    reader: bool  # whether a reader process parses the day files
 
     def once(self, export: SlackExport, *, direct: bool) -> ImportSummary:
         """The import in one transaction; `direct` as `WorkspaceWriter` takes it."""
-        conversations = list(export.conversations())
-        folders = folder_conversations(export.day_files.folders, conversations)
+        repeated: list[str] = []  # a warning for each message left out for its repeated ts
         with (
+            # First, so that a reader process starts while this one writes members and channels.
+            day_messages(export, self.path, repeated, reader=self.reader) as parts,
             self.store.transaction() as session,
             _large_page_cache(session.connection()),
-            exclusive_if(self.exclusive, session.connection(), self.source),
+            exclusive_if(self.exclusive, session.connection(), str(self.path)),
             _write_pipeline(session.connection()) as pipeline,
         ):
+            conversations = list(export.conversations())
+            folders = folder_conversations(export.day_files.folders, conversations)
             connection = session.connection()
             workspace_id = _workspace_id(connection, self.workspace, self.clock.now())
             writer = WorkspaceWriter(connection, workspace_id, pipeline, direct=direct)
             writer.write_users(export.users())
             writer.write_conversations(conversations)
-            read = 0
-            warnings = [] if export.has_users else [MISSING_USERS]
+            kept = 0
             with deferred_indexes(connection) as indexes:
-                for day_file in export.day_files:
-                    channel_id = writer.channels[folders[day_file.folder]]
-                    warned = len(warnings)
-                    messages = first_of_each_ts(day_file.name, export.messages(day_file), warnings)
-                    read += writer.add_messages(channel_id, messages) + len(warnings) - warned
+                for folder, messages in parts:
+                    kept += writer.add_messages(writer.channels[folders[folder]], messages)
                     indexes.written(writer.messages_written)
                     if self.progress is not None:
-                        self.progress(read)
+                        self.progress(kept + len(repeated))
                 writer.flush()
             mirrored = mirror_range(session, [writer], mirror=self.mirror, at=self.clock.now())
+        warnings = ([] if export.has_users else [MISSING_USERS]) + repeated
+        read = kept + len(repeated)
         day_files = len(export.day_files)
         return _summary(self.workspace, day_files, read, writer, mirrored, tuple(warnings))
-
-
-def first_of_each_ts(
-    name: str, messages: Iterable[SlackMessage], warnings: list[str]
-) -> Iterator[SlackMessage]:
-    """The messages of one day file, less any whose ts an earlier one of the file has.
-
-    A message's identity in the store is its conversation and its ts, so of two with one ts only
-    one can be kept: the first, with a warning that names the file and both messages.
-    """
-    first_index: dict[str, int] = {}
-    for index, message in enumerate(messages):
-        earlier = first_index.setdefault(message.ts, index)
-        if earlier == index:
-            yield message
-            continue
-        warnings.append(
-            f"{name}, message [{index}]: has the ts {message.ts} of message [{earlier}]; "
-            "Slack gives each message of a conversation its own ts, so only the first was kept"
-        )
 
 
 MISSING_USERS = (

@@ -92,9 +92,11 @@ class DayFiles(MadeWhenRead[DayFile]):
         self._entries = entries
         positions, dates, folder_numbers = array("q"), array("q"), array("q")
         folders: dict[str, int] = {}
+        self.total_bytes = 0  # of every day file, as the export declares them
         for position, entry in enumerate(entries):
             if not _is_day_file_entry(entry):
                 continue
+            self.total_bytes += entry.size
             positions.append(position)
             folder_numbers.append(folders.setdefault(entry.folder, len(folders)))
             day = entry.file_name

@@ -22,9 +22,9 @@ from askfirst.store.tables.base import Base
 from askfirst.workspace.bulk_insert import BulkInsert, Row
 from askfirst.workspace.exported_ids import SpilledIds
 from askfirst.workspace.slack_records import (
+    MessageFields,
+    ReactionFields,
     SlackConversation,
-    SlackMessage,
-    SlackReaction,
     SlackUser,
 )
 from askfirst.workspace.write_pipeline import WritePipeline
@@ -108,7 +108,7 @@ class WorkspaceWriter:
         self._added = Counter(dict.fromkeys(["memberships", "messages", "reactions", "files"], 0))
         # How many stored messages took the text of a newer edit.
         self.edited = 0
-        self._messages: dict[MessageKey, SlackMessage] = {}
+        self._messages: dict[MessageKey, MessageFields] = {}
         # Conversations that held messages before this import: only theirs can be stored already.
         self._stored_channels: set[int] = set()
         # The range the export covers (docs/importing.md, "Mirroring"): the conversations it
@@ -196,8 +196,11 @@ class WorkspaceWriter:
         for chunk in _chunks(memberships, key=lambda row: row):
             self._added["memberships"] += self._add_memberships.run(chunk)
 
-    def add_messages(self, channel_id: int, messages: Iterable[SlackMessage]) -> int:
-        """Queue messages (with reactions and files), writing each full batch; returns how many."""
+    def add_messages(self, channel_id: int, messages: Iterable[MessageFields]) -> int:
+        """Queue messages (with reactions and files), writing each full batch; returns how many.
+
+        Each message is a `SlackMessage`, or the plain tuple of its fields; it is read by
+        position."""
         self.listed_channels.add(channel_id)  # an export holding its messages covers it
         queued = self._messages
         known = self._met.__contains__
@@ -205,38 +208,42 @@ class WorkspaceWriter:
         count = 0
         for message in messages:
             count += 1
-            if erased and not self._keep_after_erasures(message):
-                continue
-            author = message.author_id
+            if erased:
+                kept = self._after_erasures(message)
+                if kept is None:
+                    continue
+                message = kept
+            ts, author, author_name, author_is_bot, _, _, _, _, reactions, _ = message
             if author is not None and not known(author):
-                self._meet(author, message.author_name, message.author_is_bot)
-            for reaction in message.reactions:
-                if not all(map(known, reaction.member_ids)):
-                    for slack_id in reaction.member_ids:
+                self._meet(author, author_name, author_is_bot)
+            for _emoji, member_ids in reactions:
+                if not all(map(known, member_ids)):
+                    for slack_id in member_ids:
                         self._meet(slack_id, None, False)
-            queued[channel_id, message.ts] = message
+            queued[channel_id, ts] = message
             if len(queued) >= BATCH:
                 self._hand_over()
                 queued = self._messages
         return count
 
-    def _keep_after_erasures(self, message: SlackMessage) -> bool:
-        """False for a message an erased member wrote before their erasure; drops their
-        reactions to messages from before it (a reaction's own time is not exported)."""
+    def _after_erasures(self, message: MessageFields) -> MessageFields | None:
+        """None for a message an erased member wrote before their erasure; else the message
+        without their reactions if it is from before it (a reaction's own time is not exported)."""
         erased = self.erased
-        posted = ts_micros(message.ts)
-        author = message.author_id
+        ts, author, _, _, _, _, _, _, reactions, files = message
+        posted = ts_micros(ts)
         if author is not None and posted <= erased.get(author, -1):
             self.erased_skipped += 1
-            return False
-        if message.reactions:
-            message.reactions = tuple(
-                SlackReaction(reaction.emoji, kept)
-                for reaction in message.reactions
-                for kept in (tuple(m for m in reaction.member_ids if posted > erased.get(m, -1)),)
-                if kept
-            )
-        return True
+            return None
+        if not reactions:
+            return message
+        kept: tuple[ReactionFields, ...] = tuple(
+            (emoji, members)
+            for emoji, member_ids in reactions
+            for members in (tuple(m for m in member_ids if posted > erased.get(m, -1)),)
+            if members
+        )
+        return (*message[:8], kept, files)
 
     def flush(self) -> None:
         """Write the queued messages, then their reactions and files; returns once written."""
@@ -259,23 +266,21 @@ class WorkspaceWriter:
         if self.pipeline is not None:
             self.pipeline.wait()
 
-    def _write(self, messages: dict[MessageKey, SlackMessage], strangers: Strangers) -> None:
+    def _write(self, messages: dict[MessageKey, MessageFields], strangers: Strangers) -> None:
         """Write the members first met in `messages`, the messages, their reactions and files."""
         self._add_strangers(strangers)
         # Each message's instant, once: for its row and for the span the export covers.
-        instants = list(map(ts_micros, [ts for _channel, ts in messages]))
+        instants = [ts_micros(ts) for _channel, ts in messages]
         ids, new = self._write_messages(messages, instants)
         self.exported_ids.extend(ids.values())
         self._widen_span(min(instants), max(instants))
         fresh = set(new) if self.direct else set()  # no reaction or file can be on these yet
-        linked = [
-            (key in fresh, ids[key], m) for key, m in messages.items() if m.reactions or m.files
-        ]
+        linked = [(key in fresh, ids[key], m) for key, m in messages.items() if m[8] or m[9]]
         if linked:
             self._write_reactions_and_files(linked)
 
     def _write_messages(
-        self, messages: dict[MessageKey, SlackMessage], instants: list[int]
+        self, messages: dict[MessageKey, MessageFields], instants: list[int]
     ) -> tuple[dict[MessageKey, int], list[MessageKey]]:
         """Insert the new messages, bring stored ones a newer edit; every message's store id,
         and the keys of those that were not stored. `instants` are the messages' ts_micros."""
@@ -296,18 +301,20 @@ class WorkspaceWriter:
                 (
                     message_id,
                     channel_id,
-                    None if m.author_id is None else members[m.author_id],
+                    None if author_id is None else members[author_id],
                     ts,
                     posted_at,
-                    m.thread_ts,
-                    m.subtype,
-                    m.text,
-                    m.edited_ts,
+                    thread_ts,
+                    subtype,
+                    text,
+                    edited_ts,
                 )
                 for ((channel_id, ts), message_id), posted_at in zip(
                     ids.items(), texts, strict=True
                 )
-                for m in (messages[channel_id, ts],)
+                for (_, author_id, _, _, thread_ts, subtype, text, edited_ts, _, _) in (
+                    messages[channel_id, ts],
+                )
             ]
         )
         self._added["messages"] += inserted
@@ -325,16 +332,15 @@ class WorkspaceWriter:
 
     def _bring_newer_edits(
         self,
-        messages: dict[MessageKey, SlackMessage],
+        messages: dict[MessageKey, MessageFields],
         stored: dict[MessageKey, tuple[int, str | None]],
     ) -> None:
         """Stored messages take the text of a newer edit, else stay as they are."""
         newer = [
-            {"message_id": message_id, "edited_text": message.text, "edit": message.edited_ts}
+            {"message_id": message_id, "edited_text": text, "edit": edit}
             for key, (message_id, stored_edit) in stored.items()
-            for message in (messages[key],)
-            if message.edited_ts is not None
-            and (stored_edit is None or stored_edit < message.edited_ts)
+            for (_, _, _, _, _, _, text, edit, _, _) in (messages[key],)
+            if edit is not None and (stored_edit is None or stored_edit < edit)
         ]
         if newer:
             self.connection.execute(NEWER_EDIT, newer)
@@ -409,23 +415,23 @@ class WorkspaceWriter:
         )
         self.members = self._ids(TABLES["members"])
 
-    def _write_reactions_and_files(self, messages: list[tuple[bool, int, SlackMessage]]) -> None:
+    def _write_reactions_and_files(self, messages: list[tuple[bool, int, MessageFields]]) -> None:
         """Write the reactions and files of (is new, id, message): those of new messages
         straight into their tables when the writer is `direct`."""
         members = self.members
         for new in (True, False):
             reactions = [
-                (message_id, members[slack_id], reaction.emoji)
+                (message_id, members[slack_id], emoji)
                 for is_new, message_id, message in messages
                 if is_new is new
-                for reaction in message.reactions
-                for slack_id in reaction.member_ids
+                for emoji, member_ids in message[8]
+                for slack_id in member_ids
             ]
             files = [
-                (message_id, file.slack_id, file.name, file.title, file.mimetype, file.size)
+                (message_id, *file)
                 for is_new, message_id, message in messages
                 if is_new is new
-                for file in message.files
+                for file in message[9]
             ]
             if new:
                 self._added["reactions"] += self._add_reactions.copy_new(reactions)
@@ -511,6 +517,8 @@ def instant_texts(micros: Sequence[int], dialect: str) -> list[str]:
 
 def ts_micros(ts: str) -> int:
     """A checked Slack ts as microseconds since 1970, the precision the store keeps."""
+    if ts[-7:-6] == ".":  # six digits of fraction, as Slack writes them: the digits are the number
+        return int(ts.replace(".", ""))
     seconds, _, fraction = ts.partition(".")
     return int(seconds) * 1_000_000 + int(fraction[:6].ljust(6, "0"))
 
