@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from slack_samples import VIEWER, write_json, zulip_shaped_export
+from slack_samples import VIEWER, write_json, zipped, zulip_shaped_export
 from sqlalchemy import Connection, text
 
 from askfirst.store import Store
-from askfirst.workspace.day_messages import ReaderStopped, wants_reader
+from askfirst.workspace.day_messages import ReaderStopped, reader_wanted
 from askfirst.workspace.export_archive import ExportError
 from askfirst.workspace.importer import import_export
 from askfirst.workspace.slack_export import open_export
@@ -105,6 +105,22 @@ def tricky_export(root: Path) -> Path:
     return root
 
 
+def twice_export(root: Path) -> Path:
+    """A message exported twice, in batches far apart: on PostgreSQL the import runs again,
+    every row checked (`AlreadyStored`), with a new reader."""
+    write_json(root / "users.json", [{"id": "U1", "name": "one"}])
+    write_json(root / "channels.json", [{"id": "C1", "name": "busy", "members": ["U1"]}])
+    twice = {"type": "message", "user": "U1", "text": "first", "ts": "1699999999.000001"}
+    filler = [
+        {"type": "message", "user": "U1", "text": f"m{n}", "ts": f"{1_700_000_000 + n}.000100"}
+        for n in range(6_000)
+    ]
+    write_json(root / "busy/2023-11-14.json", [twice, *filler])
+    again = {**twice, "text": "second", "edited": {"ts": "1700000500.000000"}}
+    write_json(root / "busy/2023-11-15.json", [again])
+    return root
+
+
 def killing_its_reader(read: int) -> None:
     """A progress callback that kills this process's reader process at its first call."""
     del read
@@ -138,7 +154,7 @@ def many_messages(root: Path, days: int, bad_last: bool = False) -> Path:
     return root
 
 
-@pytest.mark.parametrize("source", ["viewer", "zulip", "tricky"])
+@pytest.mark.parametrize("source", ["viewer", "zulip", "tricky", "twice"])
 def test_a_reader_process_imports_exactly_what_this_process_does(
     store: Store, tmp_path: Path, source: str
 ) -> None:
@@ -146,6 +162,7 @@ def test_a_reader_process_imports_exactly_what_this_process_does(
         "viewer": lambda: VIEWER,
         "zulip": lambda: zulip_shaped_export(tmp_path),
         "tricky": lambda: tricky_export(tmp_path),
+        "twice": lambda: twice_export(tmp_path),
     }[source]()
     here = import_export(store, export, workspace="here", reader=False)
     there = import_export(store, export, workspace="there", reader=True)
@@ -155,6 +172,9 @@ def test_a_reader_process_imports_exactly_what_this_process_does(
     if source == "tricky":  # the repeated ts is warned of, and left out, by both
         assert here.messages_read == here.messages_added + 1
         assert any("has the ts 1704200000.000100" in w for w in here.warnings)
+    if source == "twice":
+        counts = (there.messages_read, there.messages_added, there.messages_edited)
+        assert counts == (6_002, 6_001, 1)
 
 
 def test_a_refusal_comes_back_from_the_reader_word_for_word(store: Store, tmp_path: Path) -> None:
@@ -177,8 +197,10 @@ def test_a_reader_that_dies_rolls_the_import_back(store: Store, tmp_path: Path) 
 
 
 def test_only_a_large_export_gets_a_reader(tmp_path: Path) -> None:
+    zipped_viewer = zipped(VIEWER, tmp_path / "viewer.zip")
+    assert not reader_wanted(zipped_viewer)
     with open_export(VIEWER) as export:
-        assert not wants_reader(export)
+        assert not reader_wanted(VIEWER, export)
 
 
 def test_a_message_crosses_as_plain_tuples_equal_to_it() -> None:

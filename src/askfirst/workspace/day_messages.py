@@ -29,6 +29,7 @@ import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -42,8 +43,10 @@ DayPart = tuple[str, Iterable[MessageFields]]
 # Messages the reader sends at once: large enough that pickling costs little per message.
 BATCH = 5_000
 # Day files of this many bytes in all are worth a reader: about 150,000 messages, which take
-# some seconds to import, against the reader's start of about half a second.
+# some seconds to import, against the reader's start of about a second; a .zip of them is
+# about a third of that.
 READER_BYTES = 32 * 2**20
+READER_ZIP_BYTES = 10 * 2**20
 FRAME = struct.Struct(">Q")  # each pickled batch is preceded by its length
 PIPE_BYTES = 2**20  # the pipe's buffer (Linux allows this much to an unprivileged process)
 
@@ -72,24 +75,35 @@ def first_of_each_ts(
         )
 
 
-def wants_reader(export: SlackExport) -> bool:
-    """Whether a reader process would speed this export's import: it is large, and a second
-    core is there to run it."""
-    return export.day_files.total_bytes >= READER_BYTES and len(os.sched_getaffinity(0)) > 1
+def reader_wanted(path: Path, export: SlackExport | None = None) -> bool:
+    """Whether a reader process would speed up importing the export at `path`: it is large, and
+    a second core is there to run it. A .zip is judged by its size before it is opened, so that
+    the reader starts while this process opens it too; a folder by its day files, once open."""
+    if len(os.sched_getaffinity(0)) < 2:
+        return False
+    if export is None:
+        return path.is_file() and path.stat().st_size >= READER_ZIP_BYTES
+    return export.day_files.total_bytes >= READER_BYTES
 
 
-@contextmanager
+@dataclass(frozen=True)
+class Reader:
+    """A reader process of one export, started: what it sends comes through `stdout`."""
+
+    process: subprocess.Popen[bytes]
+    stdout: IO[bytes]
+    stderr: IO[bytes]  # a temporary file: the pipe could fill while nobody reads it
+
+
 def day_messages(
-    export: SlackExport, path: Path, warnings: list[str], *, reader: bool
-) -> Iterator[Iterator[DayPart]]:
-    """The export's day files as (folder, messages) in import order, read by a reader process
-    (of the export at `path`) if `reader`, else here. A repeated ts is left out, warned of in
-    `warnings`."""
-    if not reader:
-        yield _read_here(export, warnings)
-        return
-    with _reader(path, export.limits) as (process, errors):
-        yield _received(process, errors, set(export.day_files.folders), warnings)
+    export: SlackExport, warnings: list[str], reader: Reader | None = None
+) -> Iterator[DayPart]:
+    """The export's day files as (folder, messages), in import order: parsed by `reader` when
+    given (a reader process of the same export), else here. A message whose ts an earlier one of
+    its day file has is left out, and warned of in `warnings`."""
+    if reader is None:
+        return _read_here(export, warnings)
+    return _received(reader, set(export.day_files.folders), warnings)
 
 
 def _read_here(
@@ -101,8 +115,8 @@ def _read_here(
 
 
 @contextmanager
-def _reader(path: Path, limits: Limits) -> Iterator[tuple[subprocess.Popen[bytes], IO[bytes]]]:
-    """A reader process of the export at `path`; killed on leaving if it still runs."""
+def reader_process(path: Path, limits: Limits) -> Iterator[Reader]:
+    """A reader process of the export at `path`, started at once; killed on leaving if it runs."""
     env = dict(os.environ)
     # The interpreter must find this askfirst, wherever it was imported from.
     source = str(Path(askfirst.__file__).resolve().parents[1])
@@ -113,7 +127,7 @@ def _reader(path: Path, limits: Limits) -> Iterator[tuple[subprocess.Popen[bytes
         assert process.stdout is not None
         _widen(process.stdout)
         try:
-            yield process, errors
+            yield Reader(process, process.stdout, errors)
         finally:
             if process.poll() is None:
                 process.kill()
@@ -121,23 +135,17 @@ def _reader(path: Path, limits: Limits) -> Iterator[tuple[subprocess.Popen[bytes
             process.stdout.close()
 
 
-def _received(
-    process: subprocess.Popen[bytes],
-    errors: IO[bytes],
-    folders: set[str],
-    warnings: list[str],
-) -> Iterator[DayPart]:
+def _received(reader: Reader, folders: set[str], warnings: list[str]) -> Iterator[DayPart]:
     """What the reader sends, until it has sent everything or an error."""
-    assert process.stdout is not None
-    pipe = process.stdout
+    pipe = reader.stdout
     while True:
         header = pipe.read(FRAME.size)
         if len(header) < FRAME.size:
-            raise _stopped(process, errors)
+            raise _stopped(reader)
         length = FRAME.unpack(header)[0]
         body = pipe.read(length)
         if len(body) < length:
-            raise _stopped(process, errors)
+            raise _stopped(reader)
         kind, payload, more_warnings = pickle.loads(body)
         warnings.extend(more_warnings)
         if kind == "error":
@@ -154,10 +162,10 @@ def _received(
             yield folder, messages
 
 
-def _stopped(process: subprocess.Popen[bytes], errors: IO[bytes]) -> ReaderStopped:
-    code = process.wait()
-    errors.seek(0)
-    said = errors.read().decode(errors="replace").strip().splitlines()[-3:]
+def _stopped(reader: Reader) -> ReaderStopped:
+    code = reader.process.wait()
+    reader.stderr.seek(0)
+    said = reader.stderr.read().decode(errors="replace").strip().splitlines()[-3:]
     return ReaderStopped(
         f"the export's reader process stopped (exit code {code}) before reading all of it: "
         f"{' / '.join(said) or 'it said nothing'}. Nothing was imported; import again."

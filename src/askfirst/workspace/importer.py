@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +23,7 @@ from askfirst.clock import Clock, SystemClock
 from askfirst.store import Store
 from askfirst.store.tables.workspace import Org, Workspace
 from askfirst.workspace.bulk_insert import AlreadyStored
-from askfirst.workspace.day_messages import day_messages, wants_reader
+from askfirst.workspace.day_messages import Reader, day_messages, reader_process, reader_wanted
 from askfirst.workspace.deferred_indexes import deferred_indexes
 from askfirst.workspace.exclusive_load import exclusive_if
 from askfirst.workspace.export_archive import Limits
@@ -85,17 +85,26 @@ def import_export(
     by default when the export is large and a second core is there. Any problem raises
     `ExportError` and leaves the store exactly as it was.
     """
-    with open_export(path, limits) as export, _cycle_collector_paused():
-        parallel = wants_reader(export) if reader is None else reader
-        run = _ImportRun(
-            store, workspace, progress, clock or SystemClock(), mirror, exclusive, path, parallel
-        )
+    limits = limits or Limits()
+    run = _ImportRun(store, workspace, progress, clock or SystemClock(), mirror, exclusive)
+    with ExitStack() as stack:
+
+        def start_reader() -> Reader:
+            return stack.enter_context(reader_process(path, limits))
+
+        wanted = reader_wanted(path) if reader is None else reader
+        started = start_reader() if wanted else None  # first: it starts while the zip opens here
+        export = stack.enter_context(open_export(path, limits))
+        stack.enter_context(_cycle_collector_paused())
+        if reader is None and started is None and reader_wanted(path, export):  # a large folder
+            started = start_reader()
         try:
-            return run.once(export, direct=True)
+            return run.once(export, str(path), started)
         except AlreadyStored:
             # The export names a message twice in far-apart batches, or another writer stored
             # one meanwhile: that rolled everything back, so import again, every row checked.
-            return run.once(export, direct=False)
+            again = start_reader() if started else None
+            return run.once(export, str(path), again, direct=False)
 
 
 @dataclass(frozen=True)
@@ -106,18 +115,17 @@ class _ImportRun:
     clock: Clock
     mirror: bool
     exclusive: bool
-    path: Path  # the export's
-    reader: bool  # whether a reader process parses the day files
 
-    def once(self, export: SlackExport, *, direct: bool) -> ImportSummary:
-        """The import in one transaction; `direct` as `WorkspaceWriter` takes it."""
+    def once(
+        self, export: SlackExport, source: str, reader: Reader | None, *, direct: bool = True
+    ) -> ImportSummary:
+        """The import in one transaction, the day files parsed by `reader` if given; `direct` as
+        `WorkspaceWriter` takes it. `source` names the export in errors."""
         repeated: list[str] = []  # a warning for each message left out for its repeated ts
         with (
-            # First, so that a reader process starts while this one writes members and channels.
-            day_messages(export, self.path, repeated, reader=self.reader) as parts,
             self.store.transaction() as session,
             _large_page_cache(session.connection()),
-            exclusive_if(self.exclusive, session.connection(), str(self.path)),
+            exclusive_if(self.exclusive, session.connection(), source),
             _write_pipeline(session.connection()) as pipeline,
         ):
             conversations = list(export.conversations())
@@ -129,7 +137,7 @@ class _ImportRun:
             writer.write_conversations(conversations)
             kept = 0
             with deferred_indexes(connection) as indexes:
-                for folder, messages in parts:
+                for folder, messages in day_messages(export, repeated, reader):
                     kept += writer.add_messages(writer.channels[folders[folder]], messages)
                     indexes.written(writer.messages_written)
                     if self.progress is not None:
