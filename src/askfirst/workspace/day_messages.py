@@ -4,10 +4,10 @@ An import parses its day files and writes their messages; in one process the two
 one core, and parsing is about a third of the work. For a large export on a machine with a
 second core, a reader process (`python -m askfirst.workspace.day_messages`) opens the same
 export, parses its day files in the same order, and sends their messages here as plain tuples
-(`MessageFields`: a named tuple or a dataclass would take four times as long to pickle and
-unpickle), pickled in batches of a few thousand through a pipe. The importing process only
-writes, and keeps the one transaction: the reader never touches the store. The pipe holds a
-batch or two, so memory stays bounded whichever side is faster.
+(`MessageFields`: named tuples would take about five times as long to pickle and unpickle),
+pickled in batches of a few thousand through a pipe. The importing process only writes, and
+keeps the one transaction: the reader never touches the store. The pipe holds a batch or two,
+so memory stays bounded whichever side is faster.
 
 The reader refuses exactly what the import refuses, with the same `ExportError`, raised here
 after the messages before it; if it stops any other way, `ReaderStopped` is raised. Either way
@@ -79,11 +79,18 @@ def reader_wanted(path: Path, export: SlackExport | None = None) -> bool:
     """Whether a reader process would speed up importing the export at `path`: it is large, and
     a second core is there to run it. A .zip is judged by its size before it is opened, so that
     the reader starts while this process opens it too; a folder by its day files, once open."""
-    if len(os.sched_getaffinity(0)) < 2:
+    if _cores() < 2:
         return False
     if export is None:
         return path.is_file() and path.stat().st_size >= READER_ZIP_BYTES
     return export.day_files.total_bytes >= READER_BYTES
+
+
+def _cores() -> int:
+    """The cores this process may run on (all of the machine's where that cannot be known)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
