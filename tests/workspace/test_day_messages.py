@@ -6,6 +6,9 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +17,12 @@ from slack_samples import VIEWER, write_json, zipped, zulip_shaped_export
 from sqlalchemy import Connection, text
 
 from askfirst.store import Store
-from askfirst.workspace.day_messages import ReaderStopped, reader_wanted
+from askfirst.workspace.day_messages import (
+    READER_ZIP_BYTES,
+    ReaderStopped,
+    idle_cores,
+    reader_wanted,
+)
 from askfirst.workspace.export_archive import ExportError
 from askfirst.workspace.importer import import_export
 from askfirst.workspace.slack_export import open_export
@@ -201,6 +209,22 @@ def test_only_a_large_export_gets_a_reader(tmp_path: Path) -> None:
     assert not reader_wanted(zipped_viewer)
     with open_export(VIEWER) as export:
         assert not reader_wanted(VIEWER, export)
+
+
+def test_no_reader_while_every_core_is_busy(tmp_path: Path) -> None:
+    large = tmp_path / "large.zip"
+    with large.open("wb") as file:
+        file.truncate(READER_ZIP_BYTES)  # judged by its size alone: never opened
+    busy = "while True: pass"
+    hogs = [subprocess.Popen([sys.executable, "-c", busy]) for _ in range(os.cpu_count() or 1)]
+    try:
+        time.sleep(0.3)  # until they run
+        assert idle_cores() < 0.75
+        assert not reader_wanted(large)
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
 
 
 def test_a_message_crosses_as_plain_tuples_equal_to_it() -> None:

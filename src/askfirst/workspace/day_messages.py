@@ -27,6 +27,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,6 +48,9 @@ BATCH = 5_000
 # about a third of that.
 READER_BYTES = 32 * 2**20
 READER_ZIP_BYTES = 10 * 2**20
+# Cores idle, this process included, for a reader to pay: with one core busy elsewhere, the
+# two processes share the other, and a 1M import took 20% longer with a reader than without.
+FREE_CORES = 1.5
 FRAME = struct.Struct(">Q")  # each pickled batch is preceded by its length
 PIPE_BYTES = 2**20  # the pipe's buffer (Linux allows this much to an unprivileged process)
 
@@ -77,13 +81,13 @@ def first_of_each_ts(
 
 def reader_wanted(path: Path, export: SlackExport | None = None) -> bool:
     """Whether a reader process would speed up importing the export at `path`: it is large, and
-    a second core is there to run it. A .zip is judged by its size before it is opened, so that
+    a second core is free to run it. A .zip is judged by its size before it is opened, so that
     the reader starts while this process opens it too; a folder by its day files, once open."""
-    if _cores() < 2:
-        return False
     if export is None:
-        return path.is_file() and path.stat().st_size >= READER_ZIP_BYTES
-    return export.day_files.total_bytes >= READER_BYTES
+        large = path.is_file() and path.stat().st_size >= READER_ZIP_BYTES
+    else:
+        large = export.day_files.total_bytes >= READER_BYTES
+    return large and _cores() >= 2 and idle_cores() >= FREE_CORES
 
 
 def _cores() -> int:
@@ -91,6 +95,28 @@ def _cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
+
+
+def idle_cores(seconds: float = 0.1) -> float:
+    """How many of the machine's cores were idle over the next `seconds`, from Linux's
+    /proc/stat; where it cannot be read, every core is taken as idle."""
+    cores = float(os.cpu_count() or 1)
+    try:
+        idle, total = _cpu_ticks()
+        time.sleep(seconds)
+        idle_after, total_after = _cpu_ticks()
+    except (OSError, ValueError):
+        return cores
+    if total_after <= total:
+        return cores
+    return cores * (idle_after - idle) / (total_after - total)
+
+
+def _cpu_ticks() -> tuple[int, int]:
+    """The machine's idle and total CPU time so far, in clock ticks."""
+    with open("/proc/stat") as stat:
+        ticks = [int(field) for field in stat.readline().split()[1:9]]
+    return ticks[3] + ticks[4], sum(ticks)  # idle and waiting for I/O; of user .. steal
 
 
 @dataclass(frozen=True)
