@@ -219,19 +219,17 @@ def read_frames(
         tuple(str(name) for name in names),
     )
     closed = closed_channels(frames, members)
+    gate = WorkspaceGate(workspace_id, kinds, frozenset(members), tuple(closed))
     if defer and ("_messages" in reads or "_memberships" in reads):
-        gate = WorkspaceGate(workspace_id, kinds, frozenset(members), tuple(closed))
         frames = replace(frames, gates=(gate,))
     if "_messages" in reads:
-        place = (session, workspace_id, kinds, at, members, closed)
-        found = _tally(*place) if defer else _read_messages(*place, sieve)
+        found = _tally(session, gate, at) if defer else _read_messages(session, gate, at, sieve)
         frames = replace(frames, **found)
     if "_reactions" in reads:
         query = reactions_query(workspace_id, kinds, at)
         frames = replace(frames, reactions=read_rows(session, query, REACTION_READ_SCHEMA))
     if "_memberships" in reads and defer:
-        tally = _membership_tally(session, workspace_id, kinds, at, members, closed)
-        frames = replace(frames, **tally)
+        frames = replace(frames, **_membership_tally(session, gate, at))
     elif "_memberships" in reads:
         query = memberships_query(workspace_id, kinds, at)
         frames = replace(frames, memberships=read_rows(session, query, MEMBERSHIP_SCHEMA))
@@ -239,20 +237,14 @@ def read_frames(
 
 
 def _read_messages(
-    session: Session,
-    workspace_id: int,
-    kinds: frozenset[ChannelKind],
-    at: datetime,
-    members: set[int],
-    closed: list[str],
-    sieve: MessageSieve | None,
+    session: Session, gate: WorkspaceGate, at: datetime, sieve: MessageSieve | None
 ) -> dict[str, Any]:
     """The gated messages (all, or what `sieve` keeps, with the count and authors of all)."""
-    query = messages_query(workspace_id, kinds, at)
-    kept = kept_messages(session, query, members, closed, sieve)
+    query = messages_query(gate.workspace_id, gate.kinds, at)
+    kept = kept_messages(session, query, gate.members, list(gate.closed), sieve)
     if sieve is None:
         return {"messages": kept}
-    return {"messages": kept, **_tally(session, workspace_id, kinds, at, members, closed)}
+    return {"messages": kept, **_tally(session, gate, at)}
 
 
 def kept_messages(
@@ -274,43 +266,31 @@ def kept_messages(
     return kept
 
 
-def _tally(
-    session: Session,
-    workspace_id: int,
-    kinds: frozenset[ChannelKind],
-    at: datetime,
-    members: set[int],
-    closed: list[str],
-) -> dict[str, Any]:
+def _tally(session: Session, gate: WorkspaceGate, at: datetime) -> dict[str, Any]:
     """How many gated messages there are, and their authors: counted and named by the
     database, per author and channel, so no message need come here."""
-    query = tally_query(workspace_id, kinds, at)
-    tally = gated(read_rows(session, query, TALLY_SCHEMA), members, closed)
+    query = tally_query(gate.workspace_id, gate.kinds, at)
+    rows = read_rows(session, query, TALLY_SCHEMA)
+    tally = gated(rows, set(gate.members), list(gate.closed))
     return {
         "messages_read": int(tally["messages"].sum()),
         "authors": frozenset(tally["member_id"].unique().to_list()),
     }
 
 
-def _membership_tally(
-    session: Session,
-    workspace_id: int,
-    kinds: frozenset[ChannelKind],
-    at: datetime,
-    members: set[int],
-    closed: list[str],
-) -> dict[str, Any]:
+def _membership_tally(session: Session, gate: WorkspaceGate, at: datetime) -> dict[str, Any]:
     """How many gated memberships there are, and whose: counted per member by the database."""
     query = (
         select(Membership.member_id, func.count())
         .join(Channel, Channel.id == Membership.channel_id)
-        .where(eligible_channels(workspace_id, kinds, at))
+        .where(eligible_channels(gate.workspace_id, gate.kinds, at))
         .group_by(Membership.member_id)
     )
-    if closed:
-        query = query.where(Channel.name.not_in(closed))
+    if gate.closed:
+        query = query.where(Channel.name.not_in(gate.closed))
     schema = {"member_id": pl.Int64, "memberships": pl.Int64}
-    tally = read_rows(session, query, schema).filter(pl.col("member_id").is_in(sorted(members)))
+    held = pl.col("member_id").is_in(sorted(gate.members))
+    tally = read_rows(session, query, schema).filter(held)
     return {
         "memberships_read": int(tally["memberships"].sum()),
         "membership_holders": frozenset(tally["member_id"].to_list()),
