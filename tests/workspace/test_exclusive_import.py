@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from askfirst.cli import app
 from askfirst.store import Store
 from askfirst.store.tables.workspace import Channel, File, Member, Message, Reaction, Workspace
-from askfirst.workspace.exclusive_load import TablesBusy, foreign_keys_checked_at_the_end
+from askfirst.workspace.exclusive_load import TablesBusy, checked_and_indexed_at_the_end
 from askfirst.workspace.export_archive import ExportError
 from askfirst.workspace.importer import import_export
 from askfirst.workspace.stats import workspace_stats
@@ -30,6 +30,14 @@ CONSTRAINTS = text(
     " c.convalidated, c.condeferrable FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid"
     " WHERE t.relnamespace = current_schema()::regnamespace ORDER BY 1, 2"
 )
+# Every index of the schema's tables, as PostgreSQL would recreate it.
+INDEXES = text(
+    "SELECT t.relname, i.relname, pg_get_indexdef(i.oid) FROM pg_index x"
+    " JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid"
+    " WHERE t.relnamespace = current_schema()::regnamespace ORDER BY 1, 2"
+)
+# As a later migration might add one: partial, on a bulk table.
+LATER_INDEX = "CREATE INDEX ix_messages_bot_text ON messages (text) WHERE subtype = 'bot_message'"
 # The tables another connection sees locked ACCESS EXCLUSIVE in this schema.
 EXCLUSIVE_LOCKS = text(
     "SELECT DISTINCT t.relname FROM pg_locks l JOIN pg_class t ON t.oid = l.relation"
@@ -39,8 +47,10 @@ EXCLUSIVE_LOCKS = text(
 
 
 def constraints(store: Store) -> list[tuple[Any, ...]]:
+    """Every constraint and every index of the schema: what an exclusive import drops and
+    restores."""
     with store.reading() as session:
-        return [tuple(row) for row in session.execute(CONSTRAINTS)]
+        return [tuple(row) for query in (CONSTRAINTS, INDEXES) for row in session.execute(query)]
 
 
 def workspace_rows(store: Store, workspace: str) -> dict[str, list[tuple[Any, ...]]]:
@@ -161,6 +171,24 @@ def test_an_export_naming_a_message_twice_is_imported_again_checked_exclusively(
 
 
 @POSTGRES_ONLY
+def test_an_exclusive_import_builds_every_index_it_dropped_again_as_it_was(
+    store: Store, tmp_path: Path
+) -> None:
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql(LATER_INDEX)
+    before = constraints(store)
+    names = {name for _table, name, *_ in before}
+    assert {"ix_messages_author_id", "ix_reactions_member_id", "ix_messages_bot_text"} <= names
+    import_export(store, VIEWER, exclusive=True)
+    assert constraints(store) == before
+    broken = copy_of_viewer(tmp_path)
+    (broken / "traveling-sailor" / "2016-03-29.json").write_text("[{")
+    with pytest.raises(ExportError, match="is not valid JSON"):
+        import_export(store, broken, workspace="other", exclusive=True)
+    assert constraints(store) == before
+
+
+@POSTGRES_ONLY
 def test_an_exclusive_import_leaves_every_constraint_as_it_found_it(store: Store) -> None:
     before = constraints(store)
     keys = {(table, name) for table, name, kind, *_ in before if kind == "f"}
@@ -215,7 +243,7 @@ def test_a_row_breaking_a_key_is_refused_naming_the_export_and_the_key(store: St
         connection = session.connection()
         lock_timeout = text("SHOW lock_timeout")
         usual = connection.execute(lock_timeout).scalar_one()
-        with foreign_keys_checked_at_the_end(connection, "exports/team.zip"):
+        with checked_and_indexed_at_the_end(connection, "exports/team.zip"):
             assert connection.execute(lock_timeout).scalar_one() == usual  # the 30 s is over
             connection.execute(text("INSERT INTO reactions VALUES (999999, 1, 'tada')"))
     message = str(raised.value)
@@ -239,7 +267,7 @@ def test_tables_in_use_stop_an_exclusive_import_before_it_writes_with_what_to_do
             other.execute(text("SELECT count(*) FROM members")).scalar_one()
             with pytest.raises(TablesBusy) as raised, store.transaction() as session:
                 connection = session.connection()
-                with foreign_keys_checked_at_the_end(connection, "team.zip", lock_wait="200ms"):
+                with checked_and_indexed_at_the_end(connection, "team.zip", lock_wait="200ms"):
                     pytest.fail("the body ran without the locks")
     finally:
         reader.dispose()

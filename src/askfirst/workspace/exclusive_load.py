@@ -1,4 +1,5 @@
-"""An import's exclusive bulk mode on PostgreSQL: foreign keys checked once, at the end.
+"""An import's exclusive bulk mode on PostgreSQL: foreign keys checked and indexes built once,
+at the end.
 
 PostgreSQL checks a foreign key row by row (one `SELECT ... FOR KEY SHARE` per row and key),
 about 60% of the server's CPU in a large import (docs/importing.md, "Exclusive bulk mode").
@@ -6,9 +7,14 @@ Its own advice for populating a database is to drop the foreign keys and add the
 afterwards, which checks every row with one query per key. Here that happens inside the
 import's one transaction: the keys of the tables an import fills in bulk are read from the
 catalog, dropped, and added back under the same names with the definitions PostgreSQL gave,
-so a failed import rolls the keys back with the rows. The price is an ACCESS EXCLUSIVE lock on
-those tables and the tables their keys reference until the import ends. SQLite's import holds
-the database's write lock already; there the mode changes nothing.
+so a failed import rolls the keys back with the rows. The tables being locked anyway, their
+plain secondary indexes are dropped too and built again at the end (from `pg_get_indexdef`),
+sorted once, and by parallel workers where the server allows them, rather than row by row by the
+one backend that sets an import's pace (docs/importing.md, "A reader process"); unique and
+primary-key indexes stay, for the COPY's duplicate check and `ON CONFLICT`. The price is an
+ACCESS EXCLUSIVE lock on those tables and the tables their keys reference until the import
+ends. SQLite's import holds the database's write lock already; there the mode changes nothing
+(its own import builds its indexes at the end: `askfirst.workspace.deferred_indexes`).
 """
 
 from __future__ import annotations
@@ -34,6 +40,14 @@ FOREIGN_KEYS = text(
     " ORDER BY conrelid::regclass::text, conname"
 )
 
+# Indexes that back no constraint: neither unique nor a primary key nor an exclusion constraint.
+SECONDARY_INDEXES = text(
+    "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index"
+    " WHERE indrelid = ANY(CAST(:tables AS regclass[]))"
+    " AND NOT indisunique AND NOT indisprimary AND NOT indisexclusion"
+    " ORDER BY indrelid::regclass::text, indexrelid::regclass::text"
+)
+
 
 @dataclass(frozen=True)
 class ForeignKey:
@@ -49,6 +63,14 @@ class TablesBusy(ExportError):
     """The tables an exclusive import must lock stayed in use for longer than `LOCK_WAIT`."""
 
 
+def secondary_indexes(
+    connection: Connection, tables: tuple[str, ...] = BULK_TABLES
+) -> list[tuple[str, str]]:
+    """The name and definition of each index of `tables` that backs no constraint."""
+    rows = connection.execute(SECONDARY_INDEXES, {"tables": list(tables)})
+    return [(str(name), str(definition)) for name, definition in rows]
+
+
 def foreign_keys(connection: Connection, tables: tuple[str, ...] = BULK_TABLES) -> list[ForeignKey]:
     """The foreign keys declared on `tables`, in a stable order."""
     rows = connection.execute(FOREIGN_KEYS, {"tables": list(tables)})
@@ -61,18 +83,19 @@ def locked_tables(keys: list[ForeignKey], tables: tuple[str, ...] = BULK_TABLES)
 
 
 @contextmanager
-def foreign_keys_checked_at_the_end(
+def checked_and_indexed_at_the_end(
     connection: Connection, source: str, lock_wait: str = LOCK_WAIT
 ) -> Iterator[None]:
-    """On PostgreSQL, lock the bulk tables and drop their foreign keys; add them back after.
+    """On PostgreSQL, lock the bulk tables and drop their foreign keys and secondary indexes;
+    build the indexes again and add the keys back after.
 
     Meant as the first and last thing of an import's transaction: the body writes freely, and
-    on leaving without an error every key is added back, validating each row against it. A
-    row that violates one raises `ExportError` naming `source` (the export); the caller's
-    transaction then rolls back, keys included. On an error in the body the keys are not added
-    back here: the rollback restores them. If the tables stay in use for `lock_wait` (a
-    PostgreSQL interval), raises `TablesBusy` before anything is written. SQLite: nothing
-    happens.
+    on leaving without an error every index is built from its definition and every key added
+    back, validating each row against it. A row that violates one raises `ExportError` naming
+    `source` (the export); the caller's transaction then rolls back, keys and indexes included.
+    On an error in the body nothing is rebuilt here: the rollback restores it all. If the
+    tables stay in use for `lock_wait` (a PostgreSQL interval), raises `TablesBusy` before
+    anything is written. SQLite: nothing happens.
     """
     if connection.dialect.name != "postgresql":
         yield
@@ -81,7 +104,12 @@ def foreign_keys_checked_at_the_end(
     _lock(connection, locked_tables(keys), source, lock_wait)
     for key in keys:
         connection.exec_driver_sql(f"ALTER TABLE {key.table} DROP CONSTRAINT {key.name}")
+    indexes = secondary_indexes(connection)
+    for name, _definition in indexes:
+        connection.exec_driver_sql(f"DROP INDEX {name}")
     yield
+    for _name, definition in indexes:
+        connection.exec_driver_sql(definition)
     for key in keys:
         _add_back(connection, key, source)
 
@@ -89,10 +117,10 @@ def foreign_keys_checked_at_the_end(
 def exclusive_if(
     exclusive: bool, connection: Connection, source: str
 ) -> AbstractContextManager[None]:
-    """`foreign_keys_checked_at_the_end` when the import asked for the exclusive mode."""
+    """`checked_and_indexed_at_the_end` when the import asked for the exclusive mode."""
     if not exclusive:
         return nullcontext()
-    return foreign_keys_checked_at_the_end(connection, source)
+    return checked_and_indexed_at_the_end(connection, source)
 
 
 def _lock(connection: Connection, tables: list[str], source: str, wait: str) -> None:
