@@ -55,8 +55,9 @@ def import_command(
         "--exclusive",
         help="PostgreSQL: lock messages, reactions, files, members and channels for the whole "
         "import (the chat page, consent changes, withdrawals and training wait until it ends) "
-        "and check their foreign keys once at the end: half the server's work, for first "
-        "imports of big exports or maintenance windows. SQLite: accepted, changes nothing "
+        "and check their foreign keys and build their secondary indexes once at the end: "
+        "less than half the server's work, for first imports of big exports or maintenance "
+        "windows. SQLite: accepted, changes nothing "
         "(its import holds the database's write lock already).",
     ),
 ) -> None:
