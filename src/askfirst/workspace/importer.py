@@ -79,8 +79,9 @@ def import_export(
 
     `progress` is called after each day file with the number of messages read so far. With
     `mirror`, stored messages of the export's range that it does not hold are deleted. With
-    `exclusive`, on PostgreSQL, the bulk tables' foreign keys are checked once at the end, the
-    tables locked meanwhile (`askfirst.workspace.exclusive_load`). With `reader`, the day files
+    `exclusive`, on PostgreSQL, the bulk tables' foreign keys are checked and their secondary
+    indexes built once at the end, the tables locked meanwhile
+    (`askfirst.workspace.exclusive_load`). With `reader`, the day files
     are parsed by a second process while this one writes (`askfirst.workspace.day_messages`);
     by default when the export is large and a second core is there. Any problem raises
     `ExportError` and leaves the store exactly as it was.
@@ -121,6 +122,8 @@ class _ImportRun:
     ) -> ImportSummary:
         """The import in one transaction, the day files parsed by `reader` if given; `direct` as
         `WorkspaceWriter` takes it. `source` names the export in errors."""
+        conversations = list(export.conversations())
+        folders = folder_conversations(export.day_files.folders, conversations)
         repeated: list[str] = []  # a warning for each message left out for its repeated ts
         with (
             self.store.transaction() as session,
@@ -128,8 +131,6 @@ class _ImportRun:
             exclusive_if(self.exclusive, session.connection(), source),
             _write_pipeline(session.connection()) as pipeline,
         ):
-            conversations = list(export.conversations())
-            folders = folder_conversations(export.day_files.folders, conversations)
             connection = session.connection()
             workspace_id = _workspace_id(connection, self.workspace, self.clock.now())
             writer = WorkspaceWriter(connection, workspace_id, pipeline, direct=direct)

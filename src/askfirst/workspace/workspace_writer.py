@@ -275,6 +275,7 @@ class WorkspaceWriter:
         self.exported_ids.extend(ids.values())
         self._widen_span(min(instants), max(instants))
         fresh = set(new) if self.direct else set()  # no reaction or file can be on these yet
+        # The messages with reactions or files (fields 8 and 9 of `SlackMessage`).
         linked = [(key in fresh, ids[key], m) for key, m in messages.items() if m[8] or m[9]]
         if linked:
             self._write_reactions_and_files(linked)
@@ -424,14 +425,14 @@ class WorkspaceWriter:
                 (message_id, members[slack_id], emoji)
                 for is_new, message_id, message in messages
                 if is_new is new
-                for emoji, member_ids in message[8]
+                for emoji, member_ids in message[8]  # its reactions
                 for slack_id in member_ids
             ]
             files = [
                 (message_id, *file)
                 for is_new, message_id, message in messages
                 if is_new is new
-                for file in message[9]
+                for file in message[9]  # its files
             ]
             if new:
                 self._added["reactions"] += self._add_reactions.copy_new(reactions)
