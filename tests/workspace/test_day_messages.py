@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from slack_samples import VIEWER, write_json, zipped, zulip_shaped_export
 from sqlalchemy import Connection, text
+from test_deferred_indexes import busy_export
 
 from askfirst.store import Store
 from askfirst.workspace.day_messages import (
@@ -139,29 +140,6 @@ def killing_its_reader(read: int) -> None:
             os.kill(int(child), signal.SIGKILL)
 
 
-def many_messages(root: Path, days: int, bad_last: bool = False) -> Path:
-    """One channel, 4,000 messages a day, each reacted to: more than the pipe between the two
-    processes holds, so the reader cannot have finished when the import has read one day."""
-    members = ["U1", "U2"]
-    write_json(root / "users.json", [{"id": m, "name": m.lower()} for m in members])
-    write_json(root / "channels.json", [{"id": "C1", "name": "busy", "members": members}])
-    for day in range(days):
-        messages = [
-            {
-                "type": "message",
-                "user": members[n % 2],
-                "text": f"message {n} of a busy day",
-                "ts": f"{1_700_000_000 + n}.000100",
-                "reactions": [{"name": "tada", "users": members}],
-            }
-            for n in range(day * 4_000, (day + 1) * 4_000)
-        ]
-        if bad_last and day == days - 1:
-            messages[-1]["ts"] = 1_700_200_000.5
-        write_json(root / f"busy/2023-11-{10 + day:02}.json", messages)
-    return root
-
-
 @pytest.mark.parametrize("source", ["viewer", "zulip", "tricky", "twice"])
 def test_a_reader_process_imports_exactly_what_this_process_does(
     store: Store, tmp_path: Path, source: str
@@ -186,7 +164,7 @@ def test_a_reader_process_imports_exactly_what_this_process_does(
 
 
 def test_a_refusal_comes_back_from_the_reader_word_for_word(store: Store, tmp_path: Path) -> None:
-    export = many_messages(tmp_path, days=3, bad_last=True)
+    export = busy_export(tmp_path, range(3), 1_700_000_000, bad_last=True)
     with pytest.raises(ExportError) as here:
         import_export(store, export, reader=False)
     with pytest.raises(ExportError) as there:
@@ -197,7 +175,9 @@ def test_a_refusal_comes_back_from_the_reader_word_for_word(store: Store, tmp_pa
 
 
 def test_a_reader_that_dies_rolls_the_import_back(store: Store, tmp_path: Path) -> None:
-    export = many_messages(tmp_path, days=8)
+    # More than the pipe between the processes holds: the reader cannot have finished when
+    # the import has read one day.
+    export = busy_export(tmp_path, range(8), 1_700_000_000)
     with pytest.raises(ReaderStopped, match=r"exit code -9.*Nothing was imported"):
         import_export(store, export, reader=True, progress=killing_its_reader)
     assert workspace_stats(store)["messages"] == 0
