@@ -13,6 +13,7 @@ from slack_samples import SAMPLE_COUNTS, VIEWER, copy_of_viewer, write_json
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
+from test_deferred_indexes import LATER_INDEX
 from typer.testing import CliRunner
 
 from askfirst.cli import app
@@ -36,8 +37,6 @@ INDEXES = text(
     " JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid"
     " WHERE t.relnamespace = current_schema()::regnamespace ORDER BY 1, 2"
 )
-# As a later migration might add one: partial, on a bulk table.
-LATER_INDEX = "CREATE INDEX ix_messages_bot_text ON messages (text) WHERE subtype = 'bot_message'"
 # The tables another connection sees locked ACCESS EXCLUSIVE in this schema.
 EXCLUSIVE_LOCKS = text(
     "SELECT DISTINCT t.relname FROM pg_locks l JOIN pg_class t ON t.oid = l.relation"
